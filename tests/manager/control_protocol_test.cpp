@@ -1,0 +1,90 @@
+#include "twofold/manager/control_protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace twofold::manager::control {
+namespace {
+
+ProtocolError expect_error(std::string_view line) {
+    auto parsed = parse_request(line);
+    EXPECT_TRUE(std::holds_alternative<ProtocolError>(parsed)) << line;
+    return std::holds_alternative<ProtocolError>(parsed) ? std::get<ProtocolError>(parsed) : ProtocolError{};
+}
+
+Request expect_request(std::string_view line) {
+    auto parsed = parse_request(line);
+    EXPECT_TRUE(std::holds_alternative<Request>(parsed)) << line;
+    return std::holds_alternative<Request>(parsed) ? std::get<Request>(parsed) : Request{};
+}
+
+TEST(ControlProtocol, StatusRequestParses) {
+    const auto r = expect_request(R"({"version":1,"id":3,"command":"status"})");
+    EXPECT_EQ(r.id, 3);
+    EXPECT_TRUE(std::holds_alternative<StatusRequest>(r.command));
+}
+
+TEST(ControlProtocol, SwitchWithoutPersonaIsToggle) {
+    const auto r = expect_request(R"({"version":1,"id":1,"command":"switch"})");
+    ASSERT_TRUE(std::holds_alternative<SwitchRequest>(r.command));
+    EXPECT_FALSE(std::get<SwitchRequest>(r.command).persona.has_value());
+}
+
+TEST(ControlProtocol, RestartNeedsPersona) {
+    EXPECT_EQ(expect_error(R"({"version":1,"id":1,"command":"restart"})").code, "bad-request");
+    const auto r = expect_request(R"({"version":1,"id":1,"command":"restart","args":{"persona":"secure"}})");
+    ASSERT_TRUE(std::holds_alternative<LifecycleRequest>(r.command));
+    EXPECT_EQ(std::get<LifecycleRequest>(r.command).action, LifecycleAction::Restart);
+}
+
+TEST(ControlProtocol, InvalidJsonIsBadJson) { EXPECT_EQ(expect_error("{not json").code, "bad-json"); }
+
+TEST(ControlProtocol, NonObjectIsBadRequest) { EXPECT_EQ(expect_error("[1,2]").code, "bad-request"); }
+
+TEST(ControlProtocol, WrongVersionIsRefusedAndEchoesId) {
+    const auto e = expect_error(R"({"version":2,"id":9,"command":"status"})");
+    EXPECT_EQ(e.code, "bad-version");
+    EXPECT_EQ(e.id, std::optional<std::int64_t>(9));
+}
+
+TEST(ControlProtocol, MissingIdIsBadRequest) {
+    EXPECT_EQ(expect_error(R"({"version":1,"command":"status"})").code, "bad-request");
+}
+
+TEST(ControlProtocol, UnknownFieldIsNamed) {
+    const auto e = expect_error(R"({"version":1,"id":1,"command":"status","extra":true})");
+    EXPECT_NE(e.message.find("extra"), std::string::npos);
+}
+
+TEST(ControlProtocol, UnknownCommandListsKnownOnes) {
+    const auto e = expect_error(R"({"version":1,"id":1,"command":"reboot"})");
+    EXPECT_EQ(e.code, "unknown-command");
+    EXPECT_NE(e.message.find("status"), std::string::npos);
+}
+
+TEST(ControlProtocol, PersonaNameWithPathCharactersIsRefused) {
+    EXPECT_EQ(expect_error(R"({"version":1,"id":1,"command":"start","args":{"persona":"../secure"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(R"({"version":1,"id":1,"command":"start","args":{"persona":7}})").code, "bad-request");
+}
+
+TEST(ControlProtocol, OversizedLineIsRefusedBeforeParsing) {
+    const std::string huge(kMaxRequestBytes + 1, ' ');
+    EXPECT_EQ(expect_error(huge).code, "too-large");
+}
+
+TEST(ControlProtocol, MadeRequestRoundTrips) {
+    const auto line = make_request(5, LifecycleRequest{LifecycleAction::Stop, "personal"});
+    const auto r = expect_request(line.substr(0, line.size() - 1));
+    EXPECT_EQ(r.id, 5);
+    ASSERT_TRUE(std::holds_alternative<LifecycleRequest>(r.command));
+    EXPECT_EQ(std::get<LifecycleRequest>(r.command).persona, "personal");
+}
+
+TEST(ControlProtocol, ErrorResponseCarriesCodeAndNullIdWhenUnknown) {
+    const auto doc = nlohmann::json::parse(make_error_response({"bad-json", "x", std::nullopt}));
+    EXPECT_FALSE(doc["ok"].get<bool>());
+    EXPECT_TRUE(doc["id"].is_null());
+    EXPECT_EQ(doc["error"]["code"], "bad-json");
+}
+
+} // namespace
+} // namespace twofold::manager::control

@@ -1,0 +1,46 @@
+#pragma once
+// Turns a persona's definition into libvirt domain XML. The persona definition comes from the
+// checked policy (dom0-tools/policy); this header keeps its own small struct so the manager's
+// libvirt side does not depend on the policy file format.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twofold::manager {
+
+struct DiskSpec {
+    std::string source;      // file in dom0
+    std::string target;      // xvda, xvdb ...
+    bool readonly = false;
+};
+
+struct PersonaSpec {
+    std::string name;
+    std::string kind;        // personal | secure (kept in the domain's metadata)
+    std::uint32_t memory_mib = 0;
+    std::uint32_t vcpus = 1;
+    std::string kernel;
+    std::string initrd;
+    std::string cmdline;
+    std::vector<DiskSpec> disks;
+};
+
+// Where the domain runs: Xen PV on ARM in dom0, or libvirt's test driver in host tests.
+struct DomainFlavor {
+    std::string domain_type; // "xen" or "test"
+    std::string arch;        // "aarch64" for the board
+    std::string machine;     // "xenpv" for Xen on ARM; empty for the test driver
+
+    static DomainFlavor xen_arm() { return {"xen", "aarch64", "xenpv"}; }
+    static DomainFlavor test_driver() { return {"test", "i686", ""}; }
+};
+
+inline constexpr const char* kMetadataNamespace = "https://twofold.invalid/xmlns/persona/1";
+
+// `uuid`: keep an existing domain's identity when redefining it (libvirt refuses a second
+// definition of the same name with another UUID).
+std::string make_domain_xml(const PersonaSpec& persona, const DomainFlavor& flavor, const std::string& uuid = {});
+// Escapes text for XML element content and attribute values.
+std::string xml_escape(const std::string& text);
+
+} // namespace twofold::manager

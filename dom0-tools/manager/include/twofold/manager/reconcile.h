@@ -1,0 +1,32 @@
+#pragma once
+// Brings libvirt in line with the policy at manager start, without disturbing what already
+// runs: a manager restarted after `kill -9` finds its personas running and leaves them be.
+#include <string>
+#include <vector>
+
+#include "twofold/manager/domain_xml.h"
+#include "twofold/manager/libvirt.h"
+
+namespace twofold::manager {
+
+enum class ReconcileAction { DefinedAndStarted, Started, AlreadyRunning, Failed };
+
+struct ReconcileResult {
+    std::string persona;
+    ReconcileAction action = ReconcileAction::Failed;
+    int domid = -1;
+    std::string detail; // the error, when Failed
+};
+
+struct ReconcileReport {
+    std::vector<ReconcileResult> personas;
+    std::vector<std::string> unmanaged; // domains libvirt knows that the policy does not name
+    [[nodiscard]] bool ok() const;
+};
+
+// Each persona is handled on its own: one that fails to start does not stop the other.
+ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, LibvirtConnection& libvirt, const DomainFlavor& flavor);
+
+[[nodiscard]] const char* to_string(ReconcileAction action) noexcept;
+
+} // namespace twofold::manager

@@ -1,0 +1,91 @@
+// Runs against libvirt's real test driver (test:///default): a real libvirt connection with
+// in-process state shared by every connection of the process, which is what lets a second
+// "manager" see what the first one started.
+#include "twofold/manager/reconcile.h"
+
+#include <gtest/gtest.h>
+
+#include <libvirt/virterror.h>
+
+namespace twofold::manager {
+namespace {
+
+void quiet(void*, virErrorPtr) {}
+
+class ReconcileTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        virSetErrorFunc(nullptr, quiet);
+        // Unique names per test: the test driver's state lives as long as the process.
+        const std::string suffix = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        personal_.name = "p-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
+        secure_.name = "s-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
+    }
+    PersonaSpec personal_{"", "personal", 256, 1, "/k", "/i", "console=hvc0", {}};
+    PersonaSpec secure_{"", "secure", 256, 1, "/k", "/i", "console=hvc0", {{"/var/lib/twofold/secure-root.img", "xvda", true}}};
+    LibvirtConnection libvirt_{"test:///default"};
+};
+
+TEST_F(ReconcileTest, DefinesAndStartsMissingPersonas) {
+    const auto report = reconcile({personal_, secure_}, libvirt_, DomainFlavor::test_driver());
+    ASSERT_TRUE(report.ok()) << report.personas[0].detail;
+    ASSERT_EQ(report.personas.size(), 2u);
+    EXPECT_EQ(report.personas[0].action, ReconcileAction::DefinedAndStarted);
+    EXPECT_EQ(report.personas[1].action, ReconcileAction::DefinedAndStarted);
+    const auto d = libvirt_.lookup(secure_.name);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->info().state, DomainState::Running);
+}
+
+TEST_F(ReconcileTest, SecondManagerLeavesRunningPersonasUndisturbed) {
+    const auto first = reconcile({personal_, secure_}, libvirt_, DomainFlavor::test_driver());
+    ASSERT_TRUE(first.ok());
+    const int domid_before = first.personas[1].domid;
+
+    LibvirtConnection restarted("test:///default"); // as after `kill -9` and a new manager
+    const auto second = reconcile({personal_, secure_}, restarted, DomainFlavor::test_driver());
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second.personas[0].action, ReconcileAction::AlreadyRunning);
+    EXPECT_EQ(second.personas[1].action, ReconcileAction::AlreadyRunning);
+    EXPECT_EQ(second.personas[1].domid, domid_before) << "the running domain must not be recreated";
+}
+
+TEST_F(ReconcileTest, StoppedPersonaIsRedefinedAndStarted) {
+    ASSERT_TRUE(reconcile({personal_}, libvirt_, DomainFlavor::test_driver()).ok());
+    libvirt_.lookup(personal_.name)->destroy();
+    personal_.memory_mib = 384;
+    const auto report = reconcile({personal_}, libvirt_, DomainFlavor::test_driver());
+    ASSERT_TRUE(report.ok()) << report.personas[0].detail;
+    EXPECT_EQ(report.personas[0].action, ReconcileAction::Started);
+    EXPECT_NE(libvirt_.lookup(personal_.name)->xml().find("393216"), std::string::npos) << "new memory size applied";
+}
+
+TEST_F(ReconcileTest, FailureOfOnePersonaDoesNotStopTheOther) {
+    PersonaSpec broken = personal_;
+    broken.memory_mib = 0; // libvirt refuses a domain without memory
+    const auto report = reconcile({broken, secure_}, libvirt_, DomainFlavor::test_driver());
+    EXPECT_FALSE(report.ok());
+    EXPECT_EQ(report.personas[0].action, ReconcileAction::Failed);
+    EXPECT_FALSE(report.personas[0].detail.empty());
+    EXPECT_EQ(report.personas[1].action, ReconcileAction::DefinedAndStarted);
+}
+
+TEST_F(ReconcileTest, DomainsOutsidePolicyAreReportedNotTouched) {
+    const auto report = reconcile({personal_}, libvirt_, DomainFlavor::test_driver());
+    // The test driver ships a domain called "test".
+    EXPECT_NE(std::find(report.unmanaged.begin(), report.unmanaged.end(), "test"), report.unmanaged.end());
+    EXPECT_EQ(libvirt_.lookup("test")->info().state, DomainState::Running);
+}
+
+TEST(DomainXml, XenArmFlavorUsesXenpvMachineAndEscapesText) {
+    PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}};
+    const auto xml = make_domain_xml(p, DomainFlavor::xen_arm());
+    EXPECT_NE(xml.find("<type arch='aarch64' machine='xenpv'>xen</type>"), std::string::npos);
+    EXPECT_NE(xml.find("root=/dev/xvda a&lt;b&amp;c"), std::string::npos);
+    EXPECT_NE(xml.find("/d&apos;isk"), std::string::npos);
+    EXPECT_NE(xml.find("<readonly/>"), std::string::npos);
+    EXPECT_NE(xml.find("<on_crash>destroy</on_crash>"), std::string::npos);
+}
+
+} // namespace
+} // namespace twofold::manager

@@ -1,0 +1,300 @@
+#include "twofold/audit/writer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+
+namespace twofold::audit {
+namespace {
+
+constexpr std::string_view kFilePrefix = "audit-";
+constexpr std::string_view kFileSuffix = ".log";
+constexpr std::size_t kIndexDigits = 8;
+
+std::span<const std::uint8_t> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+Status writer_failed() {
+  return Status(ErrorCode::writer_failed,
+                "audit writer stopped after an earlier write error; no record accepted");
+}
+
+}  // namespace
+
+std::int64_t system_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string log_file_name(std::uint64_t index) {
+  std::string digits = std::to_string(index);
+  if (digits.size() < kIndexDigits) digits.insert(0, kIndexDigits - digits.size(), '0');
+  return std::string(kFilePrefix) + digits + std::string(kFileSuffix);
+}
+
+std::optional<std::uint64_t> parse_log_file_name(std::string_view name) {
+  if (!name.starts_with(kFilePrefix) || !name.ends_with(kFileSuffix)) return std::nullopt;
+  const std::string_view digits =
+      name.substr(kFilePrefix.size(), name.size() - kFilePrefix.size() - kFileSuffix.size());
+  if (digits.size() < kIndexDigits) return std::nullopt;
+  std::uint64_t index = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  if (log_file_name(index) != name) return std::nullopt;  // one spelling per index
+  return index;
+}
+
+// What the newest file's lines say about where the chain stands.
+struct Writer::TailState {
+  std::uint64_t sequence = 0;
+  std::uint64_t sealed_sequence = 0;
+  Digest chain{};
+  std::int64_t timestamp_ns = 0;
+  std::int64_t checkpoint_ns = 0;
+  std::uint64_t complete_bytes = 0;  // up to and including the last '\n'
+  std::uint64_t torn_bytes = 0;
+};
+
+Writer::Writer(Token, std::unique_ptr<LogStore> store, SigningKey key, WriterConfig config, Clock clock)
+    : store_(std::move(store)), key_(std::move(key)), config_(config), clock_(std::move(clock)) {}
+
+Writer::~Writer() = default;
+
+std::unique_ptr<Writer> Writer::open(std::unique_ptr<LogStore> store, SigningKey key,
+                                     WriterConfig config, Clock clock) {
+  if (config.checkpoint_every_records == 0) throw std::invalid_argument("checkpoint_every_records must be > 0");
+  if (config.checkpoint_every.count() <= 0) throw std::invalid_argument("checkpoint_every must be > 0");
+  auto writer = std::make_unique<Writer>(Token{}, std::move(store), std::move(key), config, std::move(clock));
+  const Status status = writer->resume_or_start();
+  if (!status.ok()) throw std::runtime_error("audit log: " + status.message());
+  return writer;
+}
+
+std::int64_t Writer::now() {
+  std::int64_t ts = std::max<std::int64_t>(clock_(), 0);
+  if (ts < last_timestamp_ns_) {
+    ++clock_regressions_;
+    ts = last_timestamp_ns_;
+  }
+  return ts;
+}
+
+Status Writer::tail_state(const std::string& name, TailState& state, bool& has_lines) {
+  std::string content;
+  if (Status status = store_->read(name, content); !status.ok()) return status;
+  const std::size_t last_newline = content.rfind('\n');
+  state.complete_bytes = last_newline == std::string::npos ? 0 : last_newline + 1;
+  state.torn_bytes = content.size() - state.complete_bytes;
+  has_lines = false;
+  std::string_view rest(content.data(), state.complete_bytes);
+  std::uint64_t line_no = 0;
+  while (!rest.empty()) {
+    const std::size_t end = rest.find('\n');
+    const std::string_view text = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    ++line_no;
+    auto parsed = parse_line(text);
+    if (const auto* error = std::get_if<ParseError>(&parsed)) {
+      return Status(ErrorCode::corrupt_log, name + " line " + std::to_string(line_no) + ": " +
+                                                error->reason + " (run `twofold audit verify`)");
+    }
+    has_lines = true;
+    const Line& line = std::get<Line>(parsed);
+    if (const auto* header = std::get_if<HeaderLine>(&line)) {
+      state.sequence = state.sealed_sequence = header->prev_sequence;
+      state.chain = header->prev_chain;
+      state.timestamp_ns = std::max(state.timestamp_ns, header->timestamp_ns);
+    } else if (const auto* record = std::get_if<RecordLine>(&line)) {
+      state.sequence = record->record.sequence;
+      state.chain = record->chain;
+      state.timestamp_ns = std::max(state.timestamp_ns, record->record.timestamp_ns);
+    } else if (const auto* checkpoint = std::get_if<CheckpointLine>(&line)) {
+      state.sealed_sequence = checkpoint->sequence;
+      state.timestamp_ns = std::max(state.timestamp_ns, checkpoint->timestamp_ns);
+      state.checkpoint_ns = checkpoint->timestamp_ns;
+    }
+  }
+  return {};
+}
+
+Status Writer::resume_or_start() {
+  std::vector<std::string> names;
+  if (Status status = store_->list(names); !status.ok()) return status;
+  std::optional<std::uint64_t> newest;
+  for (const std::string& name : names) {
+    if (const auto index = parse_log_file_name(name)) newest = std::max(newest.value_or(0), *index);
+  }
+  chain_ = genesis_chain();
+  if (!newest) {
+    last_checkpoint_ns_ = now();
+    return start_file(0);
+  }
+
+  TailState state;
+  bool has_lines = false;
+  if (Status status = tail_state(log_file_name(*newest), state, has_lines); !status.ok()) return status;
+  file_index_ = *newest;
+  if (Status status = store_->open_append(log_file_name(*newest), file_); !status.ok()) return status;
+  const std::uint64_t discarded = state.torn_bytes;
+  if (discarded > 0) {
+    // The unterminated tail is a write cut by a crash: its append() never returned success,
+    // so no caller relied on it. Cut it off so the file stays well-formed.
+    if (Status status = file_->truncate(state.complete_bytes); !status.ok()) return status;
+    if (Status status = file_->sync_all(); !status.ok()) return status;
+  }
+
+  if (!has_lines) {
+    // The crash hit the header itself: rebuild it from the previous file's tail.
+    TailState previous;
+    bool previous_has_lines = false;
+    if (*newest > 0) {
+      if (Status status = tail_state(log_file_name(*newest - 1), previous, previous_has_lines); !status.ok()) {
+        return status;
+      }
+      if (!previous_has_lines) {
+        return Status(ErrorCode::corrupt_log, log_file_name(*newest - 1) + " has no complete line");
+      }
+    } else {
+      previous.chain = genesis_chain();
+    }
+    sequence_ = sealed_sequence_ = previous.sequence;
+    chain_ = previous.chain;
+    last_timestamp_ns_ = previous.timestamp_ns;
+    last_checkpoint_ns_ = now();
+    const HeaderLine header{kFormatVersion, file_index_, sequence_, chain_, now()};
+    if (Status status = write_line(format_header(header), true); !status.ok()) return status;
+  } else {
+    sequence_ = state.sequence;
+    sealed_sequence_ = state.sealed_sequence;
+    chain_ = state.chain;
+    last_timestamp_ns_ = state.timestamp_ns;
+    last_checkpoint_ns_ = state.checkpoint_ns != 0 ? state.checkpoint_ns : now();
+  }
+
+  if (discarded > 0) {
+    Event event{"audit.recovered", std::nullopt,
+                {{"discarded_bytes", discarded}, {"file", log_file_name(file_index_)}}};
+    return append_record(event, nullptr);
+  }
+  return {};
+}
+
+Status Writer::start_file(std::uint64_t index) {
+  std::unique_ptr<LogFile> file;
+  if (Status status = store_->create(log_file_name(index), file); !status.ok()) return fail(status);
+  file_ = std::move(file);
+  file_index_ = index;
+  // A new name only survives a power cut once its directory is synced.
+  if (Status status = store_->sync_directory(); !status.ok()) return fail(status);
+  const HeaderLine header{kFormatVersion, index, sequence_, chain_, now()};
+  last_timestamp_ns_ = header.timestamp_ns;
+  return write_line(format_header(header), true);
+}
+
+Status Writer::write_line(const std::string& line, bool sync_all) {
+  const std::uint64_t size_before = file_->size();
+  std::string bytes = line;
+  bytes.push_back('\n');
+  if (Status status = file_->append(bytes); !status.ok()) {
+    // Best effort: remove a torn line so the file stays parseable; the writer stops either
+    // way, because whether the bytes reached the disk is now unknown.
+    (void)file_->truncate(size_before);
+    return fail(status);
+  }
+  if (sync_all) {
+    if (Status status = file_->sync_all(); !status.ok()) return fail(status);
+  } else if (config_.sync == SyncPolicy::every_record) {
+    if (Status status = file_->sync_data(); !status.ok()) return fail(status);
+  }
+  return {};
+}
+
+Status Writer::write_checkpoint() {
+  CheckpointLine checkpoint;
+  checkpoint.sequence = sequence_;
+  checkpoint.chain = chain_;
+  checkpoint.timestamp_ns = now();
+  checkpoint.key_id = key_.key_id();
+  checkpoint.signature = key_.sign(as_bytes(checkpoint_message(
+      checkpoint.sequence, checkpoint.chain, checkpoint.timestamp_ns, checkpoint.key_id)));
+  // fsync, not fdatasync: a checkpoint is what makes everything before it durable and
+  // authenticated, so it also flushes records written under SyncPolicy::at_checkpoint.
+  if (Status status = write_line(format_checkpoint(checkpoint), true); !status.ok()) return status;
+  sealed_sequence_ = sequence_;
+  last_timestamp_ns_ = checkpoint.timestamp_ns;
+  last_checkpoint_ns_ = checkpoint.timestamp_ns;
+  return {};
+}
+
+Status Writer::fail(Status status) {
+  failed_ = true;
+  return status;
+}
+
+Status Writer::append(const Event& event, std::uint64_t* sequence) {
+  if (failed_) return writer_failed();
+  if (file_->size() >= config_.rotate_bytes) {
+    // Seal the full file, then continue the chain in the next one.
+    if (sealed_sequence_ != sequence_) {
+      if (Status status = write_checkpoint(); !status.ok()) return status;
+    }
+    if (Status status = start_file(file_index_ + 1); !status.ok()) return status;
+  }
+  if (Status status = append_record(event, sequence); !status.ok()) return status;
+  return checkpoint_if_due();
+}
+
+Status Writer::append_record(const Event& event, std::uint64_t* sequence) {
+  if (!valid_kind(event.kind)) {
+    return Status(ErrorCode::invalid_event, "kind must match [a-z][a-z0-9._-]{0,63}: '" + event.kind + "'");
+  }
+  if (event.persona && !valid_persona(*event.persona)) {
+    return Status(ErrorCode::invalid_event, "persona must match [a-z0-9_-]{1,32}");
+  }
+  if (!event.fields.is_object()) return Status(ErrorCode::invalid_event, "fields must be a JSON object");
+
+  Record record{sequence_ + 1, now(), event.kind, event.persona, event.fields};
+  std::string line;
+  std::string canonical;
+  try {
+    canonical = canonical_record_bytes(record);
+    line = format_record(record, Digest{});
+  } catch (const nlohmann::json::exception& error) {
+    return Status(ErrorCode::invalid_event, std::string("fields are not valid UTF-8 JSON: ") + error.what());
+  }
+  const Digest chain = chain_hash(chain_, leaf_hash(canonical));
+  line = format_record(record, chain);
+  // The verifier will re-parse this line; refuse anything it would not accept (too long,
+  // too deep, NaN that would come back as null) instead of writing an unverifiable record.
+  if (std::holds_alternative<ParseError>(parse_line(line))) {
+    return Status(ErrorCode::invalid_event,
+                  "record would not round-trip (over 64 KiB, nested deeper than 16, or non-finite number)");
+  }
+  if (Status status = write_line(line, false); !status.ok()) return status;
+  sequence_ = record.sequence;
+  chain_ = chain;
+  last_timestamp_ns_ = record.timestamp_ns;
+  if (sequence != nullptr) *sequence = record.sequence;
+  return {};
+}
+
+Status Writer::checkpoint_if_due() {
+  if (failed_) return writer_failed();
+  if (sealed_sequence_ == sequence_) return {};
+  const bool count_due = sequence_ - sealed_sequence_ >= config_.checkpoint_every_records;
+  const auto period_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.checkpoint_every).count();
+  const std::int64_t now_ns = std::max<std::int64_t>(clock_(), last_timestamp_ns_);
+  const bool time_due = now_ns - last_checkpoint_ns_ >= period_ns;
+  if (!count_due && !time_due) return {};
+  return write_checkpoint();
+}
+
+Status Writer::seal() {
+  if (failed_) return writer_failed();
+  if (sealed_sequence_ == sequence_) return {};
+  return write_checkpoint();
+}
+
+}  // namespace twofold::audit

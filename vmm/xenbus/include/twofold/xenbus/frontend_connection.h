@@ -1,0 +1,89 @@
+#pragma once
+// Drives one frontend through the xenbus handshake: watches the frontend's state node, feeds
+// the state machine, writes our backend state, and on bind reads the ring references and
+// port through the validated parsers, maps and binds them, and hands them to the Device.
+// It owns every Xen resource of this frontend and releases all of them on close, on
+// destruction and on every error path. Any error closes this frontend only.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <spdlog/logger.h>
+
+#include "twofold/xen/event_channel.h"
+#include "twofold/xen/mapped_pages.h"
+#include "twofold/xen/memory.h"
+#include "twofold/xen/xenstore.h"
+#include "twofold/xenbus/asio_event_channel.h"
+#include "twofold/xenbus/asio_xenstore_watch.h"
+#include "twofold/xenbus/device.h"
+#include "twofold/xenbus/device_paths.h"
+#include "twofold/xenbus/state_machine.h"
+
+namespace twofold::xenbus {
+
+// The per-process Xen handles and event-loop glue every connection of a backend shares.
+struct BackendServices {
+    boost::asio::io_context& io;
+    xen::XenStore& store;
+    xen::EventChannel& events;
+    xen::GrantMapper& grants;
+    xen::ForeignMemory& foreign;
+    AsioXenstoreWatch& watches;
+    AsioEventChannel& ports;
+    std::shared_ptr<spdlog::logger> log;
+};
+
+class FrontendConnection {
+public:
+    // Called (posted, never from inside the connection) when the handler should be destroyed:
+    // refused at start, frontend gone, or Closed while the device is offline.
+    using OnFinished = std::function<void(const DevicePaths&)>;
+
+    FrontendConnection(BackendServices services, DevicePaths paths, std::unique_ptr<Device> device,
+                       OnFinished on_finished = {});
+    ~FrontendConnection();
+    FrontendConnection(const FrontendConnection&) = delete;
+    FrontendConnection& operator=(const FrontendConnection&) = delete;
+
+    // Checks the toolstack's frontend links, publishes our nodes and InitWait, and starts
+    // watching the frontend. A refusal is logged and reported through OnFinished.
+    void start();
+
+    [[nodiscard]] const DevicePaths& paths() const noexcept { return paths_; }
+    [[nodiscard]] XenbusState backend_state() const noexcept { return machine_.backend_state(); }
+    [[nodiscard]] bool bound() const noexcept { return binding_.has_value(); }
+    [[nodiscard]] bool finished() const noexcept { return finished_; }
+
+private:
+    struct Binding {
+        xen::MappedPages ring;
+        xen::BoundPort port;
+        AsioEventChannel::Registration registration;
+    };
+
+    void on_frontend_changed();
+    void execute(const Step& step);
+    bool bind();
+    void unbind() noexcept;
+    void fail(const std::string& why);
+    bool write_backend_state(XenbusState state);
+    [[nodiscard]] bool device_online() const;
+    Work service(std::size_t budget);
+    void finish();
+
+    BackendServices services_;
+    DevicePaths paths_;
+    std::unique_ptr<Device> device_;
+    OnFinished on_finished_;
+    std::string name_; // "<type> <frontend domid>/<devid>" for log lines
+    XenbusStateMachine machine_;
+    std::optional<Binding> binding_;
+    AsioXenstoreWatch::Subscription frontend_watch_;
+    bool finished_ = false;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace twofold::xenbus

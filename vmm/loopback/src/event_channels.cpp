@@ -117,12 +117,16 @@ public:
     LoopbackEventChannel(LoopbackEventChannel&&) = delete;
     LoopbackEventChannel& operator=(LoopbackEventChannel&&) = delete;
 
+    // The handle lock is held across the bind so the port is known to pending() before the
+    // remote end can fire it.
     xen::Port bind_interdomain(xen::DomId remote, xen::Port remote_port) override {
-        return remember(hub_->bind_interdomain(domid_, remote, remote_port, inbox_));
+        const std::scoped_lock lock(mutex_);
+        return remember_locked(hub_->bind_interdomain(domid_, remote, remote_port, inbox_));
     }
 
     xen::Port bind_unbound(xen::DomId remote) override {
-        return remember(hub_->bind_unbound(domid_, remote, inbox_));
+        const std::scoped_lock lock(mutex_);
+        return remember_locked(hub_->bind_unbound(domid_, remote, inbox_));
     }
 
     void unbind(xen::Port local) override {
@@ -158,9 +162,8 @@ public:
     void unmask(xen::Port local) override { find(local, "xenevtchn_unmask")->unmask(); }
 
 private:
-    xen::Port remember(std::shared_ptr<Endpoint> endpoint) {
+    xen::Port remember_locked(std::shared_ptr<Endpoint> endpoint) {
         const xen::Port port = endpoint->port();
-        const std::scoped_lock lock(mutex_);
         bound_.emplace(port, std::move(endpoint));
         return port;
     }
@@ -243,7 +246,12 @@ std::shared_ptr<Endpoint> EventChannelHub::bind_interdomain(xen::DomId local, xe
     }
     const std::shared_ptr<Endpoint>& other = found->second;
     const xen::Port port = allocate_port_locked(local, kOperation);
+    // Fully set up before the other end can see it: once linked, the remote domain's notify
+    // may fire this endpoint from another thread.
     auto endpoint = std::make_shared<Endpoint>(local, port, std::move(inbox), remote);
+    endpoint->state_ = PortState::Connected;
+    endpoint->remote_port_ = remote_port;
+    endpoint->peer_ = other;
     {
         const std::scoped_lock other_lock(other->mutex_);
         // Only a port left unbound for exactly this domain may be bound (EINVAL otherwise, as
@@ -255,9 +263,6 @@ std::shared_ptr<Endpoint> EventChannelHub::bind_interdomain(xen::DomId local, xe
         other->remote_port_ = port;
         other->peer_ = endpoint;
     }
-    endpoint->state_ = PortState::Connected;
-    endpoint->remote_port_ = remote_port;
-    endpoint->peer_ = other;
     ports_[local].emplace(port, endpoint);
     return endpoint;
 }

@@ -10,8 +10,8 @@
 # returns non-zero with a message on stderr instead of exiting the caller.
 #
 #   lab_uboot_prepare IMAGES_DIR OUT_DIR        boot.scr + boot disk OUT_DIR/uboot-disk.img
-#   lab_uboot_qemu_args OUT_DIR                 QEMU arguments, one per line
-#   lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S]
+#   lab_uboot_qemu_args OUT_DIR [DISK...]      QEMU arguments, one per line
+#   lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
 #                                               prepare, boot unattended, wait for MARKER
 #   lab_uboot_make_scr BOOT_CMD OUT_SCR         compile a U-Boot script with mkimage
 #   lab_xen_cmdline / lab_board_file            read hypervisor-config
@@ -140,18 +140,28 @@ lab_uboot_prepare() {  # IMAGES_DIR OUT_DIR
 }
 
 # QEMU arguments for the U-Boot path, one per line (read them with mapfile -t): the
-# board's machine flags, U-Boot as firmware, and the boot disk. Console and display
-# flags are the caller's choice.
-lab_uboot_qemu_args() {  # OUT_DIR
-  local disk=$1/uboot-disk.img args line
+# board's machine flags, U-Boot as firmware, the extra raw DISKs, then the boot disk.
+# Order matters and was checked on this board: QEMU gives the first virtio-mmio device on
+# the command line the highest transport address; Linux names block devices in command-
+# line order (the first DISK is dom0's /dev/vda, as on the guest-loader path) while U-Boot
+# numbers them from the lowest address, so the boot disk, given last, is U-Boot's virtio0
+# (the only virtio disk distro boot scans). Console and display flags are the caller's;
+# more virtio block devices must go before these arguments, not after.
+lab_uboot_qemu_args() {  # OUT_DIR [DISK...]
+  local disk=$1/uboot-disk.img args line n=0 extra
   [ -f "$disk" ] || { _lab_uboot_err "$disk is missing (run lab_uboot_prepare)"; return 1; }
+  shift
   args=$(lab_board_file qemu-virt qemu-args) || return 1
   while IFS= read -r line; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] || printf '%s\n' "$line"
   done <"$args"
   printf '%s\n' -bios "$(_lab_uboot_firmware)"
-  # virtio-mmio block device: U-Boot's distro boot scans it as virtio0 without PCI
-  # enumeration. Read-only: neither U-Boot nor dom0 has a reason to write the boot disk.
+  for extra in "$@"; do
+    [ -f "$extra" ] || { _lab_uboot_err "disk image $extra is missing"; return 1; }
+    printf '%s\n' -drive "if=none,id=disk$n,format=raw,file=$extra" -device "virtio-blk-device,drive=disk$n"
+    n=$((n + 1))
+  done
+  # Read-only: neither U-Boot nor dom0 has a reason to write the boot disk.
   printf '%s\n' -drive "if=none,id=bootdisk,format=raw,readonly=on,file=$disk" \
     -device virtio-blk-device,drive=bootdisk
 }
@@ -172,15 +182,19 @@ _lab_uboot_seen_at() {  # LOG PATTERN
 }
 
 # Boots the board through U-Boot unattended and waits for MARKER on the serial console
-# (default: dom0's kernel started its init, which any dom0 initramfs reaches). Prints the
-# time at which each boot phase appeared; keeps the serial log in OUT_DIR. Returns 0 when
-# the marker was seen within TIMEOUT_S seconds (default 180), 1 otherwise.
-lab_uboot_test() {  # IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S]
-  [ $# -ge 2 ] || { _lab_uboot_err "usage: lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S]"; return 2; }
-  local images=$1 out=$2 marker=${3:-Run /init as init process} limit=${4:-180}
+# (default "as init process": dom0's kernel started its init, which any dom0 initramfs
+# reaches). DISKs are attached before the boot disk (see lab_uboot_qemu_args), e.g. dom0's
+# storage image as /dev/vda. Prints when each boot phase appeared and keeps the serial log
+# in OUT_DIR. Returns 0 when the marker was seen within TIMEOUT_S seconds (default 180),
+# 1 otherwise (early, if the boot script failed or a kernel panicked).
+lab_uboot_test() {  # IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
+  [ $# -ge 2 ] || { _lab_uboot_err "usage: lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]"; return 2; }
+  local images=$1 out=$2 marker=${3:-as init process} limit=${4:-180}
+  shift $(($# < 4 ? $# : 4))
   local log pidfile start qargs=() pipe_pid deadline rc=1 phase at
   lab_uboot_prepare "$images" "$out" || return 1
-  mapfile -t qargs < <(lab_uboot_qemu_args "$out")
+  lab_uboot_qemu_args "$out" "$@" >/dev/null || return 1
+  mapfile -t qargs < <(lab_uboot_qemu_args "$out" "$@")
   log=$out/uboot-serial-$(date -u +%Y%m%dT%H%M%SZ).log
   pidfile=$out/uboot-qemu.pid
   rm -f "$pidfile"
@@ -213,7 +227,7 @@ lab_uboot_test() {  # IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S]
   rm -f "$pidfile"
   for phase in "U-Boot 20|U-Boot started" "twofold: boot.scr|boot.scr found" \
                "Xen version 4.|Xen started" "Booting Linux on physical CPU|dom0 kernel started" \
-               "Run /init as init process|dom0 init started" "$marker|marker '$marker'"; do
+               "as init process|dom0 init started" "$marker|marker '$marker'"; do
     at=$(_lab_uboot_seen_at "$log" "${phase%%|*}")
     [ -n "$at" ] && at=${at}s
     printf '  %-40s %s\n' "${phase#*|}" "${at:-not seen}" >&2

@@ -316,9 +316,11 @@ class Checker {
     }
     if (board.cpus.value == 0) return;
     std::uint64_t vcpus = 0;
+    bool exceeded = false;
     for (const Persona& persona : policy_.personas) {
       vcpus += persona.vcpus.value;
       if (persona.vcpus.value > board.cpus.value) {
+        exceeded = true;
         out_.error(rule::kVcpusExceedBoard, persona.vcpus.where,
                    "persona '" + persona.name.value + "' has " +
                        std::to_string(persona.vcpus.value) + " vCPUs but the board has " +
@@ -326,11 +328,12 @@ class Checker {
                    "use at most " + std::to_string(board.cpus.value) + " vCPUs");
       }
     }
-    if (vcpus > board.cpus.value) {
+    // After a vcpus-exceed-board error the overcommit warning would only repeat it.
+    if (vcpus > board.cpus.value && !exceeded) {
       out_.warning(rule::kVcpuOvercommit, board.cpus.where,
-                   "the personas have " + std::to_string(vcpus) + " vCPUs on " +
+                   "the personas have " + std::to_string(vcpus) + " vCPUs but the board has " +
                        std::to_string(board.cpus.value) +
-                       " CPUs: a busy persona can slow the other one down",
+                       " CPU(s): a busy persona can slow the other one down",
                    "lower vcpus if the personas must not compete for CPU time");
     }
   }
@@ -396,8 +399,8 @@ class Checker {
       if (!inserted) {
         out_.error(rule::kModemChannelShared, persona.modem->channel.where,
                    "modem channel " + std::to_string(persona.modem->channel.value) +
-                       " of persona '" + persona.name.value + "' is already persona '" +
-                       it->second->name.value + "''s",
+                       " of persona '" + persona.name.value + "' is also used by persona '" +
+                       it->second->name.value + "'",
                    "give every persona its own channel");
       }
     }

@@ -1,0 +1,136 @@
+#pragma once
+// The simulated modem itself: an AT state machine with no I/O. Bytes from the DTE go in
+// through receive(); everything the modem says goes out through the Output callback, so
+// the same object runs behind a pty, a unix socket, stdio or a unit test.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "twofold/modem/at/command_stream.h"
+
+namespace twofold::modem::sim {
+
+struct ModemOptions {
+  std::size_t storage_capacity = 20;  // SIM message slots ("SM")
+  std::string operator_name = "Twofold Net";
+  std::string own_smsc = "+491720000000";
+};
+
+enum class CallState : std::uint8_t { kActive = 0, kHeld = 1, kDialing = 2, kAlerting = 3, kIncoming = 4 };
+enum class MessageStatus : std::uint8_t { kRecUnread = 0, kRecRead = 1, kStoUnsent = 2, kStoSent = 3 };
+
+struct Call {
+  int id = 1;
+  bool incoming = false;
+  CallState state = CallState::kDialing;
+  std::string number;
+};
+
+struct Message {
+  int index = 1;
+  MessageStatus status = MessageStatus::kRecUnread;
+  std::string number;
+  std::string text;
+  std::string timestamp;  // "yy/MM/dd,hh:mm:ss+zz"
+};
+
+struct SentMessage {
+  std::string number;
+  std::string text;
+  std::string pdu;  // hex TPDU when sent in PDU mode
+  int reference = 0;
+};
+
+class Modem {
+ public:
+  using Output = std::function<void(std::string_view)>;
+
+  explicit Modem(Output output, ModemOptions options = {});
+
+  // DTE side.
+  void receive(std::string_view bytes);
+
+  // Network side (the control channel). Each returns an error text or nullopt.
+  std::optional<std::string> incoming_call(std::string_view number);
+  std::optional<std::string> remote_answer();
+  std::optional<std::string> remote_busy();
+  std::optional<std::string> remote_hangup();
+  std::optional<std::string> incoming_sms(std::string_view number, std::string_view text);
+  std::optional<std::string> set_registration(int status);
+  std::optional<std::string> set_signal(int rssi);
+  void set_silent(bool silent) { silent_ = silent; }
+  // Power cycle: settings back to defaults, calls dropped, SIM storage kept.
+  void reset();
+  // Periodic tick from the runtime: repeats RING for a waiting call, auto-answers per S0.
+  void ring_tick();
+
+  nlohmann::json state() const;
+
+ private:
+  struct Reply;  // what one command produced
+  void emit(std::string_view bytes);
+  void execute_line(const at::CommandLineEvent& line);
+  Reply execute(const at::Command& command);
+  Reply execute_basic(const at::Command& command);
+  Reply execute_s_register(const at::Command& command);
+  Reply execute_dial(const at::Command& command);
+  Reply execute_extended(const at::Command& command);
+  Reply execute_sms(const at::Command& command);
+  void finish_body(std::optional<std::string> text, std::optional<std::vector<std::uint8_t>> tpdu);
+  void send_final(std::string_view verbose, int numeric);
+  void send_error(std::optional<int> cme, bool sms);
+  void send_info(const std::vector<std::string>& lines);
+  void send_urc(const std::vector<std::string>& lines);
+  std::string crlf() const;
+  void announce_registration();
+  int effective_registration() const;
+  std::string list_entry(const Message& message, bool with_index) const;
+  std::optional<std::size_t> find_message(int index) const;
+  int free_index() const;
+  void defaults();
+
+  Output output_;
+  ModemOptions options_;
+  at::CommandStream stream_;
+
+  // Settings (reset by ATZ / reset()).
+  bool echo_ = true;
+  bool verbose_ = true;
+  bool quiet_ = false;
+  int cmee_ = 0;
+  int creg_mode_ = 0;
+  bool clip_ = false;
+  bool crc_ = false;
+  bool text_mode_ = false;
+  int cnmi_mt_ = 1;
+  int cfun_ = 1;
+  std::string charset_ = "IRA";
+  std::array<int, 256> s_registers_{};
+
+  // Network and storage.
+  int network_registration_ = 1;
+  int rssi_ = 21;
+  bool silent_ = false;
+  std::vector<Call> calls_;
+  int rings_ = 0;
+  std::vector<Message> messages_;
+  std::vector<SentMessage> sent_;
+  int next_reference_ = 0;
+
+  // SMS body in progress: +CMGS (send) or +CMGW (write) and its destination.
+  struct PendingSms {
+    bool write = false;
+    std::string number;
+  };
+  std::optional<PendingSms> pending_sms_;
+  std::string last_line_;  // for A/
+  std::uint64_t lines_received_ = 0;
+};
+
+}  // namespace twofold::modem::sim

@@ -1,0 +1,712 @@
+#include "twofold/modem/sim/modem.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "twofold/modem/sim/sms_codec.h"
+
+namespace twofold::modem::sim {
+namespace {
+
+using at::Command;
+using at::CommandForm;
+using at::Parameter;
+
+// 27.007 §9.2 / 27.005 §3.2.5 codes the simulator uses.
+constexpr int kCmeNotAllowed = 3;
+constexpr int kCmeNotSupported = 4;
+constexpr int kCmeNoNetwork = 30;
+constexpr int kCmeIncorrectParameters = 50;
+constexpr int kCmsNotAllowed = 302;
+constexpr int kCmsInvalidPduParameter = 304;
+constexpr int kCmsInvalidTextParameter = 305;
+constexpr int kCmsInvalidIndex = 321;
+constexpr int kCmsMemoryFull = 322;
+
+constexpr std::string_view kStatusNames[] = {"REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"};
+
+std::optional<std::uint32_t> number_param(const Command& command, std::size_t i) {
+  if (i >= command.params.size() || !command.params[i].is_number()) return std::nullopt;
+  return command.params[i].number;
+}
+
+bool is_given(const Command& command, std::size_t i) {
+  return i < command.params.size() && !command.params[i].is_empty();
+}
+
+std::string now_timestamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y/%m/%d,%H:%M:%S+00", &utc);
+  return std::string(buffer).substr(2);  // 27.005 <scts> has a two-digit year
+}
+
+int number_type(std::string_view number) { return number.starts_with("+") ? 145 : 129; }
+
+std::string cme_text(int code) {
+  switch (code) {
+    case kCmeNotAllowed: return "operation not allowed";
+    case kCmeNotSupported: return "operation not supported";
+    case kCmeNoNetwork: return "no network service";
+    case kCmeIncorrectParameters: return "incorrect parameters";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+struct Modem::Reply {
+  enum class Outcome { kContinue, kError, kFinal, kPrompt };
+  Outcome outcome = Outcome::kContinue;
+  std::vector<std::string> info;
+  int error = 0;        // +CME/+CMS code for kError
+  bool sms = false;     // +CMS rather than +CME
+  std::string final_verbose;
+  int final_numeric = 0;
+
+  static Reply ok(std::vector<std::string> lines = {}) { return {Outcome::kContinue, std::move(lines), 0, false, {}, 0}; }
+  static Reply cme(int code) { return {Outcome::kError, {}, code, false, {}, 0}; }
+  static Reply cms(int code) { return {Outcome::kError, {}, code, true, {}, 0}; }
+  static Reply final(std::string verbose, int numeric) { return {Outcome::kFinal, {}, 0, false, std::move(verbose), numeric}; }
+  static Reply prompt() { return {Outcome::kPrompt, {}, 0, false, {}, 0}; }
+};
+
+Modem::Modem(Output output, ModemOptions options) : output_(std::move(output)), options_(std::move(options)) {
+  defaults();
+}
+
+void Modem::defaults() {
+  echo_ = true;
+  verbose_ = true;
+  quiet_ = false;
+  cmee_ = 0;
+  creg_mode_ = 0;
+  clip_ = false;
+  crc_ = false;
+  text_mode_ = false;
+  cnmi_mt_ = 1;  // +CMTI on arrival without setup: what the lab tests expect
+  charset_ = "IRA";
+  s_registers_.fill(0);
+  s_registers_[3] = '\r';
+  s_registers_[4] = '\n';
+  s_registers_[5] = '\b';
+  s_registers_[6] = 2;
+  s_registers_[7] = 50;
+  s_registers_[8] = 2;
+  s_registers_[10] = 14;
+  stream_.set_config({'\r', '\b'});
+}
+
+void Modem::reset() {
+  defaults();
+  cfun_ = 1;
+  calls_.clear();
+  pending_sms_.reset();
+  stream_.reset();
+  silent_ = false;
+}
+
+void Modem::emit(std::string_view bytes) {
+  if (!silent_ && !bytes.empty()) output_(bytes);
+}
+
+std::string Modem::crlf() const {
+  return {static_cast<char>(s_registers_[3]), static_cast<char>(s_registers_[4])};
+}
+
+void Modem::send_info(const std::vector<std::string>& lines) {
+  if (lines.empty()) return;
+  std::string out = verbose_ ? crlf() : std::string{};
+  for (const auto& line : lines) out += line + crlf();
+  emit(out);
+}
+
+void Modem::send_urc(const std::vector<std::string>& lines) { send_info(lines); }
+
+void Modem::send_final(std::string_view verbose, int numeric) {
+  if (quiet_) return;
+  if (verbose_) {
+    emit(crlf() + std::string(verbose) + crlf());
+  } else {
+    emit(std::to_string(numeric) + static_cast<char>(s_registers_[3]));
+  }
+}
+
+void Modem::send_error(std::optional<int> code, bool sms) {
+  if (cmee_ == 0 || !code) {
+    send_final("ERROR", 4);
+    return;
+  }
+  const std::string prefix = sms ? "+CMS ERROR: " : "+CME ERROR: ";
+  const std::string detail = (cmee_ == 2 && !sms) ? cme_text(*code) : std::to_string(*code);
+  if (quiet_) return;
+  emit(crlf() + prefix + detail + crlf());
+}
+
+void Modem::receive(std::string_view bytes) {
+  if (silent_) return;  // a modem that stopped answering: nothing is read, nothing echoed
+  while (!bytes.empty()) {
+    at::CommandStep step = stream_.consume(bytes);
+    if (echo_) emit(bytes.substr(0, step.consumed));
+    bytes.remove_prefix(step.consumed);
+    if (!step.event) continue;
+    std::visit(
+        [this](auto&& event) {
+          using T = std::decay_t<decltype(event)>;
+          if constexpr (std::is_same_v<T, at::CommandLineEvent>) {
+            ++lines_received_;
+            last_line_ = event.raw;
+            execute_line(event);
+          } else if constexpr (std::is_same_v<T, at::RepeatEvent>) {
+            auto parsed = at::parse_command_line(last_line_);
+            if (last_line_.empty() || !parsed) {
+              send_final("ERROR", 4);
+            } else {
+              execute_line(at::CommandLineEvent{last_line_, std::move(parsed).value()});
+            }
+          } else if constexpr (std::is_same_v<T, at::SmsTextEvent>) {
+            finish_body(event.body.text, std::nullopt);
+          } else if constexpr (std::is_same_v<T, at::SmsPduEvent>) {
+            finish_body(std::nullopt, event.body.tpdu);
+          } else if constexpr (std::is_same_v<T, at::SmsCancelledEvent>) {
+            pending_sms_.reset();
+            send_final("OK", 0);
+          } else {
+            if (pending_sms_) {
+              pending_sms_.reset();
+              send_error(text_mode_ ? kCmsInvalidTextParameter : kCmsInvalidPduParameter, true);
+            } else {
+              send_final("ERROR", 4);
+            }
+          }
+        },
+        std::move(*step.event));
+  }
+}
+
+void Modem::execute_line(const at::CommandLineEvent& line) {
+  for (const auto& command : line.line.commands) {
+    Reply reply = execute(command);
+    send_info(reply.info);
+    switch (reply.outcome) {
+      case Reply::Outcome::kContinue: break;
+      case Reply::Outcome::kError: send_error(reply.error, reply.sms); return;
+      case Reply::Outcome::kFinal: send_final(reply.final_verbose, reply.final_numeric); return;
+      case Reply::Outcome::kPrompt: return;  // the body decides the final result
+    }
+  }
+  send_final("OK", 0);
+}
+
+Modem::Reply Modem::execute(const Command& command) {
+  switch (command.kind) {
+    case at::CommandKind::kBasic: return execute_basic(command);
+    case at::CommandKind::kSRegister: return execute_s_register(command);
+    case at::CommandKind::kDial: return execute_dial(command);
+    case at::CommandKind::kExtended: return execute_extended(command);
+  }
+  return Reply::cme(kCmeNotSupported);
+}
+
+Modem::Reply Modem::execute_basic(const Command& command) {
+  const std::uint32_t value = command.params.empty() ? 0 : command.params[0].number;
+  const std::string& name = command.name;
+  auto flag = [&](bool& setting) {
+    if (value > 1) return Reply::cme(kCmeIncorrectParameters);
+    setting = value == 1;
+    return Reply::ok();
+  };
+  if (name == "E") return flag(echo_);
+  if (name == "V") return flag(verbose_);
+  if (name == "Q") return flag(quiet_);
+  if (name == "Z" || name == "&F") {
+    defaults();
+    return Reply::ok();
+  }
+  if (name == "H") {
+    calls_.clear();
+    return Reply::ok();
+  }
+  if (name == "A") {
+    for (auto& call : calls_) {
+      if (call.state == CallState::kIncoming) {
+        call.state = CallState::kActive;
+        return Reply::ok();
+      }
+    }
+    return Reply::final("NO CARRIER", 3);
+  }
+  if (name == "I") return Reply::ok({"Twofold AT modem simulator"});
+  if (name == "O") return Reply::final("NO CARRIER", 3);  // no data connection to return to
+  if (name == "L" || name == "M" || name == "X" || name == "P" || name == "T" || name == "&C" ||
+      name == "&D" || name == "&K" || name == "&W") {
+    return Reply::ok();  // speaker, dialling and DTR options mean nothing here
+  }
+  return Reply::cme(kCmeNotSupported);
+}
+
+Modem::Reply Modem::execute_s_register(const Command& command) {
+  const auto index = static_cast<std::size_t>(std::stoul(command.name.substr(1)));  // parser bounded it
+  switch (command.form) {
+    case CommandForm::kRead: {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "%03d", s_registers_[index]);
+      return Reply::ok({buffer});
+    }
+    case CommandForm::kTest: return Reply::ok({"(0-255)"});
+    case CommandForm::kSet: {
+      const std::uint32_t value = command.params[0].is_number() ? command.params[0].number : 0;
+      if (value > 255) return Reply::cme(kCmeIncorrectParameters);
+      s_registers_[index] = static_cast<int>(value);
+      stream_.set_config({static_cast<char>(s_registers_[3]), static_cast<char>(s_registers_[5])});
+      return Reply::ok();
+    }
+    case CommandForm::kAction: break;
+  }
+  return Reply::cme(kCmeNotSupported);
+}
+
+Modem::Reply Modem::execute_dial(const Command& command) {
+  if (!command.dial.voice) return Reply::final("NO CARRIER", 3);  // no data calls
+  const int registration = effective_registration();
+  if (registration != 1 && registration != 5) return Reply::final("NO CARRIER", 3);
+  if (!calls_.empty()) return Reply::cme(kCmeNotAllowed);
+  calls_.push_back(Call{1, false, CallState::kAlerting, command.dial.number});
+  return Reply::ok();
+}
+
+Modem::Reply Modem::execute_extended(const Command& command) {
+  const std::string& name = command.name;
+  const CommandForm form = command.form;
+  const bool read = form == CommandForm::kRead;
+  const bool test = form == CommandForm::kTest;
+  const bool set = form == CommandForm::kSet;
+  const bool action = form == CommandForm::kAction;
+
+  // Identification (27.007 §5).
+  if (name == "+CGMI" || name == "+GMI") return test ? Reply::ok() : Reply::ok({"Twofold"});
+  if (name == "+CGMM" || name == "+GMM") return test ? Reply::ok() : Reply::ok({"TF-SIM1"});
+  if (name == "+CGMR" || name == "+GMR") return test ? Reply::ok() : Reply::ok({"1.0.0"});
+  if (name == "+CGSN" || name == "+GSN") return test ? Reply::ok() : Reply::ok({"356938035643809"});
+  if (name == "+CIMI") return test ? Reply::ok() : Reply::ok({"001010123456789"});
+
+  if (name == "+CMEE") {
+    if (read) return Reply::ok({"+CMEE: " + std::to_string(cmee_)});
+    if (test) return Reply::ok({"+CMEE: (0-2)"});
+    const auto value = number_param(command, 0).value_or(0);
+    if (value > 2) return Reply::cme(kCmeIncorrectParameters);
+    cmee_ = static_cast<int>(value);
+    return Reply::ok();
+  }
+  if (name == "+CPIN") {
+    if (read) return Reply::ok({"+CPIN: READY"});
+    return Reply::ok();
+  }
+  if (name == "+CFUN") {
+    if (read) return Reply::ok({"+CFUN: " + std::to_string(cfun_)});
+    if (test) return Reply::ok({"+CFUN: (0,1,4),(0-1)"});
+    const auto value = number_param(command, 0);
+    if (!set || !value || (*value != 0 && *value != 1 && *value != 4)) return Reply::cme(kCmeIncorrectParameters);
+    const int before = effective_registration();
+    cfun_ = static_cast<int>(*value);
+    if (cfun_ != 1) calls_.clear();
+    if (effective_registration() != before) announce_registration();
+    return Reply::ok();
+  }
+  if (name == "+CREG") {
+    if (read) {
+      std::string line = "+CREG: " + std::to_string(creg_mode_) + "," + std::to_string(effective_registration());
+      const int stat = effective_registration();
+      if (creg_mode_ == 2 && (stat == 1 || stat == 5)) line += ",\"00C3\",\"A1B2\"";
+      return Reply::ok({line});
+    }
+    if (test) return Reply::ok({"+CREG: (0-2)"});
+    const auto value = number_param(command, 0).value_or(0);
+    if (value > 2) return Reply::cme(kCmeIncorrectParameters);
+    creg_mode_ = static_cast<int>(value);
+    return Reply::ok();
+  }
+  if (name == "+COPS") {
+    const int stat = effective_registration();
+    if (read) {
+      if (stat == 1 || stat == 5) return Reply::ok({"+COPS: 0,0,\"" + options_.operator_name + "\",7"});
+      return Reply::ok({"+COPS: 0"});
+    }
+    if (test) return Reply::ok({"+COPS: (2,\"" + options_.operator_name + "\",\"Twofold\",\"00101\",7),,(0-4),(0-2)"});
+    if (set && number_param(command, 0).value_or(0) <= 4) return Reply::ok();
+    return Reply::cme(kCmeIncorrectParameters);
+  }
+  if (name == "+CSQ") {
+    if (test) return Reply::ok({"+CSQ: (0-31,99),(0-7,99)"});
+    if (!action) return Reply::cme(kCmeNotSupported);
+    return Reply::ok({"+CSQ: " + std::to_string(cfun_ == 1 ? rssi_ : 99) + ",99"});
+  }
+  if (name == "+CLIP" || name == "+CRC") {
+    bool& setting = name == "+CLIP" ? clip_ : crc_;
+    if (read) return Reply::ok({name + ": " + std::to_string(setting ? 1 : 0) + (name == "+CLIP" ? ",1" : "")});
+    if (test) return Reply::ok({name + ": (0,1)"});
+    const auto value = number_param(command, 0).value_or(0);
+    if (value > 1) return Reply::cme(kCmeIncorrectParameters);
+    setting = value == 1;
+    return Reply::ok();
+  }
+  if (name == "+CLCC") {
+    if (test) return Reply::ok();
+    std::vector<std::string> lines;
+    for (const auto& call : calls_) {
+      lines.push_back("+CLCC: " + std::to_string(call.id) + "," + (call.incoming ? "1" : "0") + "," +
+                      std::to_string(static_cast<int>(call.state)) + ",0,0," + at::quote_string(call.number) +
+                      "," + std::to_string(number_type(call.number)));
+    }
+    return Reply::ok(lines);
+  }
+  if (name == "+CHUP") {
+    calls_.clear();
+    return Reply::ok();
+  }
+  if (name == "+VTS") {
+    const bool active = std::any_of(calls_.begin(), calls_.end(),
+                                    [](const Call& c) { return c.state == CallState::kActive; });
+    return active ? Reply::ok() : Reply::cme(kCmeNotAllowed);
+  }
+  if (name == "+CSCS") {
+    if (read) return Reply::ok({"+CSCS: \"" + charset_ + "\""});
+    if (test) return Reply::ok({"+CSCS: (\"GSM\",\"IRA\")"});
+    if (!set || command.params.empty() || !command.params[0].is_string()) return Reply::cme(kCmeIncorrectParameters);
+    const std::string& charset = command.params[0].text;
+    if (charset != "GSM" && charset != "IRA") return Reply::cme(kCmeNotSupported);
+    charset_ = charset;
+    return Reply::ok();
+  }
+  if (name.starts_with("+CM") || name == "+CNMI" || name == "+CPMS" || name == "+CSCA") {
+    return execute_sms(command);
+  }
+  return Reply::cme(kCmeNotSupported);
+}
+
+Modem::Reply Modem::execute_sms(const Command& command) {
+  const std::string& name = command.name;
+  const CommandForm form = command.form;
+  const bool read = form == CommandForm::kRead;
+  const bool test = form == CommandForm::kTest;
+  const std::string used = std::to_string(messages_.size());
+  const std::string capacity = std::to_string(options_.storage_capacity);
+
+  if (name == "+CMGF") {
+    if (read) return Reply::ok({"+CMGF: " + std::string(text_mode_ ? "1" : "0")});
+    if (test) return Reply::ok({"+CMGF: (0,1)"});
+    const auto value = number_param(command, 0).value_or(0);
+    if (value > 1) return Reply::cms(kCmsNotAllowed);
+    text_mode_ = value == 1;
+    return Reply::ok();
+  }
+  if (name == "+CNMI") {
+    if (read) return Reply::ok({"+CNMI: 2," + std::to_string(cnmi_mt_) + ",0,0,0"});
+    if (test) return Reply::ok({"+CNMI: (0-2),(0-2),(0),(0),(0)"});
+    const auto mt = number_param(command, 1).value_or(0);
+    if (mt > 2) return Reply::cms(kCmsNotAllowed);
+    cnmi_mt_ = static_cast<int>(mt);
+    return Reply::ok();
+  }
+  if (name == "+CPMS") {
+    if (test) return Reply::ok({"+CPMS: (\"SM\"),(\"SM\"),(\"SM\")"});
+    if (read) {
+      const std::string one = "\"SM\"," + used + "," + capacity;
+      return Reply::ok({"+CPMS: " + one + "," + one + "," + one});
+    }
+    for (const auto& param : command.params) {
+      if (!param.is_empty() && !(param.is_string() && param.text == "SM")) return Reply::cms(kCmsNotAllowed);
+    }
+    const std::string one = used + "," + capacity;
+    return Reply::ok({"+CPMS: " + one + "," + one + "," + one});
+  }
+  if (name == "+CSCA") {
+    if (read) return Reply::ok({"+CSCA: " + at::quote_string(options_.own_smsc) + ",145"});
+    return Reply::ok();
+  }
+  if (name == "+CMGS" || name == "+CMGW") {
+    if (test) return Reply::ok();
+    const bool write = name == "+CMGW";
+    PendingSms pending{write, {}};
+    if (text_mode_) {
+      if (is_given(command, 0)) {
+        if (!command.params[0].is_string()) return Reply::cms(kCmsInvalidTextParameter);
+        pending.number = command.params[0].text;
+      } else if (!write) {
+        return Reply::cms(kCmsInvalidTextParameter);
+      }
+      stream_.enter_text_body();
+    } else {
+      const auto length = number_param(command, 0);
+      if (!length || stream_.enter_pdu_body(*length)) return Reply::cms(kCmsInvalidPduParameter);
+    }
+    if (!write && effective_registration() != 1 && effective_registration() != 5) {
+      stream_.reset();
+      return Reply::cms(331);  // no network service
+    }
+    if (write && free_index() == 0) {
+      stream_.reset();
+      return Reply::cms(kCmsMemoryFull);
+    }
+    pending_sms_ = pending;
+    emit(crlf() + "> ");
+    return Reply::prompt();
+  }
+  if (name == "+CMGL") {
+    if (test) {
+      return Reply::ok({text_mode_ ? "+CMGL: (\"REC UNREAD\",\"REC READ\",\"STO UNSENT\",\"STO SENT\",\"ALL\")"
+                                   : "+CMGL: (0-4)"});
+    }
+    int wanted = 0;  // 27.005: default is "REC UNREAD"
+    if (is_given(command, 0)) {
+      const Parameter& p = command.params[0];
+      if (text_mode_) {
+        if (!p.is_string()) return Reply::cms(kCmsInvalidTextParameter);
+        wanted = -1;
+        for (int i = 0; i < 4; ++i) {
+          if (p.text == kStatusNames[i]) wanted = i;
+        }
+        if (p.text == "ALL") wanted = 4;
+        if (wanted < 0) return Reply::cms(kCmsInvalidTextParameter);
+      } else {
+        if (!p.is_number() || p.number > 4) return Reply::cms(kCmsInvalidPduParameter);
+        wanted = static_cast<int>(p.number);
+      }
+    }
+    std::vector<std::string> lines;
+    for (auto& message : messages_) {
+      if (wanted != 4 && static_cast<int>(message.status) != wanted) continue;
+      const std::string entry = list_entry(message, true);
+      lines.push_back(entry.substr(0, entry.find('\n')));
+      lines.push_back(entry.substr(entry.find('\n') + 1));
+      if (message.status == MessageStatus::kRecUnread) message.status = MessageStatus::kRecRead;
+    }
+    return Reply::ok(lines);
+  }
+  if (name == "+CMGR") {
+    if (test) return Reply::ok();
+    const auto index = number_param(command, 0);
+    const auto found = index ? find_message(static_cast<int>(*index)) : std::nullopt;
+    if (!found) return Reply::cms(kCmsInvalidIndex);
+    Message& message = messages_[*found];
+    const std::string entry = list_entry(message, false);
+    if (message.status == MessageStatus::kRecUnread) message.status = MessageStatus::kRecRead;
+    return Reply::ok({entry.substr(0, entry.find('\n')), entry.substr(entry.find('\n') + 1)});
+  }
+  if (name == "+CMGD") {
+    if (test) return Reply::ok({"+CMGD: (1-" + capacity + "),(0-4)"});
+    const auto index = number_param(command, 0);
+    const auto flag = number_param(command, 1).value_or(0);
+    if (flag > 4) return Reply::cms(kCmsNotAllowed);
+    if (flag == 0) {
+      const auto found = index ? find_message(static_cast<int>(*index)) : std::nullopt;
+      if (!found) return Reply::cms(kCmsInvalidIndex);
+      messages_.erase(messages_.begin() + static_cast<std::ptrdiff_t>(*found));
+      return Reply::ok();
+    }
+    // 27.005 §3.5.4 <delflag>: 1 read, 2 read+sent, 3 read+sent+unsent, 4 all.
+    std::erase_if(messages_, [&](const Message& m) {
+      switch (m.status) {
+        case MessageStatus::kRecRead: return true;
+        case MessageStatus::kStoSent: return flag >= 2;
+        case MessageStatus::kStoUnsent: return flag >= 3;
+        case MessageStatus::kRecUnread: return flag == 4;
+      }
+      return false;
+    });
+    return Reply::ok();
+  }
+  return Reply::cms(kCmsNotAllowed);
+}
+
+void Modem::finish_body(std::optional<std::string> text, std::optional<std::vector<std::uint8_t>> tpdu) {
+  if (!pending_sms_) {
+    send_final("ERROR", 4);
+    return;
+  }
+  PendingSms pending = *pending_sms_;
+  pending_sms_.reset();
+  std::string body_text;
+  std::string number = pending.number;
+  std::string pdu_hex;
+  if (tpdu) {
+    const auto submit = decode_submit(*tpdu);
+    if (!submit) {
+      send_error(kCmsInvalidPduParameter, true);
+      return;
+    }
+    number = submit->destination;
+    body_text = submit->text;
+    pdu_hex = hex(*tpdu);
+  } else {
+    body_text = std::move(*text);
+    if (to_gsm7(body_text).size() > kMaxSeptets) {
+      send_error(kCmsInvalidTextParameter, true);
+      return;
+    }
+  }
+  if (pending.write) {
+    const int index = free_index();
+    if (index == 0) {
+      send_error(kCmsMemoryFull, true);
+      return;
+    }
+    messages_.push_back(Message{index, MessageStatus::kStoUnsent, number, body_text, {}});
+    send_info({"+CMGW: " + std::to_string(index)});
+  } else {
+    const int reference = next_reference_;
+    next_reference_ = (next_reference_ + 1) % 256;
+    sent_.push_back(SentMessage{number, body_text, pdu_hex, reference});
+    send_info({"+CMGS: " + std::to_string(reference)});
+  }
+  send_final("OK", 0);
+}
+
+std::string Modem::list_entry(const Message& message, bool with_index) const {
+  const bool received = message.status == MessageStatus::kRecUnread || message.status == MessageStatus::kRecRead;
+  const std::string prefix = with_index ? "+CMGL: " + std::to_string(message.index) + "," : "+CMGR: ";
+  if (text_mode_) {
+    std::string header = prefix + "\"" + std::string(kStatusNames[static_cast<int>(message.status)]) + "\"," +
+                         at::quote_string(message.number) + ",";
+    if (received) header += "," + at::quote_string(message.timestamp);
+    return header + "\n" + message.text;
+  }
+  const auto tpdu = received ? encode_deliver(message.number, message.text, message.timestamp)
+                             : encode_submit(message.number, message.text, 0);
+  std::vector<std::uint8_t> pdu = encode_smsc(options_.own_smsc);
+  pdu.insert(pdu.end(), tpdu.begin(), tpdu.end());
+  return prefix + std::to_string(static_cast<int>(message.status)) + ",," + std::to_string(tpdu.size()) + "\n" +
+         hex(pdu);
+}
+
+std::optional<std::size_t> Modem::find_message(int index) const {
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (messages_[i].index == index) return i;
+  }
+  return std::nullopt;
+}
+
+int Modem::free_index() const {
+  for (int index = 1; index <= static_cast<int>(options_.storage_capacity); ++index) {
+    if (!find_message(index)) return index;
+  }
+  return 0;
+}
+
+int Modem::effective_registration() const { return cfun_ == 1 ? network_registration_ : 0; }
+
+void Modem::announce_registration() {
+  const int stat = effective_registration();
+  if (creg_mode_ == 0) return;
+  std::string line = "+CREG: " + std::to_string(stat);
+  if (creg_mode_ == 2 && (stat == 1 || stat == 5)) line += ",\"00C3\",\"A1B2\"";
+  send_urc({line});
+}
+
+std::optional<std::string> Modem::incoming_call(std::string_view number) {
+  const int stat = effective_registration();
+  if (stat != 1 && stat != 5) return "not registered";
+  if (!calls_.empty()) return "line busy";
+  calls_.push_back(Call{1, true, CallState::kIncoming, std::string(number)});
+  rings_ = 0;
+  ring_tick();
+  return std::nullopt;
+}
+
+void Modem::ring_tick() {
+  auto call = std::find_if(calls_.begin(), calls_.end(), [](const Call& c) { return c.state == CallState::kIncoming; });
+  if (call == calls_.end()) return;
+  if (s_registers_[0] > 0 && rings_ >= s_registers_[0]) {
+    call->state = CallState::kActive;  // V.250 S0: answer after that many rings
+    return;
+  }
+  ++rings_;
+  std::vector<std::string> lines{crc_ ? "+CRING: VOICE" : "RING"};
+  if (clip_) lines.push_back("+CLIP: " + at::quote_string(call->number) + "," + std::to_string(number_type(call->number)));
+  for (const auto& line : lines) send_urc({line});
+}
+
+std::optional<std::string> Modem::remote_answer() {
+  for (auto& call : calls_) {
+    if (!call.incoming && (call.state == CallState::kAlerting || call.state == CallState::kDialing)) {
+      call.state = CallState::kActive;
+      return std::nullopt;
+    }
+  }
+  return "no outgoing call";
+}
+
+std::optional<std::string> Modem::remote_busy() {
+  const auto removed = std::erase_if(calls_, [](const Call& c) { return !c.incoming && c.state == CallState::kAlerting; });
+  if (removed == 0) return "no outgoing call";
+  send_urc({"BUSY"});
+  return std::nullopt;
+}
+
+std::optional<std::string> Modem::remote_hangup() {
+  if (calls_.empty()) return "no call";
+  calls_.clear();
+  send_urc({"NO CARRIER"});
+  return std::nullopt;
+}
+
+std::optional<std::string> Modem::incoming_sms(std::string_view number, std::string_view text) {
+  if (to_gsm7(text).size() > kMaxSeptets) return "text too long";
+  const std::string timestamp = now_timestamp();
+  if (cnmi_mt_ == 2) {  // 27.005 §3.4.1 mt=2: routed to the DTE, not stored
+    if (text_mode_) {
+      send_urc({"+CMT: " + at::quote_string(number) + ",," + at::quote_string(timestamp) + crlf() + std::string(text)});
+    } else {
+      const auto tpdu = encode_deliver(number, text, timestamp);
+      std::vector<std::uint8_t> pdu = encode_smsc(options_.own_smsc);
+      pdu.insert(pdu.end(), tpdu.begin(), tpdu.end());
+      send_urc({"+CMT: ," + std::to_string(tpdu.size()) + crlf() + hex(pdu)});
+    }
+    return std::nullopt;
+  }
+  const int index = free_index();
+  if (index == 0) return "memory full";
+  messages_.push_back(Message{index, MessageStatus::kRecUnread, std::string(number), std::string(text), timestamp});
+  if (cnmi_mt_ == 1) send_urc({"+CMTI: \"SM\"," + std::to_string(index)});
+  return std::nullopt;
+}
+
+std::optional<std::string> Modem::set_registration(int status) {
+  if (status < 0 || status > 5) return "status must be 0-5";
+  const int before = effective_registration();
+  network_registration_ = status;
+  if (effective_registration() != before) announce_registration();
+  return std::nullopt;
+}
+
+std::optional<std::string> Modem::set_signal(int rssi) {
+  if ((rssi < 0 || rssi > 31) && rssi != 99) return "rssi must be 0-31 or 99";
+  rssi_ = rssi;
+  return std::nullopt;
+}
+
+nlohmann::json Modem::state() const {
+  nlohmann::json calls = nlohmann::json::array();
+  for (const auto& call : calls_) {
+    calls.push_back({{"id", call.id}, {"incoming", call.incoming}, {"state", static_cast<int>(call.state)},
+                     {"number", call.number}});
+  }
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : messages_) {
+    messages.push_back({{"index", m.index}, {"status", std::string(kStatusNames[static_cast<int>(m.status)])},
+                        {"number", m.number}, {"text", m.text}});
+  }
+  nlohmann::json sent = nlohmann::json::array();
+  for (const auto& s : sent_) {
+    sent.push_back({{"number", s.number}, {"text", s.text}, {"pdu", s.pdu}, {"reference", s.reference}});
+  }
+  return {{"echo", echo_},          {"verbose", verbose_},   {"text_mode", text_mode_},
+          {"cmee", cmee_},          {"cfun", cfun_},         {"registration", effective_registration()},
+          {"silent", silent_},      {"calls", calls},        {"messages", messages},
+          {"sent", sent},           {"lines_received", lines_received_}, {"last_line", last_line_}};
+}
+
+}  // namespace twofold::modem::sim

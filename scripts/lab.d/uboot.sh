@@ -141,12 +141,13 @@ lab_uboot_prepare() {  # IMAGES_DIR OUT_DIR
 
 # QEMU arguments for the U-Boot path, one per line (read them with mapfile -t): the
 # board's machine flags, U-Boot as firmware, the extra raw DISKs, then the boot disk.
-# Order matters and was checked on this board: QEMU gives the first virtio-mmio device on
-# the command line the highest transport address; Linux names block devices in command-
-# line order (the first DISK is dom0's /dev/vda, as on the guest-loader path) while U-Boot
-# numbers them from the lowest address, so the boot disk, given last, is U-Boot's virtio0
-# (the only virtio disk distro boot scans). Console and display flags are the caller's;
-# more virtio block devices must go before these arguments, not after.
+# Order matters, as seen on this board: QEMU gives the last virtio-mmio device on the
+# command line the lowest transport address, and both U-Boot and Linux number virtio
+# disks from the lowest address. The boot disk, given last, is therefore U-Boot's virtio0
+# (the only virtio disk distro boot scans) and dom0's /dev/vda; the DISKs follow as
+# /dev/vdb, /dev/vdc... in dom0, which must find its storage by filesystem label, not by
+# /dev/vda. Console and display flags are the caller's; further virtio block devices
+# must go before these arguments, never after.
 lab_uboot_qemu_args() {  # OUT_DIR [DISK...]
   local disk=$1/uboot-disk.img args line n=0 extra
   [ -f "$disk" ] || { _lab_uboot_err "$disk is missing (run lab_uboot_prepare)"; return 1; }
@@ -184,9 +185,10 @@ _lab_uboot_seen_at() {  # LOG PATTERN
 # Boots the board through U-Boot unattended and waits for MARKER on the serial console
 # (default "as init process": dom0's kernel started its init, which any dom0 initramfs
 # reaches). DISKs are attached before the boot disk (see lab_uboot_qemu_args), e.g. dom0's
-# storage image as /dev/vda. Prints when each boot phase appeared and keeps the serial log
-# in OUT_DIR. Returns 0 when the marker was seen within TIMEOUT_S seconds (default 180),
-# 1 otherwise (early, if the boot script failed or a kernel panicked).
+# storage image, which dom0 then sees as /dev/vdb. Prints when each boot phase appeared
+# and keeps the serial log in OUT_DIR. Returns 0 when the marker was seen within
+# TIMEOUT_S seconds (default 180), 1 otherwise (early, if the boot script failed or a
+# kernel panicked).
 lab_uboot_test() {  # IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
   [ $# -ge 2 ] || { _lab_uboot_err "usage: lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]"; return 2; }
   local images=$1 out=$2 marker=${3:-as init process} limit=${4:-180}

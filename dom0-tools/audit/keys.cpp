@@ -119,11 +119,18 @@ SigningKey SigningKey::load_pem(const std::filesystem::path& path) {
     throw KeyError("private key " + path.string() +
                    " is readable or writable by group/others; chmod 0600 it");
   }
-  const std::string pem = read_small_file(path);
+  try {
+    return from_pem(read_small_file(path));
+  } catch (const KeyError& error) {
+    throw KeyError(path.string() + ": " + error.what());
+  }
+}
+
+SigningKey SigningKey::from_pem(std::string_view pem) {
   BioPtr bio = memory_bio(pem);
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) throw KeyError(path.string() + " does not hold a PEM private key");
-  require_ed25519(key.get(), path.string());
+  if (!key) throw KeyError("not a PEM private key");
+  require_ed25519(key.get(), "private key");
   return SigningKey(std::move(key));
 }
 

@@ -268,9 +268,13 @@ Status Writer::append_record(const Event& event, std::uint64_t* sequence) {
   line = format_record(record, chain);
   // The verifier will re-parse this line; refuse anything it would not accept (too long,
   // too deep, NaN that would come back as null) instead of writing an unverifiable record.
-  if (std::holds_alternative<ParseError>(parse_line(line))) {
+  const auto reparsed = parse_line(line);
+  const auto* round_trip = std::get_if<Line>(&reparsed);
+  const auto* as_record = round_trip ? std::get_if<RecordLine>(round_trip) : nullptr;
+  if (as_record == nullptr || as_record->record.fields != event.fields) {
     return Status(ErrorCode::invalid_event,
-                  "record would not round-trip (over 64 KiB, nested deeper than 16, or non-finite number)");
+                  "record would not round-trip (over 64 KiB, nested deeper than 16, or NaN/inf "
+                  "that JSON would turn into null)");
   }
   if (Status status = write_line(line, false); !status.ok()) return status;
   sequence_ = record.sequence;

@@ -39,6 +39,7 @@ class SigningKey {
   // Throws KeyError if the file is missing, not an Ed25519 private key, or readable by
   // group/others (a leaked signing key lets an attacker re-seal an edited log).
   static SigningKey load_pem(const std::filesystem::path& path);
+  static SigningKey from_pem(std::string_view pem);
   static SigningKey generate();
 
   [[nodiscard]] Signature sign(std::span<const std::uint8_t> message) const;

@@ -19,6 +19,19 @@ setenv tf_dom0_max 0x03000000
 setenv tf_initrd_addr 0x4c000000
 setenv tf_initrd_max 0x34000000
 
+# The device tree is QEMU's own (it describes exactly the board QEMU emulates, so there
+# is no .dtb file to keep in step): U-Boot runs on it at $fdtcontroladdr. Copy it to its
+# slot with room to grow rather than edit U-Boot's live control tree.
+fdt addr ${fdtcontroladdr}
+if fdt move ${fdtcontroladdr} ${tf_fdt_addr} ${tf_fdt_size}; then
+  echo "twofold: device tree copied to ${tf_fdt_addr}"
+else
+  echo "twofold: ERROR: cannot copy the device tree to its slot"; exit
+fi
+# booti would otherwise relocate the tree to the top of RAM; keep it in its slot so the
+# memory map stays true on both boot paths.
+setenv fdt_high 0xffffffffffffffff
+
 # Each image is checked against its slot right after loading: a grown image would
 # otherwise silently overwrite the next one and fail much later inside Xen or dom0.
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_xen_addr} ${prefix}xen; then
@@ -46,19 +59,6 @@ if load ${devtype} ${devnum}:${distro_bootpart} ${tf_initrd_addr} ${prefix}dom0-
 else
   echo "twofold: ERROR: cannot load ${prefix}dom0-initramfs.cpio.gz"; exit
 fi
-
-# The device tree is QEMU's own (it describes exactly the board QEMU emulates, so there
-# is no .dtb file to keep in step): U-Boot runs on it at $fdtcontroladdr. Copy it to its
-# slot with room to grow rather than edit U-Boot's live control tree.
-fdt addr ${fdtcontroladdr}
-if fdt move ${fdtcontroladdr} ${tf_fdt_addr} ${tf_fdt_size}; then
-  echo "twofold: device tree copied to ${tf_fdt_addr}"
-else
-  echo "twofold: ERROR: cannot copy the device tree to its slot"; exit
-fi
-# booti would otherwise relocate the tree to the top of RAM; keep it in its slot so the
-# memory map stays true on both boot paths.
-setenv fdt_high 0xffffffffffffffff
 
 # Xen's boot protocol (xen docs/misc/arm/device-tree/booting.txt): one /chosen child per
 # module, typed by compatible, located by reg. One address and one size cell: every

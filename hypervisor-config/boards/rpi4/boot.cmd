@@ -21,6 +21,24 @@ setenv tf_dom0_max 0x03000000
 setenv tf_initrd_addr 0x06000000
 setenv tf_initrd_max 0x2a000000
 
+# The device tree is the one the Pi firmware loaded (bcm2711-rpi-4-b.dtb with
+# config.txt applied: real memory size, enabled UART, GIC). U-Boot's rpi board code
+# records where the firmware left it in $fdt_addr (config.txt pins that address). Copy it
+# to its slot with room to grow, first, before any image load could land on the original.
+if fdt addr ${fdt_addr}; then
+  echo "twofold: firmware device tree at ${fdt_addr}"
+else
+  echo "twofold: ERROR: no device tree from the firmware (config.txt device_tree=)"; exit
+fi
+if fdt move ${fdt_addr} ${tf_fdt_addr} ${tf_fdt_size}; then
+  echo "twofold: device tree copied to ${tf_fdt_addr}"
+else
+  echo "twofold: ERROR: cannot copy the device tree to its slot"; exit
+fi
+# Use the tree in place: rpi_arm64's environment already says so, stated here because
+# the memory map relies on it.
+setenv fdt_high 0xffffffffffffffff
+
 # Each image is checked against its slot right after loading: a grown image would
 # otherwise silently overwrite the next one and fail much later inside Xen or dom0.
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_xen_addr} ${prefix}xen; then
@@ -48,23 +66,6 @@ if load ${devtype} ${devnum}:${distro_bootpart} ${tf_initrd_addr} ${prefix}dom0-
 else
   echo "twofold: ERROR: cannot load ${prefix}dom0-initramfs.cpio.gz"; exit
 fi
-
-# The device tree is the one the Pi firmware loaded (bcm2711-rpi-4-b.dtb with
-# config.txt applied: real memory size, enabled UART, GIC). U-Boot's rpi board code
-# records where the firmware left it in $fdt_addr. Copy it to its slot with room to grow.
-if fdt addr ${fdt_addr}; then
-  echo "twofold: firmware device tree at ${fdt_addr}"
-else
-  echo "twofold: ERROR: no device tree from the firmware (config.txt device_tree=)"; exit
-fi
-if fdt move ${fdt_addr} ${tf_fdt_addr} ${tf_fdt_size}; then
-  echo "twofold: device tree copied to ${tf_fdt_addr}"
-else
-  echo "twofold: ERROR: cannot copy the device tree to its slot"; exit
-fi
-# Use the tree in place: rpi_arm64's environment already says so, stated here because
-# the memory map relies on it.
-setenv fdt_high 0xffffffffffffffff
 
 # Xen's boot protocol (xen docs/misc/arm/device-tree/booting.txt): one /chosen child per
 # module, typed by compatible, located by reg. One address and one size cell: every

@@ -13,6 +13,7 @@
 #   lab_uboot_qemu_args OUT_DIR [DISK...]      QEMU arguments, one per line
 #   lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
 #                                               prepare, boot unattended, wait for MARKER
+#   lab_uboot_boot OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]   the same on a prepared disk
 #   lab_uboot_make_scr BOOT_CMD OUT_SCR         compile a U-Boot script with mkimage
 #   lab_xen_cmdline / lab_board_file            read hypervisor-config
 # IMAGES_DIR holds xen, dom0-Image and dom0-initramfs.cpio.gz (scripts/lab build writes
@@ -191,10 +192,18 @@ _lab_uboot_seen_at() {  # LOG PATTERN
 # kernel panicked).
 lab_uboot_test() {  # IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
   [ $# -ge 2 ] || { _lab_uboot_err "usage: lab_uboot_test IMAGES_DIR OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]"; return 2; }
-  local images=$1 out=$2 marker=${3:-as init process} limit=${4:-180}
-  shift $(($# < 4 ? $# : 4))
+  lab_uboot_prepare "$1" "$2" || return 1
+  shift
+  lab_uboot_boot "$@"
+}
+
+# The boot half of lab_uboot_test, on the boot disk already in OUT_DIR.
+lab_uboot_boot() {  # OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
+  [ $# -ge 1 ] || { _lab_uboot_err "usage: lab_uboot_boot OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]"; return 2; }
+  local out=$1 marker=${2:-as init process} limit=${3:-180}
+  shift $(($# < 3 ? $# : 3))
+  [[ $limit =~ ^[1-9][0-9]*$ ]] || { _lab_uboot_err "timeout '$limit' is not whole seconds"; return 2; }
   local log pidfile start qargs=() pipe_pid deadline rc=1 phase at
-  lab_uboot_prepare "$images" "$out" || return 1
   lab_uboot_qemu_args "$out" "$@" >/dev/null || return 1
   mapfile -t qargs < <(lab_uboot_qemu_args "$out" "$@")
   log=$out/uboot-serial-$(date -u +%Y%m%dT%H%M%SZ).log

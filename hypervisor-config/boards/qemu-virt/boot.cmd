@@ -19,6 +19,11 @@ setenv tf_dom0_max 0x03000000
 setenv tf_initrd_addr 0x4c000000
 setenv tf_initrd_max 0x34000000
 
+# Every step records a failure in tf_ok and Xen is booted only if all succeeded: U-Boot's
+# hush does not end a sourced script on `exit` inside an if (seen here: the script went
+# on to booti after a failed load), so no step may rely on stopping the script.
+setenv tf_ok yes
+
 # The device tree is QEMU's own (it describes exactly the board QEMU emulates, so there
 # is no .dtb file to keep in step): U-Boot runs on it at $fdtcontroladdr. Copy it to its
 # slot with room to grow rather than edit U-Boot's live control tree.
@@ -26,7 +31,7 @@ fdt addr ${fdtcontroladdr}
 if fdt move ${fdtcontroladdr} ${tf_fdt_addr} ${tf_fdt_size}; then
   echo "twofold: device tree copied to ${tf_fdt_addr}"
 else
-  echo "twofold: ERROR: cannot copy the device tree to its slot"; exit
+  echo "twofold: ERROR: cannot copy the device tree to its slot"; setenv tf_ok no
 fi
 # booti would otherwise relocate the tree to the top of RAM; keep it in its slot so the
 # memory map stays true on both boot paths.
@@ -36,44 +41,48 @@ setenv fdt_high 0xffffffffffffffff
 # otherwise silently overwrite the next one and fail much later inside Xen or dom0.
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_xen_addr} ${prefix}xen; then
   if itest 0x${filesize} -gt ${tf_xen_max}; then
-    echo "twofold: ERROR: xen is 0x${filesize} bytes, its slot holds ${tf_xen_max}"; exit
+    echo "twofold: ERROR: xen is 0x${filesize} bytes, its slot holds ${tf_xen_max}"; setenv tf_ok no
   fi
 else
-  echo "twofold: ERROR: cannot load ${prefix}xen"; exit
+  echo "twofold: ERROR: cannot load ${prefix}xen"; setenv tf_ok no
 fi
 
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_dom0_addr} ${prefix}dom0-Image; then
   if itest 0x${filesize} -gt ${tf_dom0_max}; then
-    echo "twofold: ERROR: dom0-Image is 0x${filesize} bytes, its slot holds ${tf_dom0_max}"; exit
+    echo "twofold: ERROR: dom0-Image is 0x${filesize} bytes, its slot holds ${tf_dom0_max}"; setenv tf_ok no
   fi
   setenv tf_dom0_size 0x${filesize}
 else
-  echo "twofold: ERROR: cannot load ${prefix}dom0-Image"; exit
+  echo "twofold: ERROR: cannot load ${prefix}dom0-Image"; setenv tf_ok no
 fi
 
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_initrd_addr} ${prefix}dom0-initramfs.cpio.gz; then
   if itest 0x${filesize} -gt ${tf_initrd_max}; then
-    echo "twofold: ERROR: dom0-initramfs is 0x${filesize} bytes, its slot holds ${tf_initrd_max}"; exit
+    echo "twofold: ERROR: dom0-initramfs is 0x${filesize} bytes, its slot holds ${tf_initrd_max}"; setenv tf_ok no
   fi
   setenv tf_initrd_size 0x${filesize}
 else
-  echo "twofold: ERROR: cannot load ${prefix}dom0-initramfs.cpio.gz"; exit
+  echo "twofold: ERROR: cannot load ${prefix}dom0-initramfs.cpio.gz"; setenv tf_ok no
 fi
 
-# Xen's boot protocol (xen docs/misc/arm/device-tree/booting.txt): one /chosen child per
-# module, typed by compatible, located by reg. One address and one size cell: every
-# address here is below 4 GiB.
-fdt set /chosen \#address-cells <1>
-fdt set /chosen \#size-cells <1>
-fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=silo console=dtuart dtuart=/pl011@9000000 bootscrub=0"
-fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xenboot rdinit=/sbin/init"
-fdt mknod /chosen module@49000000
-fdt set /chosen/module@49000000 compatible "xen,linux-zimage" "xen,multiboot-module"
-fdt set /chosen/module@49000000 reg <${tf_dom0_addr} ${tf_dom0_size}>
-fdt mknod /chosen module@4c000000
-fdt set /chosen/module@4c000000 compatible "xen,linux-initrd" "xen,multiboot-module"
-fdt set /chosen/module@4c000000 reg <${tf_initrd_addr} ${tf_initrd_size}>
+if test "${tf_ok}" = yes; then
+  # Xen's boot protocol (xen docs/misc/arm/device-tree/booting.txt): one /chosen child per
+  # module, typed by compatible, located by reg. One address and one size cell: every
+  # address here is below 4 GiB.
+  fdt set /chosen \#address-cells <1>
+  fdt set /chosen \#size-cells <1>
+  fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=silo console=dtuart dtuart=/pl011@9000000 bootscrub=0"
+  fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xenboot rdinit=/sbin/init"
+  fdt mknod /chosen module@49000000
+  fdt set /chosen/module@49000000 compatible "xen,linux-zimage" "xen,multiboot-module"
+  fdt set /chosen/module@49000000 reg <${tf_dom0_addr} ${tf_dom0_size}>
+  fdt mknod /chosen module@4c000000
+  fdt set /chosen/module@4c000000 compatible "xen,linux-initrd" "xen,multiboot-module"
+  fdt set /chosen/module@4c000000 reg <${tf_initrd_addr} ${tf_initrd_size}>
 
-echo "twofold: booting Xen (dom0 ${tf_dom0_size} bytes, initramfs ${tf_initrd_size} bytes)"
-booti ${tf_xen_addr} - ${tf_fdt_addr}
-echo "twofold: ERROR: booti returned; Xen did not start"
+  echo "twofold: booting Xen (dom0 ${tf_dom0_size} bytes, initramfs ${tf_initrd_size} bytes)"
+  booti ${tf_xen_addr} - ${tf_fdt_addr}
+  echo "twofold: ERROR: booti returned; Xen did not start"
+else
+  echo "twofold: ERROR: not booting Xen: a step above failed"
+fi

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "manager_commands.h"
 #include "policy_commands.h"
 #include "run.h"
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   app.footer(twofold::cli::exit_codes_help());
 
   twofold::cli::register_policy_commands(app);
+  twofold::cli::register_manager_commands(app);
 
   return twofold::cli::run(app, argc, argv);
 }

@@ -32,7 +32,10 @@ void check(const CheckArgs& args) {
   const tp::LoadResult result = tp::load_and_check_policy_file(args.file, options);
 
   if (args.json) {
-    std::cout << tp::to_json(result.findings).dump(2) << '\n';
+    // replace: a file name given on the command line need not be valid UTF-8.
+    std::cout << tp::to_json(result.findings)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
   } else {
     std::size_t errors = 0;
     for (const tp::Finding& finding : result.findings) {

@@ -55,6 +55,31 @@ TEST(PolicyLoader, SyntaxErrorIsOneFindingWithPosition) {
   EXPECT_GT(result.findings[0].where.column, 0u);
 }
 
+TEST(PolicyLoader, RawCharacterTheParserMishandlesIsRefusedWithPosition) {
+  // "a = [ 2" then U+0163: toml++ 3.3.0 reaches __builtin_unreachable() on it (found by fuzzing).
+  const LoadResult result = load_policy("version = 1\na = [ 2\xc5\xa3", "p.toml");
+  EXPECT_EQ(result.status, LoadStatus::syntax_error);
+  ASSERT_EQ(result.findings.size(), 1u);
+  EXPECT_EQ(result.findings[0].rule, rule::kTomlUnsupportedCharacter);
+  EXPECT_EQ(result.findings[0].where, (Location{2, 8}));
+  EXPECT_NE(result.findings[0].message.find("U+0163"), std::string::npos);
+  EXPECT_NE(result.findings[0].hint.find("\\u0163"), std::string::npos);
+}
+
+TEST(PolicyLoader, EscapedFormOfMishandledCharacterLoads) {
+  const std::string text = replace_once(minimal_policy(), "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"",
+                                        "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"\ncmdline = \"x=\\u00e9\"");
+  const LoadResult result = load_policy(text, "p.toml");
+  ASSERT_TRUE(result.findings.empty()) << result.findings.front().message;
+  EXPECT_EQ(result.policy->find_persona("secure")->cmdline.value, "x=\xc3\xa9");
+}
+
+TEST(PolicyLoader, NonAsciiCharactersTheParserHandlesAreAccepted) {
+  // U+2603 is outside the affected ranges: no reason to refuse it in a comment.
+  const std::string text = minimal_policy() + "# \xe2\x98\x83\n";
+  EXPECT_TRUE(load_policy(text, "p.toml").findings.empty());
+}
+
 TEST(PolicyLoader, SeveralErrorsInOneFileAreAllReported) {
   std::string text = minimal_policy();
   text = replace_once(text, "cpus = 2", "cpus = \"two\"");                 // wrong type

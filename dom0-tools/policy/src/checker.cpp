@@ -12,6 +12,7 @@
 #include "diagnostics.h"
 #include "near_miss.h"
 #include "paths.h"
+#include "text.h"
 #include "twofold/policy/limits.h"
 #include "twofold/policy/rules.h"
 
@@ -26,17 +27,6 @@ bool is_identifier(std::string_view name, std::size_t max_length) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
-}
-
-std::string shown(std::string_view text) {
-  constexpr std::size_t kShown = 48;
-  std::string out(text.substr(0, kShown));
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) c = '?';
-  }
-  if (text.size() > kShown) out += "...";
-  return "'" + out + "'";
 }
 
 bool is_cidr(std::string_view text) {
@@ -101,10 +91,10 @@ class Checker {
   std::string unknown_persona_hint(std::string_view name) const {
     const auto names = persona_names();
     if (const auto near = detail::closest_match(name, names)) {
-      return "did you mean '" + std::string(*near) + "'?";
+      return "did you mean " + detail::excerpt(*near) + "?";
     }
     std::string hint = "name one of the [[persona]] tables:";
-    for (const auto known : names) hint += " '" + std::string(known) + "'";
+    for (const auto known : names) hint += " " + detail::excerpt(known);
     return hint;
   }
 
@@ -114,7 +104,7 @@ class Checker {
       const auto& name = persona.name;
       if (!is_identifier(name.value, limits::kMaxNameLength)) {
         out_.error(rule::kNameInvalid, name.where,
-                   "persona name " + shown(name.value) +
+                   "persona name " + detail::excerpt(name.value) +
                        " cannot be used as a libvirt domain name and xenstore path component",
                    "use 1-32 characters: a lowercase letter, then lowercase letters, digits or "
                    "'-'");
@@ -125,7 +115,7 @@ class Checker {
       }
       if (!seen.insert(name.value).second) {
         out_.error(rule::kNameDuplicate, name.where,
-                   "persona name " + shown(name.value) + " is used twice",
+                   "persona name " + detail::excerpt(name.value) + " is used twice",
                    "give every persona its own name");
       }
     }
@@ -159,7 +149,7 @@ class Checker {
   void check_storage(const Persona& persona) {
     if (!persona.disks.empty() && !persona.devices.storage.value) {
       out_.error(rule::kDisksWithoutStorage, persona.disks.front().where,
-                 "persona '" + persona.name.value + "' lists disks but may not have storage",
+                 "persona " + detail::excerpt(persona.name.value) + " lists disks but may not have storage",
                  "set storage = true in [persona.devices], or remove the disks");
     }
     std::set<std::string> targets;
@@ -167,15 +157,15 @@ class Checker {
     for (const Disk& disk : persona.disks) {
       if (!disk.target.value.empty() && !targets.insert(disk.target.value).second) {
         out_.error(rule::kDiskTargetDuplicate, disk.target.where,
-                   "disk target '" + disk.target.value + "' is used twice in persona '" +
-                       persona.name.value + "'",
+                   "disk target '" + disk.target.value + "' is used twice in persona " +
+                       detail::excerpt(persona.name.value),
                    "give every disk its own target (xvda, xvdb, ...)");
       }
       if (!disk.path.value.empty() &&
           !paths.insert(detail::normalise_path(disk.path.value)).second) {
         out_.error(rule::kDiskPathDuplicate, disk.path.where,
-                   "disk " + shown(disk.path.value) + " is attached twice to persona '" +
-                       persona.name.value + "'",
+                   "disk " + detail::excerpt(disk.path.value) + " is attached twice to persona " +
+                       detail::excerpt(persona.name.value),
                    "attach each image once");
       }
     }
@@ -187,20 +177,20 @@ class Checker {
       const auto& name = network.name;
       if (!is_identifier(name.value, limits::kMaxNetworkNameLength)) {
         out_.error(rule::kNetworkNameInvalid, name.where,
-                   "network name " + shown(name.value) + " cannot be a bridge name",
+                   "network name " + detail::excerpt(name.value) + " cannot be a bridge name",
                    "use 1-15 characters: a lowercase letter, then lowercase letters, digits or "
                    "'-'");
       }
       if (!names.insert(name.value).second) {
         out_.error(rule::kNetworkDuplicate, name.where,
-                   "persona '" + persona.name.value + "' joins network " + shown(name.value) +
+                   "persona " + detail::excerpt(persona.name.value) + " joins network " + detail::excerpt(name.value) +
                        " twice",
                    "list each network once");
       }
       for (const auto& entry : network.reach) {
         if (!is_reach(entry.value)) {
           out_.error(rule::kReachInvalid, entry.where,
-                     shown(entry.value) + " is not something a network can reach",
+                     detail::excerpt(entry.value) + " is not something a network can reach",
                      "use \"internet\", \"lan\", \"dom0\" or a CIDR prefix such as "
                      "\"10.8.0.0/16\"");
         }
@@ -214,14 +204,14 @@ class Checker {
     const bool may_call = modem.at_families.value.contains(AtFamily::call);
     if (modem.dial.value && !may_call) {
       out_.error(rule::kModemDialWithoutCall, modem.dial.where,
-                 "persona '" + persona.name.value +
-                     "' may dial but the 'call' AT family is not allowed",
+                 "persona " + detail::excerpt(persona.name.value) +
+                     " may dial but the 'call' AT family is not allowed",
                  "add \"call\" to at_families, or set dial = false");
     }
     if (modem.answer.value && !may_call) {
       out_.error(rule::kModemAnswerWithoutCall, modem.answer.where,
-                 "persona '" + persona.name.value +
-                     "' may answer but the 'call' AT family is not allowed",
+                 "persona " + detail::excerpt(persona.name.value) +
+                     " may answer but the 'call' AT family is not allowed",
                  "add \"call\" to at_families, or set answer = false");
     }
   }
@@ -230,7 +220,7 @@ class Checker {
               std::string_view device) {
     if (!flag.value) return;
     out_.error(rule_id, flag.where,
-               "the secure persona '" + persona.name.value + "' may not have " +
+               "the secure persona " + detail::excerpt(persona.name.value) + " may not have " +
                    std::string(device),
                "remove it or set it to false");
   }
@@ -252,8 +242,8 @@ class Checker {
     for (const Disk& disk : secure.disks) {
       if (!disk.readonly.value && !disk.encrypted.value) {
         out_.error(rule::kSecureEncryptedStorage, disk.where,
-                   "writable disk " + shown(disk.path.value) + " of the secure persona '" +
-                       secure.name.value + "' is not encrypted",
+                   "writable disk " + detail::excerpt(disk.path.value) + " of the secure persona " +
+                       detail::excerpt(secure.name.value) + " is not encrypted",
                    "set encrypted = true, or readonly = true for an image that is never written");
       }
     }
@@ -264,8 +254,8 @@ class Checker {
           if (mine.path.value.empty() || theirs.path.value.empty()) continue;
           if (same_file(mine.path.value, theirs.path.value)) {
             out_.error(rule::kSecureNoSharedDisk, mine.path.where,
-                       "the secure persona shares disk " + shown(mine.path.value) +
-                           " with persona '" + other.name.value + "'",
+                       "the secure persona shares disk " + detail::excerpt(mine.path.value) +
+                           " with persona " + detail::excerpt(other.name.value),
                        "give the secure persona its own image file");
           }
         }
@@ -274,8 +264,8 @@ class Checker {
         for (const Network& theirs : other.networks) {
           if (!mine.name.value.empty() && mine.name.value == theirs.name.value) {
             out_.error(rule::kSecureNoSharedNetwork, mine.name.where,
-                       "the secure persona shares network " + shown(mine.name.value) +
-                           " with persona '" + other.name.value + "'",
+                       "the secure persona shares network " + detail::excerpt(mine.name.value) +
+                           " with persona " + detail::excerpt(other.name.value),
                        "give the secure persona its own network");
           }
         }
@@ -290,14 +280,14 @@ class Checker {
     if (persona == nullptr) {
       if (can_resolve_names()) {
         out_.error(rule::kForegroundUnknown, name.where,
-                   "default_foreground names no persona: " + shown(name.value),
+                   "default_foreground names no persona: " + detail::excerpt(name.value),
                    unknown_persona_hint(name.value));
       }
       return;
     }
     if (!persona->devices.display.value) {
       out_.error(rule::kForegroundNoDisplay, name.where,
-                 "default foreground persona '" + persona->name.value + "' has no display",
+                 "default foreground persona " + detail::excerpt(persona->name.value) + " has no display",
                  "set display = true in its [persona.devices], or choose another persona");
     }
   }
@@ -322,7 +312,7 @@ class Checker {
       if (persona.vcpus.value > board.cpus.value) {
         exceeded = true;
         out_.error(rule::kVcpusExceedBoard, persona.vcpus.where,
-                   "persona '" + persona.name.value + "' has " +
+                   "persona " + detail::excerpt(persona.name.value) + " has " +
                        std::to_string(persona.vcpus.value) + " vCPUs but the board has " +
                        std::to_string(board.cpus.value) + " CPUs",
                    "use at most " + std::to_string(board.cpus.value) + " vCPUs");
@@ -342,7 +332,7 @@ class Checker {
     const HardwareKey& key = policy_.hardware_key;
     if (!key.device.value.empty() && !detail::is_within(key.device.value, "/dev/input")) {
       out_.error(rule::kKeyDevicePath, key.device.where,
-                 "hardware key device " + shown(key.device.value) + " is not an input device",
+                 "hardware key device " + detail::excerpt(key.device.value) + " is not an input device",
                  "use an evdev node under /dev/input/, e.g. /dev/input/by-path/...-event");
     }
     if (key.gesture.where.line == 0) return;  // gesture invalid or missing: reported already
@@ -378,15 +368,15 @@ class Checker {
     if (persona == nullptr) {
       if (can_resolve_names()) {
         out_.error(rule::kModemRouteUnknownPersona, target.where,
-                   std::string(what) + " names no persona: " + shown(target.value.persona),
+                   std::string(what) + " names no persona: " + detail::excerpt(target.value.persona),
                    unknown_persona_hint(target.value.persona) + " (or \"foreground\")");
       }
       return;
     }
     if (!persona->modem || !persona->modem->answer.value) {
       out_.error(rule::kModemRouteCannotAnswer, target.where,
-                 std::string(what) + " sends incoming calls to persona '" + persona->name.value +
-                     "', which may not answer",
+                 std::string(what) + " sends incoming calls to persona " +
+                     detail::excerpt(persona->name.value) + ", which may not answer",
                  "set answer = true in its [persona.modem], or route elsewhere");
     }
   }
@@ -399,8 +389,8 @@ class Checker {
       if (!inserted) {
         out_.error(rule::kModemChannelShared, persona.modem->channel.where,
                    "modem channel " + std::to_string(persona.modem->channel.value) +
-                       " of persona '" + persona.name.value + "' is also used by persona '" +
-                       it->second->name.value + "'",
+                       " of persona " + detail::excerpt(persona.name.value) + " is also used by persona " +
+                       detail::excerpt(it->second->name.value),
                    "give every persona its own channel");
       }
     }
@@ -415,7 +405,7 @@ class Checker {
     for (const IncomingRoute& route : modem.routes) {
       if (route.called_line && !is_e164(route.called_line->value)) {
         out_.error(rule::kModemCalledLineInvalid, route.called_line->where,
-                   "called_line " + shown(route.called_line->value) + " is not an E.164 number",
+                   "called_line " + detail::excerpt(route.called_line->value) + " is not an E.164 number",
                    "write '+', the country code and the number, digits only, e.g. "
                    "\"+4930123456\"");
       }
@@ -444,7 +434,7 @@ class Checker {
           std::filesystem::path(detail::normalise_path(audit.log.value)).parent_path().string();
       if (detail::is_within(audit.signing_key.value, log_directory)) {
         out_.error(rule::kAuditKeyBesideLog, audit.signing_key.where,
-                   "the audit signing key is inside the log directory " + shown(log_directory),
+                   "the audit signing key is inside the log directory " + detail::excerpt(log_directory),
                    "keep the key where log rotation and log shipping never copy it, e.g. "
                    "/etc/twofold/");
       }

@@ -1,14 +1,17 @@
 #include "twofold/policy/loader.h"
 
 #include <array>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
 #include "diagnostics.h"
 #include "key_codes.h"
+#include "parser_guard.h"
 #include "paths.h"
 #include "table_reader.h"
+#include "text.h"
 #include "twofold/policy/limits.h"
 #include "twofold/policy/rules.h"
 
@@ -140,7 +143,7 @@ void read_key_code(TableReader& table, HardwareKey& key) {
       hint = "did you mean '" + *near + "'?";
     }
     table.diagnostics().error(rule::kKeyUnknown, here,
-                              "'" + name->get().substr(0, 48) + "' is not a known key name",
+                              detail::excerpt(name->get()) + " is not a known key name",
                               std::move(hint));
     return;
   }
@@ -250,8 +253,8 @@ Disk read_disk(TableReader table) {
       disk.target = std::move(*target);
     } else {
       table.diagnostics().error(rule::kInvalidValue, target->where,
-                                "disk target '" + target->value.substr(0, 48) +
-                                    "' is not a Xen PV disk name",
+                                "disk target " + detail::excerpt(target->value) +
+                                    " is not a Xen PV disk name",
                                 "use xvda .. xvdz");
     }
   }
@@ -343,7 +346,7 @@ std::optional<Persona> read_persona(TableReader table) {
   persona.where = table.where();
   auto name = table.string("name", Presence::required);
   auto kind = table.choice<PersonaKind>("kind", Presence::required, kKinds);
-  if (name) table.set_context("[[persona]] '" + name->value.substr(0, 48) + "'");
+  if (name) table.set_context("[[persona]] " + detail::excerpt(name->value));
   const std::string context = table.context();
 
   assign(persona.memory_mib, table.integer_as<std::uint32_t>("memory_mib", Presence::required,
@@ -465,6 +468,18 @@ LoadResult load_policy(std::string_view text, std::string_view source_name) {
                       "a policy may be at most " + std::to_string(limits::kMaxPolicyBytes) +
                           " bytes");
     result.status = LoadStatus::unreadable;
+    result.findings = std::move(diagnostics).take();
+    return result;
+  }
+  if (const auto hazard = detail::first_parser_hazard(text)) {
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(hazard->code_point));
+    diagnostics.error(rule::kTomlUnsupportedCharacter, hazard->where,
+                      std::string("character ") + code +
+                          " is not accepted here: this build's TOML parser mishandles it",
+                      std::string("inside a double-quoted string write it as \\u") +
+                          (code + 2) + "; elsewhere use ASCII");
+    result.status = LoadStatus::syntax_error;
     result.findings = std::move(diagnostics).take();
     return result;
   }

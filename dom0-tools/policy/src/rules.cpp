@@ -12,6 +12,7 @@ constexpr std::array kRules{
     RuleInfo{rule::kIoUnreadable, error, "the policy file cannot be read"},
     RuleInfo{rule::kIoTooLarge, error, "the policy file is larger than the size limit"},
     RuleInfo{rule::kTomlSyntax, error, "the file is not valid TOML"},
+    RuleInfo{rule::kTomlUnsupportedCharacter, error, "a raw character the TOML parser of this build mishandles"},
     RuleInfo{rule::kUnsupportedVersion, error, "`version` is not a schema version this build reads"},
     RuleInfo{rule::kUnknownKey, error, "a key the schema does not define (often a typo)"},
     RuleInfo{rule::kMissingKey, error, "a required key is absent"},

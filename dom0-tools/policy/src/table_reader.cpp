@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "text.h"
+
 namespace twofold::policy::detail {
 namespace {
 
@@ -14,19 +16,6 @@ std::string join(std::span<const std::string_view> words) {
     out += word;
     out += '\'';
   }
-  return out;
-}
-
-std::string quoted(std::string_view text) {
-  // Values come from the file being checked: keep messages one line and bounded.
-  constexpr std::size_t kShown = 48;
-  std::string out = "'";
-  for (const char c : text.substr(0, kShown)) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
-  if (text.size() > kShown) out += "...";
-  out += '\'';
   return out;
 }
 
@@ -106,7 +95,7 @@ void TableReader::report_bad_choice(std::string_view key, const Located<std::str
     hint = "use one of " + join(allowed);
   }
   diagnostics_->error(rule::kInvalidValue, value.where,
-                      quoted(value.value) + " is not a valid value for '" + std::string(key) +
+                      excerpt(value.value) + " is not a valid value for '" + std::string(key) +
                           "' in " + context_,
                       std::move(hint));
 }
@@ -239,7 +228,7 @@ void TableReader::finish() {
     Location here = location_of(key.source());
     if (here.line == 0) here = location_of(value.source());
     diagnostics_->error(rule::kUnknownKey, here,
-                        "unknown key " + quoted(key.str()) + " in " + context_, std::move(hint));
+                        "unknown key " + excerpt(key.str()) + " in " + context_, std::move(hint));
   }
 }
 

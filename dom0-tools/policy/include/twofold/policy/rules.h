@@ -23,6 +23,7 @@ namespace rule {
 inline constexpr std::string_view kIoUnreadable = "io.unreadable";
 inline constexpr std::string_view kIoTooLarge = "io.too-large";
 inline constexpr std::string_view kTomlSyntax = "toml.syntax";
+inline constexpr std::string_view kTomlUnsupportedCharacter = "toml.unsupported-character";
 // Shape of the document.
 inline constexpr std::string_view kUnsupportedVersion = "schema.unsupported-version";
 inline constexpr std::string_view kUnknownKey = "schema.unknown-key";

@@ -1,0 +1,173 @@
+#include "manager_commands.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "run.h"
+
+namespace twofold::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kDefaultSocket = "/run/twofold/control.sock";
+constexpr int kReplyTimeoutMs = 30000; // a switch waits for every backend's acknowledgement
+
+struct Options {
+  std::string socket;
+  bool json_output = false;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  std::cerr << "twofold: " << message << '\n';
+  exit_with(kExitFindings);
+}
+
+// One request, one reply line.
+json call(const Options& options, const std::string& command, const json& args) {
+  json request{{"version", 1}, {"id", 1}, {"command", command}};
+  if (!args.empty()) request["args"] = args;
+  const std::string line = request.dump() + "\n";
+
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (fd.get() < 0 || options.socket.size() >= sizeof(addr.sun_path)) {
+    fail("cannot use control socket path '" + options.socket + "'");
+  }
+  std::memcpy(addr.sun_path, options.socket.c_str(), options.socket.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {  // NOLINT
+    fail("cannot reach twofold-manager at " + options.socket + ": " + std::strerror(errno) +
+         " (is it running? use --socket or TWOFOLD_SOCKET for another path)");
+  }
+  for (std::size_t sent = 0; sent < line.size();) {
+    const auto n = ::send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) fail(std::string("cannot send request: ") + std::strerror(errno));
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string reply;
+  char buf[4096];
+  while (reply.find('\n') == std::string::npos) {
+    pollfd p{fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, kReplyTimeoutMs) <= 0) fail("twofold-manager did not answer within 30 s");
+    const auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
+    if (n <= 0) fail("twofold-manager closed the connection without an answer");
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  json doc = json::parse(reply.substr(0, reply.find('\n')), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("ok")) fail("unreadable answer from twofold-manager");
+  return doc;
+}
+
+// Prints the reply; an error reply ends the command with exit code 1.
+void finish(const Options& options, const json& reply, const std::function<void(const json&)>& human) {
+  const bool ok = reply.value("ok", false);
+  if (options.json_output) {
+    std::cout << (ok ? reply["result"] : reply["error"]).dump(2) << '\n';
+  } else if (ok) {
+    human(reply["result"]);
+  } else {
+    std::cerr << "twofold: " << reply["error"].value("message", "request failed") << " ["
+              << reply["error"].value("code", "?") << "]\n";
+  }
+  if (!ok) exit_with(kExitFindings);
+}
+
+void print_status(const json& r) {
+  std::cout << "foreground: " << r.value("foreground", "?");
+  if (r.contains("switching_to") && !r["switching_to"].is_null()) {
+    std::cout << " (switching to " << r["switching_to"].get<std::string>() << ")";
+  }
+  std::cout << "\n\n"
+            << std::left << std::setw(20) << "PERSONA" << std::setw(10) << "KIND" << std::setw(12) << "STATE"
+            << std::setw(7) << "DOMID" << std::setw(11) << "FOREGROUND" << "RESTARTS\n";
+  for (const auto& p : r.value("personas", json::array())) {
+    std::cout << std::setw(20) << p.value("name", "?") << std::setw(10) << p.value("kind", "?") << std::setw(12)
+              << p.value("state", "?") << std::setw(7)
+              << (p.contains("domid") && !p["domid"].is_null() ? std::to_string(p["domid"].get<int>()) : "-")
+              << std::setw(11) << (p.value("foreground", false) ? "yes" : "") << p.value("restarts", 0) << '\n';
+  }
+  if (r.contains("hardware_key")) {
+    const auto& k = r["hardware_key"];
+    std::cout << "\nhardware key: " << k.value("device", "?")
+              << (k.value("open", false) ? " (open)" : (k.value("enabled", false) ? " (not available)" : " (disabled)")) << '\n';
+  }
+  if (r.contains("audit")) {
+    std::cout << "audit: " << r["audit"].value("last_sequence", 0) << " records"
+              << (r["audit"].value("failed", false) ? ", WRITER FAILED (state changes refused)" : "") << '\n';
+  }
+}
+
+void add_common(CLI::App* sub, const std::shared_ptr<Options>& options) {
+  sub->add_option("--socket", options->socket, "manager control socket (env TWOFOLD_SOCKET)")
+      ->envname("TWOFOLD_SOCKET")
+      ->capture_default_str();
+  sub->add_flag("--json", options->json_output, "print the manager's answer as JSON");
+}
+
+}  // namespace
+
+void register_manager_commands(CLI::App& app) {
+  {
+    auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
+    auto* sub = app.add_subcommand("status", "show the personas, which one is in the foreground, and the hardware key");
+    add_common(sub, options);
+    sub->callback([options] { finish(*options, call(*options, "status", json::object()), print_status); });
+  }
+  {
+    auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
+    auto persona = std::make_shared<std::string>();
+    auto* sub = app.add_subcommand("switch", "bring PERSONA (default: the other one) to the foreground; waits until done");
+    sub->add_option("persona", *persona, "persona name from the policy");
+    add_common(sub, options);
+    sub->callback([options, persona] {
+      const json args = persona->empty() ? json::object() : json{{"persona", *persona}};
+      finish(*options, call(*options, "switch", args), [](const json& r) {
+        std::cout << "foreground: " << r.value("foreground", "?") << (r.value("changed", false) ? "" : " (unchanged)") << '\n';
+      });
+    });
+  }
+  for (const char* verb : {"start", "stop", "restart"}) {
+    auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
+    auto persona = std::make_shared<std::string>();
+    const std::string help = std::string(verb) + " PERSONA" +
+                             (std::string(verb) == "stop" ? " (it stays stopped until started again)" : "");
+    auto* sub = app.add_subcommand(verb, help);
+    sub->add_option("persona", *persona, "persona name from the policy")->required();
+    add_common(sub, options);
+    sub->callback([options, persona, command = std::string(verb)] {
+      finish(*options, call(*options, command, json{{"persona", *persona}}), [&](const json& r) {
+        std::cout << r.value("persona", "?") << ": " << r.value("state", "?") << '\n';
+      });
+    });
+  }
+}
+
+}  // namespace twofold::cli

@@ -1,0 +1,385 @@
+# `lab build`: pinned .debs -> unpacked trees -> dom0 initramfs and guest images.
+# Every step records a stamp of its inputs and is skipped when they did not change, so a
+# second build with a warm cache takes seconds. Sourced by scripts/lab.
+
+build_usage() {
+  cat <<USAGE
+usage: scripts/lab build [--skip-dom0-binaries] [--force]
+
+Downloads the pinned arm64 packages (guests/packages.lock) into .cache/lab/debs/, unpacks
+them (dpkg-deb -x, nothing runs on the host), cross-builds the project's dom0 binaries
+(build/aarch64) and installs them into the dom0 root, builds the guest-side probes, and
+writes build/lab/images/:
+  xen                     the Xen arm64 image
+  dom0-Image              dom0 kernel          dom0-initramfs.cpio.gz  dom0 root
+  personal-Image          personal kernel      personal-initramfs.cpio.gz
+  secure-Image            secure kernel        secure-initramfs.cpio.gz
+  secure-root.img         dm-verity protected squashfs root + hash tree (secure-root.verity)
+  secure-data.img         data volume (LUKS-formatted inside the guest at first boot)
+  personal.xml secure.xml libvirt domain definitions (also inside dom0)
+  --skip-dom0-binaries  do not run the aarch64 CMake build (use what build/aarch64 has)
+  --force               rebuild every step
+USAGE
+}
+
+lock_file() { echo "$lab_root/guests/packages.lock"; }
+
+# "image pkg:arch version" lines for one image (or all when no image is given).
+lock_entries() {
+  grep -vE '^\s*(#|$)' "$(lock_file)" | { if [ -n "${1:-}" ]; then awk -v i="$1" '$1 == i'; else cat; fi; }
+}
+
+deb_path() {  # pkg:arch version -> cached .deb path (apt-get download's naming)
+  local pkg=${1%%:*} arch=${1##*:} ver=${2//:/%3a}
+  echo "$lab_cache/debs/${pkg}_${ver}_${arch}.deb"
+}
+
+download_debs() {
+  mkdir -p "$lab_cache/debs"
+  local missing=() spec ver
+  while read -r _ spec ver; do
+    [ -f "$(deb_path "$spec" "$ver")" ] || missing+=("$spec=$ver")
+  done < <(lock_entries | sort -u -k2,3)
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' | sort -u)
+  [ ${#missing[@]} -eq 0 ] && { log "debs: all pinned packages cached"; return 0; }
+  need_arm64_arch
+  log "debs: downloading ${#missing[@]} packages"
+  local out rc=0
+  out=$(cd "$lab_cache/debs" && apt-get download -q "${missing[@]}" 2>&1) || rc=$?
+  if [ $rc -ne 0 ]; then
+    if grep -qE "Can't find a source|Version '.*' for '.*' was not found|Unable to locate package" <<<"$out"; then
+      # Try once more after refreshing the package lists: a fresh machine may have none.
+      if [ -z "${lab_did_update:-}" ]; then
+        lab_did_update=1
+        log "debs: apt-get update (some pinned versions were not in the local lists)"
+        apt-get update -q >/dev/null 2>&1 || true
+        download_debs; return
+      fi
+      printf '%s\n' "$out" | grep -E "^E:" >&2 || true
+      die "pinned package versions are no longer in the Debian archive (security updates replace kernel packages); run: scripts/lab pin   then commit guests/packages.lock"
+    fi
+    printf '%s\n' "$out" >&2
+    die "apt-get download failed"
+  fi
+  log "debs: $(ls "$lab_cache/debs" | wc -l) packages cached ($(du -sh "$lab_cache/debs" | cut -f1))"
+}
+
+# Unpacks one image's packages into a fresh tree; stamped by the image's lock entries.
+unpack_image_debs() {  # image dest
+  local image=$1 dest=$2 stamp=$2.stamp want spec ver
+  want=$(lock_entries "$image" | sha256sum | cut -d' ' -f1)
+  [ -z "$lab_force" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  log "unpack: $image ($(lock_entries "$image" | wc -l) packages)"
+  rm -rf "$dest"; mkdir -p "$dest"
+  while read -r _ spec ver; do
+    dpkg-deb -x "$(deb_path "$spec" "$ver")" "$dest"
+  done < <(lock_entries "$image")
+  echo "$want" >"$stamp"
+}
+
+# True (0) when the step's stamp differs from the hash of its inputs; the caller then runs
+# the step and calls stamp_done. Inputs are files, directories or literal strings.
+stamp_inputs_hash() {
+  local x
+  for x in "$@"; do
+    if [ -d "$x" ]; then find "$x" -type f -print0 | sort -z | xargs -0 -r sha256sum
+    elif [ -f "$x" ]; then sha256sum "$x"
+    else printf '%s\n' "$x"; fi
+  done | sha256sum | cut -d' ' -f1
+}
+step_needed() {  # name inputs...
+  local name=$1; shift
+  step_hash=$(stamp_inputs_hash "$@")
+  step_stamp=$lab_build/stamps/$name
+  [ -n "$lab_force" ] && return 0
+  [ -f "$step_stamp" ] && [ "$(cat "$step_stamp")" = "$step_hash" ] && return 1
+  return 0
+}
+stamp_done() { mkdir -p "$lab_build/stamps"; echo "$step_hash" >"$step_stamp"; }
+
+# Prints the module files (relative to /lib/modules/VER) for the names listed in a modules
+# file, each after its dependencies (read with modinfo -F depends), without duplicates.
+resolve_modules() {  # moddir listfile
+  local moddir=$1 list=$2 f rel key
+  declare -gA mod_index=() mod_done=()
+  while IFS= read -r f; do
+    rel=${f#"$moddir"/}; key=${f##*/}; key=${key%.ko}; key=${key//-/_}
+    mod_index[$key]=$rel
+  done < <(find "$moddir/kernel" -name '*.ko')
+  local name
+  while read -r name; do visit_module "$moddir" "$name"; done < <(grep -vE '^\s*(#|$)' "$list")
+}
+visit_module() {
+  local moddir=$1 key=${2//-/_} rel dep
+  [ -n "${mod_done[$key]:-}" ] && return 0
+  mod_done[$key]=1
+  rel=${mod_index[$key]:-}
+  [ -n "$rel" ] || die "kernel module '$2' is not in $moddir (built in, or renamed by a kernel update?)"
+  for dep in $(modinfo -F depends "$moddir/$rel" | tr ',' ' '); do visit_module "$moddir" "$dep"; done
+  echo "$rel"
+}
+
+# Copies the listed modules (with dependencies) into a staging root and writes the load order
+# to /etc/twofold/modules.order; depmod lets the kernel's on-demand module requests work.
+install_modules() {  # debroot stage listfile
+  local debroot=$1 stage=$2 list=$3 kver moddir rel
+  moddir=$(find "$debroot/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -1)
+  kver=$(basename "$moddir")
+  mkdir -p "$stage/etc/twofold" "$stage/lib/modules/$kver"
+  resolve_modules "$moddir" "$list" >"$stage/etc/twofold/modules.order"
+  while read -r rel; do
+    mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
+    cp "$moddir/$rel" "$stage/lib/modules/$kver/$rel"
+  done <"$stage/etc/twofold/modules.order"
+  cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$kver/" 2>/dev/null || true
+  depmod -b "$stage" "$kver" 2>/dev/null || warn "depmod failed for $kver"
+}
+
+# Every dynamically linked ELF file in the root must find its libraries inside the root.
+# Libraries missing there are copied from the host's arm64 multiarch directory when Debian's
+# packages put them there (the project's own binaries link against them); anything else is
+# a build error that names the file and the library.
+check_elf_libraries() {  # stage
+  local stage=$1 f lib found missing=() pass
+  for pass in 1 2; do
+    missing=()
+    while IFS= read -r f; do
+      while read -r lib; do
+        found=""
+        for d in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu lib usr/lib usr/lib/aarch64-linux-gnu/libvirt usr/lib/aarch64-linux-gnu/gconv usr/lib/xen-4.17/lib/aarch64-linux-gnu; do
+          [ -e "$stage/$d/$lib" ] && { found=1; break; }
+        done
+        [ -n "$found" ] && continue
+        if [ $pass = 1 ] && [ -e "/usr/lib/aarch64-linux-gnu/$lib" ]; then
+          cp -L "/usr/lib/aarch64-linux-gnu/$lib" "$stage/usr/lib/aarch64-linux-gnu/$lib"
+        else
+          missing+=("${f#"$stage"} needs $lib")
+        fi
+      done < <(aarch64-linux-gnu-readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+    done < <(find "$stage" -type f \( -perm -u+x -o -name '*.so*' \) ! -name '*.ko' -size +1k \
+               -exec sh -c 'for f; do [ "$(head -c 4 "$f" | tail -c 3)" = ELF ] && echo "$f"; done' _ {} + )
+    [ ${#missing[@]} -eq 0 ] && return 0
+  done
+  printf '  %s\n' "${missing[@]}" | sort -u | head -20 >&2
+  die "libraries missing from the image root $(basename "$stage"): add the package to guests/*/packages and run scripts/lab pin"
+}
+
+make_cpio() {  # stage output.cpio.gz
+  (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$2.tmp"
+  mv "$2.tmp" "$2"
+}
+
+# The project's dom0 programs: cross-built in build/aarch64 and installed into the dom0 root.
+build_dom0_binaries() {  # stage
+  local stage=$1 dir=$lab_root/build/aarch64 log=$lab_build/aarch64-build.log
+  if [ "$local_skip_bins" = 0 ]; then
+    log "dom0 binaries: cmake build of build/aarch64 (log: ${log#"$lab_root"/})"
+    if ! { cmake -S "$lab_root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+             -DCMAKE_TOOLCHAIN_FILE="$lab_root/cmake/toolchain-aarch64-linux-gnu.cmake" \
+           && cmake --build "$dir" -j "$(nproc)"; } >"$log" 2>&1; then
+      tail -20 "$log" >&2
+      die "the aarch64 build failed (full log: $log); fix it or use: scripts/lab build --skip-dom0-binaries"
+    fi
+  fi
+  if [ -f "$dir/cmake_install.cmake" ]; then
+    DESTDIR=$stage cmake --install "$dir" --prefix /usr --strip >"$lab_build/aarch64-install.log" 2>&1 \
+      || { cat "$lab_build/aarch64-install.log" >&2; die "cmake --install of build/aarch64 failed"; }
+  fi
+  local n=0
+  [ -f "$dir/install_manifest.txt" ] && n=$(wc -l <"$dir/install_manifest.txt")
+  log "dom0 binaries: $n project files installed"
+}
+
+lab_cflags=(-std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -Wconversion -static)
+build_probes() {
+  step_needed probes "$lab_root/guests/src" "${lab_cflags[*]}" || return 0
+  log "probes: cross-compiling guests/src/*.c (static arm64)"
+  mkdir -p "$lab_build/bin"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/binder-probe" "$lab_root/guests/src/binder_probe.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-powerkey" "$lab_root/guests/src/powerkey.c"
+  stamp_done
+}
+
+# The busybox applets the images' scripts use, linked at build time: the secure persona's
+# root is read-only, so `busybox --install` cannot add them at run time there, and the
+# kernel runs /sbin/poweroff when Xen asks a guest to shut down.
+busybox_applets=(sh ash cat cp cut date dd dmesg echo find grep head kill ln ls mkdir mknod
+  mount mv rm sed seq sleep sync tail touch tr umount uname wc stat tee test true false)
+busybox_sbin_applets=(init poweroff reboot halt insmod modprobe switch_root mke2fs)
+
+# A busybox userland: the static busybox, its init, and the standard directories.
+stage_busybox() {  # debroot stage
+  local a
+  mkdir -p "$2"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,var/log}
+  cp "$1/bin/busybox" "$2/bin/busybox"
+  for a in "${busybox_applets[@]}"; do ln -sf busybox "$2/bin/$a"; done
+  for a in "${busybox_sbin_applets[@]}"; do ln -sf ../bin/busybox "$2/sbin/$a"; done
+}
+
+# Copies the named programs from a package tree with the libraries of that tree (all of
+# them: the secure closure is small, and the ELF check proves nothing is missing).
+stage_programs() {  # debroot stage programs...
+  local debroot=$1 stage=$2 p; shift 2
+  for p in "$@"; do mkdir -p "$stage/$(dirname "$p")"; cp -a "$debroot/$p" "$stage/$p"; done
+  mkdir -p "$stage/lib" "$stage/usr/lib"
+  cp -a "$debroot/lib/aarch64-linux-gnu" "$stage/lib/"
+  cp -a "$debroot/lib/ld-linux-aarch64.so.1" "$stage/lib/"
+  [ -d "$debroot/usr/lib/aarch64-linux-gnu" ] && cp -a "$debroot/usr/lib/aarch64-linux-gnu" "$stage/usr/lib/"
+  rm -rf "$stage/usr/lib/aarch64-linux-gnu/gconv"
+}
+
+kernel_of() { find "$1/boot" -name 'vmlinuz-*' | head -1; }
+
+build_personal() {
+  local debroot=$lab_build/debroot/personal stage=$lab_build/stage/personal
+  step_needed personal "$debroot.stamp" "$lab_root/guests/personal" "$lab_build/stamps/probes" \
+    "$lab_root/scripts/lab.d/build.sh" || { log "personal: up to date"; return 0; }
+  log "personal: staging busybox, binder module and probe"
+  rm -rf "$stage"; stage_busybox "$debroot" "$stage"
+  cp -a "$lab_root/guests/personal/rootfs/." "$stage/"
+  install -m 0755 "$lab_build/bin/binder-probe" "$stage/usr/bin/binder-probe"
+  install_modules "$debroot" "$stage" "$lab_root/guests/personal/modules"
+  check_elf_libraries "$stage"
+  make_cpio "$stage" "$lab_images/personal-initramfs.cpio.gz"
+  cp "$(kernel_of "$debroot")" "$lab_images/personal-Image"
+  sed "s|@PERSONA_DIR@|/var/lib/twofold/personas/personal|g" "$lab_root/guests/personal/domain.xml" \
+    >"$lab_images/personal.xml"
+  log "personal: initramfs $(du -h "$lab_images/personal-initramfs.cpio.gz" | cut -f1)"
+  stamp_done
+}
+
+secure_tools=(sbin/veritysetup sbin/cryptsetup sbin/dmsetup)
+build_secure() {
+  local debroot=$lab_build/debroot/secure stage=$lab_build/stage/secure-initramfs
+  local root=$lab_build/stage/secure-root
+  step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_root/scripts/lab.d/build.sh" \
+    || { log "secure: up to date"; return 0; }
+  log "secure: staging the verified root (squashfs)"
+  rm -rf "$root"; stage_busybox "$debroot" "$root"
+  stage_programs "$debroot" "$root" "${secure_tools[@]}"
+  cp -a "$lab_root/guests/secure/rootfs/." "$root/"
+  mkdir -p "$root/data"
+  check_elf_libraries "$root"
+  local img=$lab_images/secure-root.img size out hash
+  rm -f "$img"
+  mksquashfs "$root" "$img" -noappend -all-root -no-progress -quiet >/dev/null
+  size=$(stat -c %s "$img")
+  [ $((size % 4096)) -eq 0 ] || die "squashfs image size $size is not 4 KiB aligned"
+  out=$(veritysetup format "$img" "$img" --hash-offset="$size")
+  hash=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
+  [ -n "$hash" ] || die "veritysetup format printed no root hash"
+  printf '%s\n' "$hash" >"$lab_images/secure-root.roothash"
+  log "secure: root $((size / 1024)) KiB + verity tree, root hash ${hash:0:16}..."
+
+  log "secure: staging the first-stage initramfs (veritysetup, cryptsetup, dm modules)"
+  rm -rf "$stage"; stage_busybox "$debroot" "$stage"
+  stage_programs "$debroot" "$stage" "${secure_tools[@]}"
+  cp -a "$lab_root/guests/secure/initramfs/." "$stage/"
+  install_modules "$debroot" "$stage" "$lab_root/guests/secure/modules"
+  check_elf_libraries "$stage"
+  make_cpio "$stage" "$lab_images/secure-initramfs.cpio.gz"
+  cp "$(kernel_of "$debroot")" "$lab_images/secure-Image"
+  rm -f "$lab_images/secure-data.img"; truncate -s 64M "$lab_images/secure-data.img"
+  sed -e "s|@PERSONA_DIR@|/var/lib/twofold/personas/secure|g" -e "s|@ROOT_HASH@|$hash|g" \
+      -e "s|@HASH_OFFSET@|$size|g" "$lab_root/guests/secure/domain.xml" >"$lab_images/secure.xml"
+  log "secure: initramfs $(du -h "$lab_images/secure-initramfs.cpio.gz" | cut -f1)"
+  stamp_done
+}
+
+# What of the dom0 packages never goes into the initramfs: kernels and device trees (Xen
+# loads the kernel; personas' kernels sit on the storage disk), documentation, headers.
+dom0_excludes=(./boot ./lib/modules ./usr/lib/linux-image-* ./usr/share/doc ./usr/share/man
+  ./usr/share/info ./usr/share/locale ./usr/share/lintian ./usr/share/bash-completion
+  ./usr/share/zsh ./usr/share/bug ./usr/include ./usr/lib/aarch64-linux-gnu/gconv ./usr/share/gdb ./usr/share/polkit-1
+  ./usr/lib/xen-4.17/bin/pygrub ./usr/lib/xen-4.17/lib/python ./usr/lib/python3 ./etc/init.d ./etc/default ./lib/systemd
+  ./usr/lib/systemd ./etc/logrotate.d ./etc/apparmor.d ./usr/share/apparmor ./usr/share/libvirt/schemas)
+
+build_dom0() {
+  local debroot=$lab_build/debroot/dom0 stage=$lab_build/stage/dom0
+  step_needed dom0 "$debroot.stamp" "$lab_root/guests/dom0" "$lab_build/stamps/probes" \
+    "$lab_root/scripts/lab.d/build.sh" "$(aarch64_install_inputs)" \
+    || { log "dom0: up to date"; return 0; }
+  log "dom0: staging Xen tools, libvirt (libxl driver only), busybox, bash, flock"
+  rm -rf "$stage"; mkdir -p "$stage"
+  tar -C "$debroot" "${dom0_excludes[@]/#/--exclude=}" -cf - . | tar -C "$stage" -xf -
+  # libvirtd aborts when any connection driver fails to initialise: keep only libxl's.
+  find "$stage/usr/lib/aarch64-linux-gnu/libvirt/connection-driver" -name '*.so' \
+    ! -name libvirt_driver_libxl.so -delete
+  rm -rf "$stage/usr/lib/aarch64-linux-gnu/libvirt/storage-backend"
+  mkdir -p "$stage"/{proc,sys,dev,run,tmp,root,var/log,var/lib/twofold}
+  # libvirtd listens in /run/libvirt, virsh looks in /var/run/libvirt: one directory.
+  rm -rf "$stage/var/run"; ln -s ../run "$stage/var/run"
+  ln -sf ../bin/busybox "$stage/sbin/init"
+  ln -sf busybox "$stage/bin/sh"
+  cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
+  install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
+  install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules"
+  build_dom0_binaries "$stage"
+  log "dom0: checking every program's libraries"
+  check_elf_libraries "$stage"
+  log "dom0: packing the initramfs ($(du -sh "$stage" | cut -f1) unpacked)"
+  make_cpio "$stage" "$lab_images/dom0-initramfs.cpio.gz"
+  cp "$(kernel_of "$debroot")" "$lab_images/dom0-Image"
+  cp "$debroot/boot/xen-4.17-arm64" "$lab_images/xen"
+  log "dom0: initramfs $(du -h "$lab_images/dom0-initramfs.cpio.gz" | cut -f1)"
+  stamp_done
+}
+
+# What the dom0 step depends on from the project's aarch64 build: the installed files.
+aarch64_install_inputs() {
+  local m=$lab_root/build/aarch64/install_manifest.txt
+  [ -f "$m" ] && cat "$m" | while read -r f; do [ -f "$f" ] && sha256sum "$f"; done
+  find "$lab_root/build/aarch64" -maxdepth 3 -type f -perm -u+x -name 'twofold*' 2>/dev/null \
+    | sort | xargs -r sha256sum
+}
+
+# The board's storage disk (virtio-blk in dom0, ext4): persona kernels, initramfs, disks and
+# domain definitions, where a device would keep them on flash.
+build_storage() {
+  local stage=$lab_build/stage/storage img=$lab_images/dom0-storage.img
+  step_needed storage "$lab_build/stamps/personal" "$lab_build/stamps/secure" || { log "storage: up to date"; return 0; }
+  log "storage: building the ext4 storage disk"
+  rm -rf "$stage"; mkdir -p "$stage/personas/personal" "$stage/personas/secure"
+  local p=$stage/personas
+  ln "$lab_images/personal-Image" "$p/personal/Image"
+  ln "$lab_images/personal-initramfs.cpio.gz" "$p/personal/initramfs.cpio.gz"
+  ln "$lab_images/personal.xml" "$p/personal/domain.xml"
+  ln "$lab_images/secure-Image" "$p/secure/Image"
+  ln "$lab_images/secure-initramfs.cpio.gz" "$p/secure/initramfs.cpio.gz"
+  ln "$lab_images/secure-root.img" "$p/secure/root.img"
+  cp --sparse=always "$lab_images/secure-data.img" "$p/secure/data.img"
+  ln "$lab_images/secure.xml" "$p/secure/domain.xml"
+  local mb
+  mb=$(( $(du -sm --apparent-size "$stage" | cut -f1) + 64 ))
+  rm -f "$img"
+  mkfs.ext4 -q -F -L twofold -d "$stage" "$img" "${mb}M" >/dev/null || die "mkfs.ext4 -d failed (e2fsprogs >= 1.43 needed)"
+  log "storage: ${mb} MiB"
+  stamp_done
+}
+
+lab_build() {
+  lab_force="" local_skip_bins=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --skip-dom0-binaries) local_skip_bins=1; shift ;;
+      --force) lab_force=1; shift ;;
+      -h|--help) build_usage; return 0 ;;
+      *) build_usage >&2; die "build: unknown argument '$1'" ;;
+    esac
+  done
+  need_tools apt-get dpkg-deb cpio gzip modinfo depmod mksquashfs veritysetup sha256sum \
+    aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf cmake ninja truncate mkfs.ext4
+  [ -f "$(lock_file)" ] || die "no guests/packages.lock; run: scripts/lab pin"
+  mkdir -p "$lab_build" "$lab_images"
+  download_debs
+  for image in dom0 personal secure; do
+    unpack_image_debs "$image" "$lab_build/debroot/$image"
+  done
+  build_probes
+  build_personal
+  build_secure
+  if [ "$local_skip_bins" = 0 ]; then lab_dom0_bins_built=0; fi
+  build_dom0
+  build_storage
+  log "build: images in ${lab_images#"$lab_root"/}: $(cd "$lab_images" && ls | tr '\n' ' ')"
+}

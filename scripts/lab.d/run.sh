@@ -1,0 +1,234 @@
+# `lab up`, `down`, `console`, `status`: the running board. One board at a time; its run
+# directory (lab-runs/<timestamp>/, git-ignored) holds the sockets, pid files and logs, and
+# lab-runs/current points at it while it runs. Sourced by scripts/lab.
+
+up_usage() {
+  cat <<USAGE
+usage: scripts/lab up [--cpu MODEL]
+
+Boots the board in the background from build/lab/images (run 'scripts/lab build' first):
+Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per run.
+  serial console   scripts/lab console   (socket lab-runs/current/console.sock)
+  serial log       lab-runs/current/serial.log, every line with host time and seconds since QEMU start
+  display          VNC on 127.0.0.1 (port printed; virtio-gpu in dom0); virtio keyboard + tablet
+  QMP              lab-runs/current/qmp.sock (send-key, system_powerdown = GPIO power key, screendump)
+  --cpu MODEL      QEMU CPU model instead of the board's (hypervisor-config/boards/qemu-virt/qemu-args)
+Stop it with scripts/lab down.
+USAGE
+}
+
+images_needed=(xen dom0-Image dom0-initramfs.cpio.gz dom0-storage.img)
+
+current_run() {  # prints the running board's run dir, or fails
+  local run
+  run=$(readlink -f "$lab_runs/current" 2>/dev/null) || return 1
+  [ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/null || return 1
+  echo "$run"
+}
+
+# Copies QEMU's raw serial output to serial.log, one line at a time, prefixed with the host
+# wall-clock time and the seconds since QEMU was started (the boot figures come from these).
+serial_logger() {  # raw log start_us
+  local raw=$1 start_us=$2 line t d
+  tail -F -n +1 "$raw" 2>/dev/null | while IFS= read -r line; do
+    t=${EPOCHREALTIME/./}; d=$((t - start_us)); line=${line%$'\r'}
+    printf '%(%H:%M:%S)T.%03d +%d.%03d %s\n' "${t:0:10}" $(((t / 1000) % 1000)) \
+      $((d / 1000000)) $(((d / 1000) % 1000)) "$line"
+  done
+}
+
+qmp() {  # run json-commands...: prints QMP's replies
+  local run=$1; shift
+  { echo '{"execute":"qmp_capabilities"}'; printf '%s\n' "$@"; sleep 0.5; } \
+    | timeout 10 socat - "UNIX-CONNECT:$run/qmp.sock" 2>/dev/null
+}
+
+console_send() {  # run text: types one line on the serial console
+  # Held open for a while: QEMU stops reading the socket when the UART's FIFO is full, and
+  # whatever is still unread when the client disconnects is lost.
+  { printf '%s\r' "$2"; sleep 3; } | timeout 10 socat -u - "UNIX-CONNECT:$1/console.sock" 2>/dev/null
+}
+
+start_board() {  # run-dir cpu
+  local run=$1 cpu=$2 img=$lab_images
+  local f
+  for f in "${images_needed[@]}"; do
+    [ -f "$img/$f" ] || die "build/lab/images/$f is missing; run: scripts/lab build"
+  done
+  load_board_config
+  mkdir -p "$run"
+  cp --sparse=always "$img/dom0-storage.img" "$run/storage.img"
+  : >"$run/serial.raw"
+  local start_us=${EPOCHREALTIME/./}
+  echo "$start_us" >"$run/start_us"
+  {
+    echo "# twofold lab run $(basename "$run"), QEMU started $(date -d "@${start_us:0:10}" '+%Y-%m-%d %H:%M:%S %Z')"
+    echo "# xen command line ($XEN_CMDLINE_SOURCE): $XEN_CMDLINE"
+  } >"$run/serial.log"
+  setsid bash -c "$(declare -f serial_logger); serial_logger '$run/serial.raw' $start_us" \
+    >>"$run/serial.log" 2>/dev/null </dev/null &
+  echo $! >"$run/logger.pid"
+  local i
+  if [ -n "$cpu" ]; then
+    for i in "${!BOARD_ARGS[@]}"; do
+      [ "${BOARD_ARGS[$i]}" = -cpu ] && BOARD_ARGS[$((i + 1))]=$cpu
+    done
+  fi
+  local qemu=(qemu-system-aarch64 -name twofold-lab "${BOARD_ARGS[@]}"
+    -kernel "$img/xen" -append "$XEN_CMDLINE"
+    -device "guest-loader,addr=0x49000000,kernel=$img/dom0-Image,bootargs=$DOM0_BOOTARGS"
+    -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio.gz"
+    -drive "if=none,id=storage,file=$run/storage.img,format=raw"
+    -device virtio-blk-device,drive=storage
+    -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
+    -vnc 127.0.0.1:0,to=99
+    -chardev "socket,id=ser0,path=$run/console.sock,server=on,wait=off,logfile=$run/serial.raw"
+    -serial chardev:ser0
+    -qmp "unix:$run/qmp.sock,server=on,wait=off" -monitor none
+    -pidfile "$run/qemu.pid" -daemonize)
+  printf '%q ' "${qemu[@]}" >"$run/qemu.cmdline"; echo >>"$run/qemu.cmdline"
+  if ! "${qemu[@]}" >"$run/qemu.log" 2>&1; then
+    cat "$run/qemu.log" >&2
+    stop_logger "$run"
+    die "QEMU failed to start (command in $run/qemu.cmdline)"
+  fi
+  ln -sfn "$(basename "$run")" "$lab_runs/current"
+}
+
+stop_logger() {  # run
+  [ -f "$1/logger.pid" ] || return 0
+  sleep 0.5  # let the logger catch QEMU's last lines
+  kill -- -"$(cat "$1/logger.pid")" 2>/dev/null || kill "$(cat "$1/logger.pid")" 2>/dev/null || true
+  rm -f "$1/logger.pid"
+}
+
+vnc_address() {  # run
+  qmp "$1" '{"execute":"query-vnc"}' | grep -o '"host": *"[^"]*", *"service": *"[0-9]*"' | head -1 \
+    | sed -E 's/"host": *"([^"]*)", *"service": *"([0-9]*)"/\1:\2/'
+}
+
+lab_up() {
+  local cpu=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --cpu) cpu=$2; shift 2 ;;
+      -h|--help) up_usage; return 0 ;;
+      *) up_usage >&2; die "up: unknown argument '$1'" ;;
+    esac
+  done
+  need_tools qemu-system-aarch64 socat
+  local run
+  if run=$(current_run); then die "a board is already running ($run); scripts/lab down first"; fi
+  mkdir -p "$lab_runs"
+  run=$lab_runs/$(date +%Y%m%d-%H%M%S)
+  start_board "$run" "$cpu"
+  log "up: QEMU running (pid $(cat "$run/qemu.pid")), run dir ${run#"$lab_root"/}"
+  log "up: serial log  ${run#"$lab_root"/}/serial.log"
+  log "up: console     scripts/lab console"
+  log "up: display     VNC $(vnc_address "$run")"
+  log "up: QMP         ${run#"$lab_root"/}/qmp.sock"
+  log "up: waiting for both personas (scripts/lab status shows progress)"
+  if wait_for_log "$run" 'TWOFOLD-(NOT-)?READY secure' 150 && wait_for_log "$run" 'TWOFOLD-(NOT-)?READY personal' 10; then
+    grep -hoE 'TWOFOLD-(NOT-)?READY [a-z]+' "$run/serial.log" | sed 's/^/[lab] /'
+  else
+    warn "the personas did not report within 150 s; see ${run#"$lab_root"/}/serial.log"
+  fi
+}
+
+wait_for_log() {  # run regex seconds: waits until serial.log has a matching line
+  local run=$1 re=$2 deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    grep -qE "$re" "$run/serial.log" 2>/dev/null && return 0
+    [ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/null || {
+      sleep 0.6; grep -qE "$re" "$run/serial.log" 2>/dev/null; return; }
+    sleep 0.2
+  done
+  return 1
+}
+
+wait_for_exit() {  # run seconds
+  local pid deadline=$((SECONDS + $2))
+  pid=$(cat "$1/qemu.pid" 2>/dev/null) || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+
+down_usage() {
+  cat <<USAGE
+usage: scripts/lab down [--timeout SECONDS]
+
+Shuts the running board down cleanly: presses the board's GPIO power key (QMP
+system_powerdown); dom0 shuts both personas down through libvirt, then halts, which halts
+Xen and ends QEMU. Falls back to typing 'poweroff' on dom0's console, and finally to QMP
+'quit' (reported as unclean, exit status 1).
+  --timeout SECONDS   how long to wait for each step (default 60)
+USAGE
+}
+
+# Clean shutdown; returns 0 when QEMU ended by itself, 1 when it had to be killed.
+shutdown_board() {  # run timeout
+  local run=$1 t=$2 rc=0
+  qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
+  if ! wait_for_exit "$run" "$t"; then
+    warn "no power-off after the power key; typing 'poweroff' on dom0's console"
+    console_send "$run" "poweroff"
+    if ! wait_for_exit "$run" "$t"; then
+      warn "QEMU still running; quitting it (unclean)"
+      qmp "$run" '{"execute":"quit"}' >/dev/null
+      wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
+      rc=1
+    fi
+  fi
+  stop_logger "$run"
+  [ "$(readlink -f "$lab_runs/current" 2>/dev/null)" = "$run" ] && rm -f "$lab_runs/current"
+  return $rc
+}
+
+lab_down() {
+  local t=60
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --timeout) t=$2; shift 2 ;;
+      -h|--help) down_usage; return 0 ;;
+      *) down_usage >&2; die "down: unknown argument '$1'" ;;
+    esac
+  done
+  need_tools socat
+  local run
+  run=$(current_run) || { rm -f "$lab_runs/current"; log "down: no board is running"; return 0; }
+  log "down: pressing the power key"
+  if shutdown_board "$run" "$t"; then
+    log "down: board powered off cleanly; serial log ${run#"$lab_root"/}/serial.log"
+  else
+    die "board did not power off by itself; serial log ${run#"$lab_root"/}/serial.log"
+  fi
+}
+
+lab_console() {
+  case ${1:-} in
+    -h|--help) echo "usage: scripts/lab console   (attach to dom0's serial console; Ctrl-] detaches)"; return 0 ;;
+  esac
+  need_tools socat
+  local run
+  run=$(current_run) || die "no board is running; scripts/lab up first"
+  if [ -t 0 ]; then
+    echo "lab: attached to ${run#"$lab_root"/}/console.sock; Ctrl-] detaches"
+    socat -,raw,echo=0,escape=0x1d "UNIX-CONNECT:$run/console.sock"
+    echo
+  else
+    socat - "UNIX-CONNECT:$run/console.sock"
+  fi
+}
+
+lab_status() {
+  case ${1:-} in
+    -h|--help) echo "usage: scripts/lab status   (is a board running; its sockets, display, markers)"; return 0 ;;
+  esac
+  local run
+  if ! run=$(current_run); then echo "lab: no board is running"; return 1; fi
+  echo "lab: running, QEMU pid $(cat "$run/qemu.pid"), run dir ${run#"$lab_root"/}"
+  echo "lab: console ${run#"$lab_root"/}/console.sock, QMP ${run#"$lab_root"/}/qmp.sock, VNC $(vnc_address "$run")"
+  grep -hE 'TWOFOLD-(DOM0|READY|NOT-READY)' "$run/serial.log" | tail -12
+}

@@ -1,0 +1,169 @@
+# `lab test`: build, boot unattended, check, shut down, print boot figures. Every check is
+# read from the run's timestamped serial log (dom0 relays the personas' consoles into it) or
+# asked of dom0 through its serial console. Sourced by scripts/lab.
+
+test_usage() {
+  cat <<USAGE
+usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--timeout SECONDS] [--cpu MODEL]
+
+Builds the images (skipped steps are free), boots the board in a fresh run directory,
+and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, N failed':
+  Xen up; dom0 up; dom0's storage, toolstack and libvirtd up; libvirt lists both personas
+  running; each persona's readiness marker; the personal persona's binder device
+  (BINDER_VERSION ioctl) and PV frontends; the secure persona's dm-verity root, dm-crypt data
+  volume, absence of camera/GPS/Wi-Fi/Bluetooth/USB drivers and devices and of network (its
+  own report, and dom0's view of its devices in xenstore); dom0's display; a clean shutdown
+  (GPIO power key -> personas shut down -> dom0 halts -> QEMU exits).
+Then prints boot time per phase from the serial log's host timestamps. Exit status 0 only
+when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
+  --no-build            use build/lab/images as they are
+  --skip-dom0-binaries  passed to 'lab build'
+  --timeout SECONDS     bound for the boot up to both personas ready (default 150)
+  --cpu MODEL           QEMU CPU model instead of the board's
+USAGE
+}
+
+test_pass=0 test_fail=0
+check_result() {  # name ok(0/1) detail
+  if [ "$2" = 0 ]; then
+    printf 'PASS  %-34s %s\n' "$1" "$3"; test_pass=$((test_pass + 1))
+  else
+    printf 'FAIL  %-34s %s\n' "$1" "$3"; test_fail=$((test_fail + 1))
+  fi
+}
+
+# First serial-log line matching an extended regex (without the timestamps), or nothing.
+log_line() { grep -m1 -E "$2" "$1/serial.log" 2>/dev/null | cut -d' ' -f3- || true; }
+# Seconds since QEMU start of the first matching line, or nothing.
+log_time() { grep -m1 -E "$2" "$1/serial.log" 2>/dev/null | cut -d' ' -f2 | tr -d + || true; }
+
+check_log() {  # run name regex [fail-regex]: PASS when regex is seen (and fail-regex is not)
+  local line bad=""
+  line=$(log_line "$1" "$3")
+  [ -n "${4:-}" ] && bad=$(log_line "$1" "$4")
+  if [ -n "$line" ] && [ -z "$bad" ]; then check_result "$2" 0 "$line"
+  else check_result "$2" 1 "${bad:-not seen: /$3/}"; fi
+}
+
+# Types a command on dom0's console and prints its output: the lines between its begin and
+# end markers (computed by the shell, so the echoed command line never matches them).
+dom0_exec() {  # run seconds command
+  local run=$1 t=$2 id=$RANDOM$RANDOM
+  console_send "$run" "echo TWOFOLD-CMD-\$((0+$id))-BEGIN; $3; echo TWOFOLD-CMD-\$((0+$id))-END"
+  wait_for_log "$run" "TWOFOLD-CMD-$id-END" "$t" || return 1
+  awk -v b="TWOFOLD-CMD-$id-BEGIN" -v e="TWOFOLD-CMD-$id-END" '
+    index($0, e) { exit }
+    on { $1 = ""; $2 = ""; sub(/^  /, ""); print }
+    index($0, b) { on = 1 }' "$run/serial.log"
+}
+
+print_figures() {  # run
+  local run=$1 name re t prev=0 both=""
+  echo "boot figures (seconds since QEMU start, from the serial log's host timestamps):"
+  while IFS='|' read -r name re; do
+    t=$(log_time "$run" "$re")
+    if [ -z "$t" ]; then printf '  %-24s %8s\n' "$name" "-"; continue; fi
+    awk -v n="$name" -v t="$t" -v p="$prev" 'BEGIN { printf "  %-24s %8.2f  (+%.2f)\n", n, t, t - p }'
+    prev=$t
+  done <<'PHASES'
+Xen up|\(XEN\) Xen version
+dom0 kernel|Booting Linux on physical CPU|\] Linux version
+dom0 init|TWOFOLD-DOM0 init
+dom0 storage|TWOFOLD-DOM0 storage mounted
+Xen toolstack up|TWOFOLD-DOM0 xen toolstack up
+libvirtd up|TWOFOLD-DOM0 toolstack-up libvirtd
+personal created|TWOFOLD-DOM0 persona personal created
+secure created|TWOFOLD-DOM0 persona secure created
+PHASES
+  local tp ts
+  tp=$(log_time "$run" 'TWOFOLD-READY personal'); ts=$(log_time "$run" 'TWOFOLD-READY secure')
+  printf '  %-24s %8s\n' "personal ready" "${tp:--}" "secure ready" "${ts:--}"
+  if [ -n "$tp" ] && [ -n "$ts" ]; then
+    both=$(printf '%s\n%s\n' "$tp" "$ts" | sort -g | tail -1)
+    printf '  %-24s %8s   (goal: < 30 s)\n' "both personas ready" "$both"
+  fi
+  FIGURE_BOTH=$both
+}
+
+lab_test() {
+  local build=1 build_args=() timeout=150 cpu=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --no-build) build=0; shift ;;
+      --skip-dom0-binaries) build_args+=("$1"); shift ;;
+      --timeout) timeout=$2; shift 2 ;;
+      --cpu) cpu=$2; shift 2 ;;
+      -h|--help) test_usage; return 0 ;;
+      *) test_usage >&2; die "test: unknown argument '$1'" ;;
+    esac
+  done
+  need_tools qemu-system-aarch64 socat
+  [ $build = 1 ] && lab_build "${build_args[@]}"
+  local run
+  if run=$(current_run); then die "a board is already running ($run); scripts/lab down first"; fi
+  mkdir -p "$lab_runs"
+  run=$lab_runs/test-$(date +%Y%m%d-%H%M%S)
+  log "test: booting (serial log ${run#"$lab_root"/}/serial.log)"
+  start_board "$run" "$cpu"
+  # Whatever happens below, never leave an emulator running behind a failed test.
+  trap 'shutdown_board "'"$run"'" 20 >/dev/null 2>&1 || true' EXIT
+
+  wait_for_log "$run" 'TWOFOLD-(NOT-)?READY secure' "$timeout" || true
+  wait_for_log "$run" 'TWOFOLD-(NOT-)?READY personal' 20 || true
+  log "test: boot phase over, checking"
+
+  check_log "$run" "xen up" '\(XEN\) Xen version 4\.17'
+  check_log "$run" "dom0 up" 'TWOFOLD-DOM0 init' 'Kernel panic'
+  check_log "$run" "dom0 storage disk" 'TWOFOLD-DOM0 storage mounted'
+  check_log "$run" "dom0 xen toolstack" 'TWOFOLD-DOM0 xen toolstack up'
+  check_log "$run" "dom0 libvirtd (libxl driver)" 'TWOFOLD-DOM0 toolstack-up libvirtd'
+  check_log "$run" "dom0 bring-up without failures" 'TWOFOLD-DOM0 init' 'TWOFOLD-DOM0 FAIL'
+
+  local out rc
+  out=$(dom0_exec "$run" 30 'virsh -c xen:///system list --all') && rc=0 || rc=1
+  if [ $rc = 0 ] && grep -qE ' personal +running' <<<"$out" && grep -qE ' secure +running' <<<"$out"; then
+    check_result "libvirt lists both running" 0 "$(grep -E 'personal|secure' <<<"$out" | tr -s ' ' | tr '\n' ';')"
+  else
+    check_result "libvirt lists both running" 1 "virsh list: $(tr -s ' ' <<<"$out" | tr '\n' ';')"
+  fi
+
+  check_log "$run" "personal ready" '\[personal\] TWOFOLD-READY personal'
+  check_log "$run" "personal binder (BINDER_VERSION)" '\[personal\] TWOFOLD-CHECK personal binder=ok' 'binder=FAIL'
+  check_log "$run" "personal PV fb+kbd frontends" '\[personal\] TWOFOLD-CHECK personal pv-frontends=vfb vkbd'
+  check_log "$run" "secure ready" '\[secure\] TWOFOLD-READY secure'
+  check_log "$run" "secure dm-verity read-only root" '\[secure\] TWOFOLD-CHECK secure root=ok verity=verified mount=read-only'
+  check_log "$run" "secure dm-crypt data volume" '\[secure\] TWOFOLD-CHECK secure data=ok crypt=LUKS2'
+  check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
+  check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
+  # dom0's own view (xenstore), independent of what the guest says about itself.
+  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=0 vkbd=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+
+  out=$(dom0_exec "$run" 20 'ls /dev/dri/ /dev/input/; cat /sys/class/drm/card0-*/status 2>/dev/null') && rc=0 || rc=1
+  if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
+    check_result "dom0 display (virtio-gpu)" 0 "$(tr -s ' \n' ' ' <<<"$out")"
+  else
+    check_result "dom0 display (virtio-gpu)" 1 "$(tr -s ' \n' ' ' <<<"$out")"
+  fi
+  qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
+  sleep 1
+  if [ -s "$run/screen.ppm" ] && [ "$(head -c 2 "$run/screen.ppm")" = P6 ]; then
+    check_result "QMP screendump" 0 "$(head -2 "$run/screen.ppm" | tail -1) pixels in ${run#"$lab_root"/}/screen.ppm"
+  else
+    check_result "QMP screendump" 1 "no PPM written"
+  fi
+
+  log "test: pressing the GPIO power key (QMP system_powerdown)"
+  trap - EXIT
+  local clean=0
+  shutdown_board "$run" 90 || clean=1
+  check_log "$run" "power key seen by dom0" 'TWOFOLD-DOM0 shutdown requested'
+  check_log "$run" "personal shut down" 'TWOFOLD-DOM0 persona personal stopped'
+  check_log "$run" "secure shut down" 'TWOFOLD-DOM0 persona secure stopped'
+  check_log "$run" "dom0 halted Xen" '\(XEN\) Hardware Dom0 (halted|shutdown)'
+  check_result "QEMU exited by itself" "$clean" "$([ $clean = 0 ] && echo "after power-off" || echo "had to be killed")"
+
+  print_figures "$run"
+  echo "serial log: ${run#"$lab_root"/}/serial.log"
+  echo "lab: $test_pass passed, $test_fail failed"
+  [ "$test_fail" -eq 0 ]
+}

@@ -272,6 +272,10 @@ TEST_F(XenStoreTest, InvalidWatchPathIsRejected) {
     EXPECT_EQ(errno_of([&] { dom0->watch("@", "t"); }), EINVAL);
 }
 
+TEST_F(XenStoreTest, OversizedWatchTokenIsRejectedWithE2big) {
+    EXPECT_EQ(errno_of([&] { dom0->watch("/w", std::string(4096, 't')); }), E2BIG);
+}
+
 TEST_F(XenStoreTest, WatchQuotaAppliesToGuests) {
     Hypervisor small(Limits{.max_watches_per_connection = 2});
     const auto domid = small.create_domain("small");

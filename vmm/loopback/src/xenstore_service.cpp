@@ -212,6 +212,9 @@ void XenStoreService::set_permissions(ConnectionId id, const std::string& path,
 
 void XenStoreService::watch(ConnectionId id, const std::string& path, const std::string& token) {
     validate_watch_path(path, "xs_watch");
+    if (path.size() + token.size() + 2 > kMaxPayload) {
+        throw xen::XenError(E2BIG, "xs_watch");
+    }
     const std::scoped_lock lock(mutex_);
     Connection& connection = connection_locked(id, "xs_watch");
     Watch watch{path, token};

@@ -221,9 +221,10 @@ lab_uboot_boot() {  # OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]
   deadline=$((SECONDS + limit + 10))
   while [ $SECONDS -lt $deadline ]; do
     if grep -q -F -- "$marker" "$log"; then rc=0; break; fi
-    # A failed boot script falls back to the rest of distro boot and ends at U-Boot's
-    # prompt; a panic never prints the marker. Either way, stop now, not at the limit.
-    if grep -q -E 'twofold: ERROR|SCRIPT FAILED|Kernel panic|\(XEN\) Panic|Hardware Dom0 (halted|shutdown)' "$log" \
+    # A boot script that gave up (its last line, after every error it found) falls back
+    # to the rest of distro boot and ends at U-Boot's prompt; a panic never prints the
+    # marker. Either way, stop now, not at the limit.
+    if grep -q -E 'twofold: ERROR: (not booting Xen|booti returned)|SCRIPT FAILED|Kernel panic|\(XEN\) Panic|Hardware Dom0 (halted|shutdown)' "$log" \
         && ! grep -q -F -- "$marker" "$log"; then
       break
     fi

@@ -6,8 +6,8 @@
 # profile, the boot script and the image layout.
 #
 # A bash library: `source scripts/lab.d/uboot.sh`, then call the lab_uboot_* functions.
-# It works under `set -euo pipefail` and defines no global variables; every function
-# returns non-zero with a message on stderr instead of exiting the caller.
+# It works under `set -euo pipefail` and defines no global variables; a function that
+# finds a problem says what on stderr and returns non-zero, it never calls exit.
 #
 #   lab_uboot_prepare IMAGES_DIR OUT_DIR        boot.scr + boot disk OUT_DIR/uboot-disk.img
 #   lab_uboot_qemu_args OUT_DIR [DISK...]      QEMU arguments, one per line

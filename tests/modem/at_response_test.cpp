@@ -1,6 +1,7 @@
 // Modem output: final result codes, information responses, URCs and their context.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -242,6 +243,20 @@ TEST(AtResponse, ResetForgetsAHeaderWaitingForItsBody) {
   EXPECT_TRUE(stream.has_partial_input());
   stream.reset();
   EXPECT_FALSE(stream.has_partial_input());
+}
+
+TEST(AtResponse, BinaryGarbageFromTheModemIsFollowedByTheNextFinal) {
+  std::string garbage;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 8192; ++i) {
+    state = state * 1103515245u + 12345u;
+    garbage.push_back(static_cast<char>(state >> 24));
+  }
+  std::vector<ResponseEvent> events = feed(garbage + "\r\n\r\nOK\r\n", in_flight("+CSQ"));
+  ASSERT_FALSE(events.empty());
+  const auto* last = std::get_if<ResponseLine>(&events.back());
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->final->code, FinalCode::kOk);
 }
 
 TEST(AtResponse, QuoteStringEscapesWhatCouldEndAString) {

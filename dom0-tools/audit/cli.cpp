@@ -24,7 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kExitIntact = 0;
+// Exit 0 (intact) is a normal return from the callback.
 constexpr int kExitTampered = 1;
 constexpr int kExitUsage = 2;
 
@@ -110,6 +110,7 @@ json report_json(const VerifyReport& report) {
               {"last_sealed_sequence", report.last_sealed_sequence},
               {"unsealed_records", report.unsealed_records},
               {"torn_tail_bytes", report.torn_tail_bytes},
+              {"empty_last_file", report.empty_last_file},
               {"signatures_checked", report.signatures_checked},
               {"key_id", report.key_id},
               {"last_chain", to_hex(report.last_chain)},
@@ -146,6 +147,9 @@ void print_report(std::ostream& out, const VerifyReport& report) {
   if (report.torn_tail_bytes > 0) {
     out << "note: " << report.torn_tail_bytes
         << " unterminated byte(s) at the end of the log (write interrupted by a crash)\n";
+  }
+  if (report.empty_last_file) {
+    out << "note: the last file is empty (crash while rotating; the writer repairs it on restart)\n";
   }
 }
 

@@ -65,7 +65,9 @@ void ChainVerifier::begin_file(std::string name) {
     // Only the very end of the log may be torn (a crash mid-write); inside it, a cut line
     // means bytes were removed.
     report_.first_bad = Finding{Problem::torn_line, *torn_,
-                                "unterminated line in a file that is followed by another file"};
+                                report_.empty_last_file
+                                    ? "empty file followed by another file"
+                                    : "unterminated line in a file that is followed by another file"};
     return;
   }
   file_ = std::move(name);
@@ -107,8 +109,10 @@ void ChainVerifier::end_file() {
     return;
   }
   if (line_no_ == 0) {
-    line_no_ = 1;
-    fail(Problem::missing_header, "empty file", std::nullopt);
+    // An empty file is what a crash between creating a file and writing its header leaves;
+    // like a torn line it is only acceptable as the very last file.
+    torn_ = Location{file_, 1, sequence_ + 1};
+    report_.empty_last_file = true;
   }
 }
 

@@ -292,6 +292,22 @@ TEST_F(TamperTest, TornTailAtTheEndOfTheLogIsANoteNotTampering) {
   EXPECT_EQ(report.torn_tail_bytes, 12u);
 }
 
+TEST_F(TamperTest, EmptyLastFileFromACrashDuringRotationIsANote) {
+  const auto files = write_rotated_log();
+  std::ofstream(dir_.path() / log_file_name(files.size()), std::ios::binary);
+  const VerifyReport report = verify_dir();
+  EXPECT_TRUE(report.intact()) << report.first_bad->detail;
+  EXPECT_TRUE(report.empty_last_file);
+}
+
+TEST_F(TamperTest, EmptiedMiddleFileIsRejected) {
+  const auto files = write_rotated_log();
+  const auto first = read_lines(files[0]);
+  const std::uint64_t last_seq = nlohmann::json::parse(first.back())["seq"].get<std::uint64_t>();
+  std::ofstream(files[1], std::ios::binary | std::ios::trunc);
+  expect_first_bad(verify_dir(), Problem::torn_line, files[1], 1, last_seq + 1);
+}
+
 TEST_F(TamperTest, FilesGivenOutOfOrderBreakRotation) {
   const auto files = write_rotated_log();
   const VerifyReport report = verify({files[0], files[2], files[1]}, options_);

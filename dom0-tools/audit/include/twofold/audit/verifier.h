@@ -71,6 +71,7 @@ struct VerifyReport {
   std::uint64_t last_sealed_sequence = 0;
   std::uint64_t unsealed_records = 0;      // records after the last checkpoint
   std::uint64_t torn_tail_bytes = 0;       // unterminated bytes at the very end (crash)
+  bool empty_last_file = false;            // last file has no bytes (crash during rotation)
   bool signatures_checked = false;
   std::string key_id;                      // pinned key's id, if any
   Digest last_chain{};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "twofold/modem/at/command_stream.h"
+#include "twofold/modem/at/format.h"
 
 namespace {
 
@@ -31,6 +32,9 @@ std::string describe(const CommandEvent& event) {
 
 void check_bounds(const CommandEvent& event) {
   if (const auto* line = std::get_if<CommandLineEvent>(&event)) {
+    // What the mediator forwards must mean exactly what was parsed.
+    const auto again = parse_command_line(format_command_line(line->line));
+    if (!again.ok() || !(again.value() == line->line)) __builtin_trap();
     if (line->raw.size() > kMaxCommandLineLength) __builtin_trap();
     if (line->line.commands.size() > kMaxCommandLineLength) __builtin_trap();
     for (const auto& c : line->line.commands) {

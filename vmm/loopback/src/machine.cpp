@@ -14,8 +14,6 @@ namespace {
 
 // Frame numbers start well above zero so a zeroed or uninitialised gfn is never a valid page.
 constexpr xen::Gfn kFirstGfn = 0x40000;
-// GNTTAB_NR_RESERVED_ENTRIES: the first grant references are reserved by Xen's own tools.
-constexpr xen::GrantRef kFirstGrantRef = 8;
 
 UniqueFd create_memory(const std::string& name) {
     const std::string label = "twofold-loopback-" + name;
@@ -29,8 +27,10 @@ UniqueFd create_memory(const std::string& name) {
 } // namespace
 
 Machine::Machine(const Limits& limits) : limits_(limits) {
-    Domain dom0{.name = "Domain-0", .memory = create_memory("Domain-0"), .grants = {}, .next_ref = kFirstGrantRef};
-    domains_.emplace(xen::kDom0, std::move(dom0));
+    domains_.emplace(xen::kDom0, Domain{.name = "Domain-0",
+                                        .memory = create_memory("Domain-0"),
+                                        .pages = 0,
+                                        .grants = GrantTable(limits_.max_grants_per_domain)});
 }
 
 xen::DomId Machine::create_domain(const std::string& name) {
@@ -41,7 +41,10 @@ xen::DomId Machine::create_domain(const std::string& name) {
         throw xen::XenError(ENOSPC, "create_domain");
     }
     const xen::DomId domid = next_domid_++;
-    domains_.emplace(domid, Domain{.name = name, .memory = std::move(memory), .grants = {}, .next_ref = kFirstGrantRef});
+    domains_.emplace(domid, Domain{.name = name,
+                                   .memory = std::move(memory),
+                                   .pages = 0,
+                                   .grants = GrantTable(limits_.max_grants_per_domain)});
     return domid;
 }
 
@@ -133,26 +136,12 @@ xen::GrantRef Machine::grant_access(xen::DomId owner, xen::Gfn gfn, xen::DomId g
     if (grantee >= xen::kFirstReservedDomId) {
         throw xen::XenError(EINVAL, "grant_access");
     }
-    if (domain.grants.size() >= limits_.max_grants_per_domain) {
-        throw xen::XenError(ENOSPC, "grant_access");
-    }
-    const xen::GrantRef ref = domain.next_ref++;
-    domain.grants.emplace(ref, Grant{.gfn = gfn, .grantee = grantee, .access = access});
-    return ref;
+    return domain.grants.grant(gfn, grantee, access);
 }
 
 bool Machine::end_access(xen::DomId owner, xen::GrantRef ref) {
     const std::scoped_lock lock(mutex_);
-    Domain& domain = alive_locked(owner, "end_access");
-    auto found = domain.grants.find(ref);
-    if (found == domain.grants.end()) {
-        throw xen::XenError(EINVAL, "end_access");
-    }
-    if (found->second.mappings > 0) {
-        return false;
-    }
-    domain.grants.erase(found);
-    return true;
+    return alive_locked(owner, "end_access").grants.end(ref);
 }
 
 xen::MappedPages Machine::map_grants(xen::DomId mapper, xen::DomId owner, std::span<const xen::GrantRef> refs,
@@ -170,24 +159,11 @@ xen::MappedPages Machine::map_grants(xen::DomId mapper, xen::DomId owner, std::s
         // Check every reference before mapping any, so a refused map leaves nothing behind.
         std::vector<PageSource> sources;
         sources.reserve(refs.size());
-        for (const xen::GrantRef ref : refs) {
-            auto found = domain.grants.find(ref);
-            if (found == domain.grants.end()) {
-                throw xen::XenError(EINVAL, kOperation);
-            }
-            const Grant& grant = found->second;
-            if (grant.grantee != mapper) {
-                throw xen::XenError(EPERM, kOperation);
-            }
-            if (access == xen::Access::ReadWrite && grant.access != xen::Access::ReadWrite) {
-                throw xen::XenError(EPERM, kOperation);
-            }
-            sources.push_back({domain.memory.get(), page_offset_locked(domain, grant.gfn, kOperation)});
+        for (const xen::Gfn gfn : domain.grants.frames_for(mapper, refs, access, kOperation)) {
+            sources.push_back({domain.memory.get(), page_offset_locked(domain, gfn, kOperation)});
         }
         bytes = map_pages(sources, access, kOperation);
-        for (const xen::GrantRef ref : refs) {
-            ++domain.grants.at(ref).mappings;
-        }
+        domain.grants.add_mapping(refs);
         live_grant_mappings_.fetch_add(1);
     }
     return xen::MappedPages(bytes, [self = shared_from_this(), owner, held = std::move(held)](std::span<std::byte> mapped) {
@@ -198,16 +174,11 @@ xen::MappedPages Machine::map_grants(xen::DomId mapper, xen::DomId owner, std::s
 
 void Machine::release_grant_mapping(xen::DomId owner, const std::vector<xen::GrantRef>& refs) noexcept {
     const std::scoped_lock lock(mutex_);
-    auto domain = domains_.find(owner);
     // A destroyed owner took its grant table with it; references are never reused, so a
     // surviving entry with the same number is always the one this mapping counted.
+    auto domain = domains_.find(owner);
     if (domain != domains_.end()) {
-        for (const xen::GrantRef ref : refs) {
-            auto grant = domain->second.grants.find(ref);
-            if (grant != domain->second.grants.end() && grant->second.mappings > 0) {
-                --grant->second.mappings;
-            }
-        }
+        domain->second.grants.remove_mapping(refs);
     }
     live_grant_mappings_.fetch_sub(1);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The simulated machine's domains, their memory (one memfd each) and their grant tables.
+// The simulated machine's domains and their memory (one memfd each), and the mappings of it.
 // Mappings of guest pages alias the domain's memfd, so they stay valid after the domain dies,
 // as pages held by a mapping do in Xen.
 #include <atomic>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "grant_table.h"
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/mapped_pages.h"
 #include "twofold/xen/types.h"
@@ -44,18 +45,11 @@ public:
     [[nodiscard]] std::size_t live_frontend_views() const noexcept { return live_frontend_views_.load(); }
 
 private:
-    struct Grant {
-        xen::Gfn gfn;
-        xen::DomId grantee;
-        xen::Access access;
-        std::size_t mappings = 0; // live grant mappings of this entry
-    };
     struct Domain {
         std::string name;
         UniqueFd memory;
-        std::size_t pages = 0;
-        std::map<xen::GrantRef, Grant> grants;
-        xen::GrantRef next_ref;
+        std::size_t pages;
+        GrantTable grants;
     };
 
     Domain& alive_locked(xen::DomId domid, const char* operation);

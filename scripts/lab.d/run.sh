@@ -4,7 +4,7 @@
 
 up_usage() {
   cat <<USAGE
-usage: scripts/lab up [--cpu MODEL]
+usage: scripts/lab up [--cpu MODEL] [--uboot]
 
 Boots the board in the background from build/lab/images (run 'scripts/lab build' first):
 Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per run.
@@ -13,6 +13,8 @@ Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per 
   display          VNC on 127.0.0.1 (port printed; virtio-gpu in dom0); virtio keyboard + tablet
   QMP              lab-runs/current/qmp.sock (send-key, system_powerdown = GPIO power key, screendump)
   --cpu MODEL      QEMU CPU model instead of the board's (hypervisor-config/boards/qemu-virt/qemu-args)
+  --uboot          boot through Debian's qemu_arm64 U-Boot and the board's boot.scr
+                   (hypervisor-config, scripts/lab.d/uboot.sh) instead of QEMU's guest-loader
 Stop it with scripts/lab down.
 USAGE
 }
@@ -46,7 +48,8 @@ qmp() {  # run json-commands...: prints QMP's replies
 console_send() {  # run text: types one line on the serial console
   # Held open for a while: QEMU stops reading the socket when the UART's FIFO is full, and
   # whatever is still unread when the client disconnects is lost.
-  { printf '%s\r' "$2"; sleep 3; } | timeout 10 socat -u - "UNIX-CONNECT:$1/console.sock" 2>/dev/null
+  # Output is read and dropped: a client that does not read stalls the UART (and Xen).
+  { printf '%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
 }
 
 start_board() {  # run-dir cpu
@@ -68,19 +71,32 @@ start_board() {  # run-dir cpu
   setsid bash -c "$(declare -f serial_logger); serial_logger '$run/serial.raw' $start_us" \
     >>"$run/serial.log" 2>/dev/null </dev/null &
   echo $! >"$run/logger.pid"
-  local i
-  if [ -n "$cpu" ]; then
-    for i in "${!BOARD_ARGS[@]}"; do
-      [ "${BOARD_ARGS[$i]}" = -cpu ] && BOARD_ARGS[$((i + 1))]=$cpu
-    done
+  local i boot=()
+  if [ "${lab_uboot:-0}" = 1 ]; then
+    # The U-Boot path (hypervisor-config): firmware, boot disk with boot.scr, Xen, dom0
+    # kernel and initramfs; our storage disk goes first so it stays dom0's /dev/vda.
+    source "$lab_root/scripts/lab.d/uboot.sh"
+    lab_uboot_prepare "$img" "$run" || die "U-Boot boot disk preparation failed"
+    mapfile -t boot < <(lab_uboot_qemu_args "$run" "$run/storage.img")
+    [ ${#boot[@]} -gt 0 ] || die "lab_uboot_qemu_args gave no arguments"
+  else
+    if [ -n "$cpu" ]; then
+      for i in "${!BOARD_ARGS[@]}"; do
+        [ "${BOARD_ARGS[$i]}" = -cpu ] && BOARD_ARGS[$((i + 1))]=$cpu
+      done
+    fi
+    boot=("${BOARD_ARGS[@]}"
+      -kernel "$img/xen" -append "$XEN_CMDLINE"
+      -device "guest-loader,addr=0x49000000,kernel=$img/dom0-Image,bootargs=$DOM0_BOOTARGS"
+      -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio.gz"
+      -drive "if=none,id=storage,file=$run/storage.img,format=raw"
+      -device virtio-blk-device,drive=storage)
   fi
-  local qemu=(qemu-system-aarch64 -name twofold-lab "${BOARD_ARGS[@]}"
-    -kernel "$img/xen" -append "$XEN_CMDLINE"
-    -device "guest-loader,addr=0x49000000,kernel=$img/dom0-Image,bootargs=$DOM0_BOOTARGS"
-    -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio.gz"
-    -drive "if=none,id=storage,file=$run/storage.img,format=raw"
-    -device virtio-blk-device,drive=storage
+  # Display and input devices come before the boot arguments: virtio-mmio slots are given
+  # out in command-line order, and the U-Boot path relies on its disks' slots.
+  local qemu=(qemu-system-aarch64 -name twofold-lab
     -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
+    "${boot[@]}"
     -vnc 127.0.0.1:0,to=99
     -chardev "socket,id=ser0,path=$run/console.sock,server=on,wait=off,logfile=$run/serial.raw"
     -serial chardev:ser0
@@ -112,6 +128,7 @@ lab_up() {
   while [ $# -gt 0 ]; do
     case $1 in
       --cpu) cpu=$2; shift 2 ;;
+      --uboot) lab_uboot=1; shift ;;
       -h|--help) up_usage; return 0 ;;
       *) up_usage >&2; die "up: unknown argument '$1'" ;;
     esac

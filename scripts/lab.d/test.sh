@@ -4,7 +4,7 @@
 
 test_usage() {
   cat <<USAGE
-usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--timeout SECONDS] [--cpu MODEL]
+usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--timeout SECONDS] [--cpu MODEL] [--uboot]
 
 Builds the images (skipped steps are free), boots the board in a fresh run directory,
 and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, N failed':
@@ -20,6 +20,7 @@ when every check passed; the serial log is kept in lab-runs/<timestamp>/ either 
   --skip-dom0-binaries  passed to 'lab build'
   --timeout SECONDS     bound for the boot up to both personas ready (default 150)
   --cpu MODEL           QEMU CPU model instead of the board's
+  --uboot               boot through U-Boot and the board's boot.scr (see 'lab up --help')
 USAGE
 }
 
@@ -46,12 +47,17 @@ check_log() {  # run name regex [fail-regex]: PASS when regex is seen (and fail-
 }
 
 # Types a command on dom0's console and prints its output: the lines between its begin and
-# end markers (computed by the shell, so the echoed command line never matches them).
+# end markers (computed by the shell, so the echoed command line never matches them). The
+# console connection stays open until the end marker shows (QEMU drops input that the UART
+# has not taken yet when the client disconnects) and its output is read and dropped: a
+# client that does not read stalls QEMU's UART, and with it Xen's console and dom0.
 dom0_exec() {  # run seconds command
   local run=$1 t=$2 id=$RANDOM$RANDOM
-  console_send "$run" "echo TWOFOLD-CMD-\$((0+$id))-BEGIN; $3; echo TWOFOLD-CMD-\$((0+$id))-END"
-  wait_for_log "$run" "TWOFOLD-CMD-$id-END" "$t" || return 1
-  awk -v b="TWOFOLD-CMD-$id-BEGIN" -v e="TWOFOLD-CMD-$id-END" '
+  { printf '%s\r' "echo T-\$((0+$id))-B; $3; echo T-\$((0+$id))-E"
+    wait_for_log "$run" "T-$id-E" "$t" || true
+  } | timeout $((t + 5)) socat - "UNIX-CONNECT:$run/console.sock" >/dev/null 2>&1
+  grep -q "T-$id-E" "$run/serial.log" || return 1
+  awk -v b="T-$id-B" -v e="T-$id-E" '
     index($0, e) { exit }
     on { $1 = ""; $2 = ""; sub(/^  /, ""); print }
     index($0, b) { on = 1 }' "$run/serial.log"
@@ -93,6 +99,7 @@ lab_test() {
       --skip-dom0-binaries) build_args+=("$1"); shift ;;
       --timeout) timeout=$2; shift 2 ;;
       --cpu) cpu=$2; shift 2 ;;
+      --uboot) lab_uboot=1; shift ;;
       -h|--help) test_usage; return 0 ;;
       *) test_usage >&2; die "test: unknown argument '$1'" ;;
     esac
@@ -138,7 +145,7 @@ lab_test() {
   # dom0's own view (xenstore), independent of what the guest says about itself.
   check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=0 vkbd=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
-  out=$(dom0_exec "$run" 20 'ls /dev/dri/ /dev/input/; cat /sys/class/drm/card0-*/status 2>/dev/null') && rc=0 || rc=1
+  out=$(dom0_exec "$run" 30 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
     check_result "dom0 display (virtio-gpu)" 0 "$(tr -s ' \n' ' ' <<<"$out")"
   else
@@ -162,6 +169,11 @@ lab_test() {
   check_log "$run" "dom0 halted Xen" '\(XEN\) Hardware Dom0 (halted|shutdown)'
   check_result "QEMU exited by itself" "$clean" "$([ $clean = 0 ] && echo "after power-off" || echo "had to be killed")"
 
+  # dom0 saved its logs (libvirt, libxl, hotplug, guest consoles) on the storage disk.
+  command -v debugfs >/dev/null && debugfs -R "rdump /dom0-logs $run" "$run/storage.img" >/dev/null 2>&1
+  if [ -d "$run/dom0-logs" ]; then
+    echo "dom0 logs: ${run#"$lab_root"/}/dom0-logs/"
+  fi
   print_figures "$run"
   echo "serial log: ${run#"$lab_root"/}/serial.log"
   echo "lab: $test_pass passed, $test_fail failed"

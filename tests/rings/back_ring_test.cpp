@@ -214,6 +214,38 @@ TEST(BackRing, ZeroBudgetProcessesNothing) {
     EXPECT_TRUE(result.more_pending);
 }
 
+TEST(BackRing, FloodingFrontendCannotStarveAnotherWithBudgetedRounds) {
+    // One dispatcher serving two guests in turns, as a backend process does: the flooding
+    // guest keeps its ring full, the other has a single request.
+    RingPair flooding;
+    RingPair quiet;
+    std::vector<std::uint64_t> flood_seen;
+    std::vector<std::uint64_t> quiet_seen;
+    std::optional<RingFault> fault;
+    std::uint64_t next = 0;
+    const auto refill = [&] {
+        while (flooding.front.take_response(fault)) {
+        }
+        while (flooding.front.put_request(test::make_request(next))) {
+            ++next;
+        }
+        (void)flooding.front.push_requests();
+    };
+    refill();
+    ASSERT_TRUE(quiet.front.put_request(test::make_request(77)));
+    (void)quiet.front.push_requests();
+    constexpr std::size_t kBudget = 4;
+
+    const auto flood_result = flooding.back.process(kBudget, echo_handler(flood_seen));
+    refill();
+    const auto quiet_result = quiet.back.process(kBudget, echo_handler(quiet_seen));
+
+    EXPECT_EQ(flood_result.processed, kBudget);
+    EXPECT_TRUE(flood_result.more_pending);
+    EXPECT_EQ(quiet_result.processed, 1U);
+    EXPECT_EQ(quiet_seen, (std::vector<std::uint64_t>{77}));
+}
+
 // Notification hold-off (req_event / rsp_event), as ring.h specifies it.
 
 TEST(BackRingNotify, FirstRequestOnFreshRingAsksForNotification) {

@@ -309,6 +309,41 @@ TEST_F(XenStoreTest, FullQueueReportsOverflowAsEventOnWatchedPath) {
     EXPECT_TRUE(has_event(events, "/w", "tok"));
 }
 
+TEST_F(XenStoreTest, MkdirOfExistingNodeDoesNotFireWatch) {
+    dom0->mkdir("/m");
+    dom0->watch("/m", "tok");
+    dom0->take_watch_events();
+    dom0->mkdir("/m");
+    EXPECT_TRUE(dom0->take_watch_events().empty());
+}
+
+TEST_F(XenStoreTest, GuestCannotRemoveNodeItCannotWrite) {
+    EXPECT_EQ(errno_of([&] { domu->remove(home + "/name"); }), EACCES);
+    EXPECT_EQ(dom0->read(home + "/name"), "guest");
+}
+
+TEST_F(XenStoreTest, PermissionChangeNotifiesWatcherThatLosesAccess) {
+    dom0->write("/local/domain/0/backend/x", "1");
+    const std::vector<xen::Permission> readable_by_guest{{xen::kDom0, Kind::None}, {guest, Kind::Read}};
+    dom0->set_permissions("/local/domain/0/backend/x", readable_by_guest);
+    domu->watch("/local/domain/0/backend/x", "tok");
+    domu->take_watch_events();
+    const std::vector<xen::Permission> private_to_dom0{{xen::kDom0, Kind::None}};
+    dom0->set_permissions("/local/domain/0/backend/x", private_to_dom0);
+    EXPECT_TRUE(has_event(domu->take_watch_events(), "/local/domain/0/backend/x", "tok"));
+    EXPECT_EQ(errno_of([&] { domu->read("/local/domain/0/backend/x"); }), EACCES);
+}
+
+TEST_F(XenStoreTest, WatchFdStaysReadableUntilEventsAreTaken) {
+    dom0->watch("/w", "tok");
+    dom0->write("/w/a", "1");
+    dom0->write("/w/b", "1");
+    EXPECT_TRUE(readable(dom0->watch_fd()));
+    EXPECT_TRUE(readable(dom0->watch_fd()));
+    EXPECT_EQ(dom0->take_watch_events().size(), 3U);
+    EXPECT_FALSE(readable(dom0->watch_fd()));
+}
+
 TEST_F(XenStoreTest, DestroyedDomainConnectionFailsWithEsrch) {
     hv.destroy_domain(guest);
     EXPECT_EQ(errno_of([&] { domu->read("/local"); }), ESRCH);

@@ -190,6 +190,12 @@ TEST(AtResponse, NestingBeyondLimitMarksFieldsInvalid) {
   EXPECT_FALSE(one("\r\n+X: (((((1)))))\r\n", in_flight("+X")).fields_valid);
 }
 
+TEST(AtResponse, FieldCountIsBoundedEvenWithATrailingComma) {
+  EXPECT_TRUE(parse_response_fields(std::string(kMaxResponseFields - 1, ',')).has_value());
+  EXPECT_FALSE(parse_response_fields(std::string(kMaxResponseFields, ',')).has_value());
+  EXPECT_EQ(parse_response_fields(std::string(kMaxResponseFields - 1, ','))->size(), kMaxResponseFields);
+}
+
 TEST(AtResponse, EchoOfTheCommandInFlightIsRecognised) {
   EXPECT_EQ(one("AT+CSQ\r\r\n", in_flight("+CSQ", "AT+CSQ")).kind, ResponseKind::kEcho);
 }

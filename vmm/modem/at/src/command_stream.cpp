@@ -5,13 +5,38 @@
 namespace twofold::modem::at {
 
 CommandStep CommandStream::consume(std::string_view untrusted_bytes) {
-  for (std::size_t i = 0; i < untrusted_bytes.size(); ++i) {
-    const char byte = untrusted_bytes[i];
+  std::size_t i = 0;
+  while (i < untrusted_bytes.size()) {
+    if (mode_ == Mode::kCommand) {
+      // Copy the run of bytes that cannot end or edit a line in one go; the same bound
+      // applies as byte by byte (keep up to the limit, then discard to the terminator).
+      std::size_t end = i;
+      while (end < untrusted_bytes.size() && !is_line_control(untrusted_bytes[end])) ++end;
+      append_bounded(untrusted_bytes.substr(i, end - i), kMaxCommandLineLength);
+      i = end;
+      if (i == untrusted_bytes.size()) break;
+    }
+    const char byte = untrusted_bytes[i++];
     std::optional<CommandEvent> event =
         mode_ == Mode::kCommand ? on_command_byte(byte) : on_body_byte(byte);
-    if (event) return {i + 1, std::move(event)};
+    if (event) return {i, std::move(event)};
   }
   return {untrusted_bytes.size(), std::nullopt};
+}
+
+bool CommandStream::is_line_control(char byte) const noexcept {
+  return byte == config_.line_terminator || byte == '\n' || byte == config_.backspace || byte == '/';
+}
+
+void CommandStream::append_bounded(std::string_view run, std::size_t limit) {
+  if (overflowed_ || run.empty()) return;
+  const std::size_t room = limit - buffer_.size();
+  if (run.size() > room) {
+    buffer_.append(run.substr(0, room));
+    overflowed_ = true;
+    return;
+  }
+  buffer_.append(run);
 }
 
 std::optional<CommandEvent> CommandStream::on_command_byte(char byte) {

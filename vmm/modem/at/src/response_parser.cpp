@@ -132,6 +132,7 @@ std::optional<std::vector<Parameter>> parse_response_fields(std::string_view unt
     if (text[pos] != ',') return std::nullopt;
     ++pos;
     if (pos >= text.size()) {
+      if (fields.size() >= kMaxResponseFields) return std::nullopt;
       fields.push_back(Parameter::empty());  // trailing ','
       break;
     }

@@ -1,5 +1,7 @@
 #include "twofold/modem/at/response_stream.h"
 
+#include <algorithm>
+
 #include "lexing.h"
 #include "twofold/modem/at/limits.h"
 
@@ -18,6 +20,17 @@ ResponseStep ResponseStream::consume(std::string_view untrusted_bytes) {
       continue;
     }
     if (overflowed_) continue;
+    if (!context_.expect_prompt) {
+      // Copy the rest of the line in one go, bounded as byte by byte would be.
+      std::size_t end = i;
+      while (end < untrusted_bytes.size() && untrusted_bytes[end] != '\r' && untrusted_bytes[end] != '\n') ++end;
+      const std::string_view run = untrusted_bytes.substr(i, end - i);
+      const std::size_t room = kMaxResponseLineLength - buffer_.size();
+      buffer_.append(run.substr(0, std::min(room, run.size())));
+      overflowed_ = run.size() > room;
+      i = end - 1;  // the loop's ++i lands on the terminator (or the end)
+      continue;
+    }
     if (buffer_.size() >= kMaxResponseLineLength) {
       overflowed_ = true;
       continue;

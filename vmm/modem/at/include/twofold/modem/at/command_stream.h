@@ -82,6 +82,8 @@ class CommandStream {
   bool has_partial_input() const noexcept { return !buffer_.empty() || overflowed_; }
 
  private:
+  bool is_line_control(char byte) const noexcept;
+  void append_bounded(std::string_view run, std::size_t limit);
   std::optional<CommandEvent> on_command_byte(char byte);
   std::optional<CommandEvent> on_body_byte(char byte);
   std::optional<CommandEvent> finish_line();

@@ -4,6 +4,7 @@
 #include <vector>
 
 extern "C" {
+#include <xen/io/displif.h>
 #include <xen/io/fbif.h>
 #include <xen/io/kbdif.h>
 }
@@ -215,6 +216,31 @@ TEST(FbInRing, RefreshPeriodIsPublished) {
     copy_from_shared(std::as_writable_bytes(std::span{&got, 1}), shared.bytes().subspan(XENFB_IN_RING_OFFS, 40));
     EXPECT_EQ(got.refresh_period.period, 16U);
     EXPECT_EQ(shared.read_word(kFbInRing.prod_offset), 1U);
+}
+
+TEST(DisplEventRing, PageFlipEventLandsInTheLastSlotThenWraps) {
+    test::SharedPages shared(1);
+    // Both indices at the last slot (62 of 63): the next two events go to slots 62 and 0.
+    shared.write_word(kDisplEventRing.cons_offset, XENDISPL_IN_RING_LEN - 1);
+    shared.write_word(kDisplEventRing.prod_offset, XENDISPL_IN_RING_LEN - 1);
+    EventProducer<xendispl_evt> ring(shared.bytes(), kDisplEventRing);
+    const auto flip = [](std::uint64_t fb_cookie) {
+        return [fb_cookie](xendispl_evt& event) noexcept {
+            event.type = XENDISPL_EVT_PG_FLIP;
+            event.op.pg_flip.fb_cookie = fb_cookie;
+        };
+    };
+
+    ASSERT_EQ(ring.push(flip(0xAB)), PushStatus::pushed);
+    ASSERT_EQ(ring.push(flip(0xCD)), PushStatus::pushed);
+
+    xendispl_evt last{};
+    xendispl_evt first{};
+    copy_from_shared(std::as_writable_bytes(std::span{&last, 1}),
+                     shared.bytes().subspan(XENDISPL_IN_RING_OFFS + (XENDISPL_IN_RING_LEN - 1) * sizeof(xendispl_evt), sizeof last));
+    copy_from_shared(std::as_writable_bytes(std::span{&first, 1}), shared.bytes().subspan(XENDISPL_IN_RING_OFFS, sizeof first));
+    EXPECT_EQ(last.op.pg_flip.fb_cookie, 0xABU);
+    EXPECT_EQ(first.op.pg_flip.fb_cookie, 0xCDU);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 extern "C" {
+#include <xen/io/displif.h>
 #include <xen/io/fbif.h>
 #include <xen/io/kbdif.h>
 }
@@ -21,6 +22,11 @@ static_assert(kKbdInRing.ring_offset == XENKBD_IN_RING_OFFS && kKbdInRing.slot_c
 static_assert(kKbdOutRing.ring_offset == XENKBD_OUT_RING_OFFS && kKbdOutRing.slot_count == XENKBD_OUT_RING_LEN &&
               kKbdOutRing.slot_size == XENKBD_OUT_EVENT_SIZE && kKbdOutRing.cons_offset == offsetof(xenkbd_page, out_cons) &&
               kKbdOutRing.prod_offset == offsetof(xenkbd_page, out_prod));
+static_assert(kDisplEventRing.ring_offset == XENDISPL_IN_RING_OFFS && kDisplEventRing.slot_count == XENDISPL_IN_RING_LEN &&
+              kDisplEventRing.slot_size == sizeof(xendispl_evt) &&
+              kDisplEventRing.cons_offset == offsetof(xendispl_event_page, in_cons) &&
+              kDisplEventRing.prod_offset == offsetof(xendispl_event_page, in_prod) &&
+              kDisplEventRing.ring_offset + kDisplEventRing.slot_count * kDisplEventRing.slot_size <= XENDISPL_EVENT_PAGE_SIZE);
 static_assert(sizeof(xenfb_out_event) == XENFB_OUT_EVENT_SIZE && sizeof(xenkbd_in_event) == XENKBD_IN_EVENT_SIZE);
 
 namespace {

@@ -30,11 +30,13 @@ struct EventRingGeometry {
     std::size_t prod_offset;
 };
 
-// The four rings of fbif.h and kbdif.h (values static_asserted against the C macros).
+// The rings of fbif.h, kbdif.h and displif.h (values static_asserted against the C macros).
 inline constexpr EventRingGeometry kFbInRing{1024, 1024 / 40, 40, 0, 4};      // XENFB_IN_*
 inline constexpr EventRingGeometry kFbOutRing{2048, 2048 / 40, 40, 8, 12};    // XENFB_OUT_*
 inline constexpr EventRingGeometry kKbdInRing{1024, 2048 / 40, 40, 0, 4};     // XENKBD_IN_*
 inline constexpr EventRingGeometry kKbdOutRing{3072, 1024 / 40, 40, 8, 12};   // XENKBD_OUT_*
+// displif's event page (backend -> frontend: page-flip completions, struct xendispl_evt).
+inline constexpr EventRingGeometry kDisplEventRing{64, (4096 - 64) / 64, 64, 0, 4}; // XENDISPL_IN_*
 
 struct EventProcessResult {
     std::size_t processed = 0;

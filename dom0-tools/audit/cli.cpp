@@ -127,6 +127,11 @@ json report_json(const VerifyReport& report) {
 }
 
 void print_report(std::ostream& out, const VerifyReport& report) {
+  if (report.first_bad && (report.first_bad->problem == Problem::io_error ||
+                           report.first_bad->problem == Problem::empty_log)) {
+    out << "ERROR: cannot verify " << report.first_bad->where.file << ": " << report.first_bad->detail << '\n';
+    return;
+  }
   if (report.first_bad) {
     const Finding& bad = *report.first_bad;
     out << "TAMPERED: first bad line " << bad.where.file << ':' << bad.where.line;
@@ -134,9 +139,10 @@ void print_report(std::ostream& out, const VerifyReport& report) {
     out << ": " << to_string(bad.problem) << ": " << bad.detail << '\n';
     return;
   }
-  out << "INTACT: " << report.files << " file(s), " << report.records << " record(s) (sequence "
-      << report.first_sequence + 1 << ".." << report.last_sequence << "), " << report.checkpoints
-      << " checkpoint(s), sealed through sequence " << report.last_sealed_sequence << '\n';
+  out << "INTACT: " << report.files << " file(s), " << report.records << " record(s)";
+  if (report.records > 0) out << " (sequence " << report.first_sequence + 1 << ".." << report.last_sequence << ')';
+  out << ", " << report.checkpoints << " checkpoint(s), sealed through sequence "
+      << report.last_sealed_sequence << '\n';
   if (report.signatures_checked) {
     out << "checkpoints signed by pinned key " << report.key_id << '\n';
   }
@@ -181,7 +187,6 @@ void run_verify(const VerifyArgs& args, std::ostream& out, std::ostream& err) {
   }
   if (report.first_bad && (report.first_bad->problem == Problem::io_error ||
                            report.first_bad->problem == Problem::empty_log)) {
-    if (!args.json_output) err << "audit verify: cannot read the log\n";
     exit_with(kExitUsage);
   }
   if (!report.intact()) exit_with(kExitTampered);

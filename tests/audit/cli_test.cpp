@@ -107,6 +107,7 @@ TEST_F(AuditCliTest, VerifyWithAnotherPublicKeyExitsOne) {
 TEST_F(AuditCliTest, VerifyOfAMissingPathExitsTwo) {
   const CliResult result = run({"audit", "verify", "--public-key", pub(), (dir_.path() / "nope").string()});
   EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.out.rfind("ERROR: cannot verify", 0), 0u) << result.out;
 }
 
 TEST_F(AuditCliTest, VerifyWithoutPathsExitsTwo) {

@@ -192,7 +192,7 @@ class SocketServer {
 // that reads do not fail with EIO while no DTE has it open.
 class PtyPort {
  public:
-  PtyPort(asio::io_context& io, Modem& modem) : master_(io), modem_(modem), writer_(master_) {
+  PtyPort(asio::io_context& io, Modem& modem) : master_(io), retry_(io), modem_(modem), writer_(master_) {
     UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY));
     if (master.get() < 0) throw_errno("posix_openpt");
     if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw_errno("grantpt/unlockpt");
@@ -215,11 +215,21 @@ class PtyPort {
   void read() {
     master_.async_read_some(asio::buffer(buffer_), [this](ErrorCode error, std::size_t n) {
       if (error == asio::error::operation_aborted) return;
-      if (!error) modem_.receive(std::string_view(buffer_.data(), n));
-      read();
+      if (!error) {
+        modem_.receive(std::string_view(buffer_.data(), n));
+        read();
+        return;
+      }
+      // A pty read error (e.g. EIO during a hangup) is transient for us: retry later
+      // rather than spinning.
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](ErrorCode wait_error) {
+        if (!wait_error) read();
+      });
     });
   }
   asio::posix::stream_descriptor master_;
+  asio::steady_timer retry_;
   Modem& modem_;
   WriteQueue<asio::posix::stream_descriptor> writer_;
   UniqueFd slave_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "twofold/xenbus/backend_runtime.h"
 #include "twofold/xenbus_test/loopback_backend.h"
 
 namespace twofold::xenbus {
@@ -175,6 +176,33 @@ TEST_F(AsioEventChannelTest, ThrowingHandlerIsLoggedAndPortStaysServed) {
     EXPECT_TRUE(backend.logs().contains("device bug"));
     guest.events().notify(channel.frontend_port);
     ASSERT_TRUE(backend.run_until([&] { return calls == 2; }));
+}
+
+} // namespace
+} // namespace twofold::xenbus
+
+namespace twofold::xenbus {
+namespace {
+
+TEST(BackendRuntime, TakesOwnDomidFromPlatform) {
+    loopback::Hypervisor hypervisor;
+    const auto platform = hypervisor.platform(xen::kDom0);
+    const BackendRuntime runtime(*platform, std::make_shared<spdlog::logger>("runtime-test"));
+    EXPECT_EQ(runtime.own_domid(), xen::kDom0);
+}
+
+TEST(BackendRuntime, ClosesEveryHandleItOpened) {
+    loopback::Hypervisor hypervisor;
+    const auto platform = hypervisor.platform(xen::kDom0);
+    const auto xenstores_before = hypervisor.open_xenstore_connections();
+    const auto channels_before = hypervisor.open_event_channel_handles();
+    {
+        const BackendRuntime runtime(*platform, std::make_shared<spdlog::logger>("runtime-test"));
+        EXPECT_EQ(hypervisor.open_xenstore_connections(), xenstores_before + 1);
+        EXPECT_EQ(hypervisor.open_event_channel_handles(), channels_before + 1);
+    }
+    EXPECT_EQ(hypervisor.open_xenstore_connections(), xenstores_before);
+    EXPECT_EQ(hypervisor.open_event_channel_handles(), channels_before);
 }
 
 } // namespace

@@ -55,31 +55,24 @@ void Toolstack::remove_backend_entry(const DevicePaths& paths) { store_->remove(
 
 std::string Toolstack::read(const std::string& path) { return store_->read(path).value_or("<missing>"); }
 
+namespace {
+std::shared_ptr<spdlog::logger> make_logger(const std::shared_ptr<CapturingSink>& sink) {
+    auto log = std::make_shared<spdlog::logger>("xenbus-test", sink);
+    log->set_level(spdlog::level::debug);
+    return log;
+}
+} // namespace
+
 LoopbackBackend::LoopbackBackend(loopback::Hypervisor& hypervisor, std::size_t budget_per_wake)
-    : platform_(hypervisor.platform(xen::kDom0)), store_(platform_->open_xenstore()),
-      events_(platform_->open_event_channel()), grants_(platform_->open_grant_mapper()),
-      foreign_(platform_->open_foreign_memory()), sink_(std::make_shared<CapturingSink>()),
-      log_(std::make_shared<spdlog::logger>("xenbus-test", sink_)) {
-    log_->set_level(spdlog::level::debug);
-    watches_ = std::make_unique<AsioXenstoreWatch>(io_, *store_, log_);
-    ports_ = std::make_unique<AsioEventChannel>(io_, *events_, log_, budget_per_wake);
-}
-
-LoopbackBackend::~LoopbackBackend() {
-    ports_.reset();
-    watches_.reset();
-}
-
-BackendServices LoopbackBackend::services() {
-    return BackendServices{io_, *store_, *events_, *grants_, *foreign_, *watches_, *ports_, log_};
-}
+    : platform_(hypervisor.platform(xen::kDom0)), sink_(std::make_shared<CapturingSink>()),
+      log_(make_logger(sink_)), runtime_(*platform_, log_, budget_per_wake) {}
 
 bool LoopbackBackend::run_until(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!predicate()) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
-        if (io_.stopped()) io_.restart();
-        io_.run_for(std::chrono::milliseconds(2));
+        if (runtime_.io().stopped()) runtime_.io().restart();
+        runtime_.io().run_for(std::chrono::milliseconds(2));
     }
     return true;
 }
@@ -87,8 +80,8 @@ bool LoopbackBackend::run_until(const std::function<bool()>& predicate, std::chr
 void LoopbackBackend::settle(std::chrono::milliseconds duration) {
     const auto deadline = std::chrono::steady_clock::now() + duration;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (io_.stopped()) io_.restart();
-        io_.run_for(std::chrono::milliseconds(2));
+        if (runtime_.io().stopped()) runtime_.io().restart();
+        runtime_.io().run_for(std::chrono::milliseconds(2));
     }
 }
 

@@ -33,7 +33,7 @@ struct BindContext {
     const DevicePaths& paths;
     std::span<std::byte> ring;    // valid until on_closing() returns
     const xen::BoundPort& port;   // notify() the frontend through this
-    const NodeReader& frontend;   // further frontend nodes, through the validated parsers
+    const NodeReader& frontend;   // further frontend nodes (validated parsers); only during on_bind()
 };
 
 // What one service run did; mirrors the ring consumers' process() result.

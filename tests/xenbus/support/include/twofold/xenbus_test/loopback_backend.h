@@ -17,6 +17,7 @@
 
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xenbus/asio_event_channel.h"
+#include "twofold/xenbus/backend_runtime.h"
 #include "twofold/xenbus/asio_xenstore_watch.h"
 #include "twofold/xenbus/device_paths.h"
 #include "twofold/xenbus/frontend_connection.h"
@@ -53,17 +54,18 @@ private:
     std::unique_ptr<xen::XenStore> store_;
 };
 
+// A backend process's runtime on the loopback, with a capturing logger and helpers that run
+// its io_context from the test thread.
 class LoopbackBackend {
 public:
     explicit LoopbackBackend(loopback::Hypervisor& hypervisor, std::size_t budget_per_wake = kDefaultBudgetPerWake);
-    ~LoopbackBackend();
 
-    [[nodiscard]] BackendServices services();
-    [[nodiscard]] boost::asio::io_context& io() { return io_; }
-    [[nodiscard]] xen::XenStore& store() { return *store_; }
-    [[nodiscard]] xen::EventChannel& events() { return *events_; }
-    [[nodiscard]] AsioXenstoreWatch& watches() { return *watches_; }
-    [[nodiscard]] AsioEventChannel& ports() { return *ports_; }
+    [[nodiscard]] BackendServices services() { return runtime_.services(); }
+    [[nodiscard]] boost::asio::io_context& io() { return runtime_.io(); }
+    [[nodiscard]] xen::XenStore& store() { return runtime_.store(); }
+    [[nodiscard]] xen::EventChannel& events() { return runtime_.events(); }
+    [[nodiscard]] AsioXenstoreWatch& watches() { return runtime_.watches(); }
+    [[nodiscard]] AsioEventChannel& ports() { return runtime_.ports(); }
     [[nodiscard]] CapturingSink& logs() { return *sink_; }
 
     // Runs the io_context in this thread until predicate() holds or the timeout passes.
@@ -74,15 +76,9 @@ public:
 
 private:
     std::unique_ptr<xen::Platform> platform_;
-    std::unique_ptr<xen::XenStore> store_;
-    std::unique_ptr<xen::EventChannel> events_;
-    std::unique_ptr<xen::GrantMapper> grants_;
-    std::unique_ptr<xen::ForeignMemory> foreign_;
     std::shared_ptr<CapturingSink> sink_;
     std::shared_ptr<spdlog::logger> log_;
-    boost::asio::io_context io_;
-    std::unique_ptr<AsioXenstoreWatch> watches_;
-    std::unique_ptr<AsioEventChannel> ports_;
+    BackendRuntime runtime_;
 };
 
 // A ring a frontend shared: its pages (and the guest's own view of them), grants and port.

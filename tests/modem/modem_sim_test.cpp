@@ -297,6 +297,18 @@ TEST_F(SimulatedModem, ResetRestoresDefaultsButKeepsStorage) {
   EXPECT_EQ(modem_.state()["messages"].size(), 1u);
 }
 
+TEST_F(SimulatedModem, GarbageFloodGetsErrorsAndTheModemStillAnswers) {
+  send("ATE0\r");
+  std::string flood;
+  for (int i = 0; i < 100000; ++i) flood.push_back(static_cast<char>((i * 7919) & 0xff));
+  for (auto& c : flood) {
+    if (c == '\x1a' || c == 'A' || c == 'a') c = '.';  // no accidental command or repeat
+  }
+  const std::string reply = send(flood + "\rAT+CSQ\r");
+  EXPECT_TRUE(reply.ends_with("\r\n+CSQ: 21,99\r\n\r\nOK\r\n")) << reply.substr(reply.size() > 64 ? reply.size() - 64 : 0);
+  EXPECT_EQ(reply.find("OK"), reply.size() - 4);  // no garbage line was accepted
+}
+
 TEST(ModemControl, UnknownVerbIsAnError) {
   Modem modem([](std::string_view) {});
   EXPECT_EQ(handle_control_line(modem, "dance"), "ERROR unknown command");

@@ -1,5 +1,6 @@
 // Fuzzes the event rings: the vfb out ring (consumer) and in ring (producer) on one page,
-// and the vkbd in ring (producer) on another; pages and guest index updates from the input.
+// the vkbd in ring (producer) on another, and the displif event page (producer) on a third;
+// pages and guest index updates from the input.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 extern "C" {
+#include <xen/io/displif.h>
 #include <xen/io/fbif.h>
 #include <xen/io/kbdif.h>
 }
@@ -62,19 +64,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FuzzedDataProvider input(data, size);
     auto fb_page = std::make_unique<Page>();
     auto kbd_page = std::make_unique<Page>();
+    auto displ_page = std::make_unique<Page>();
+    const std::span<std::byte> displ{displ_page->bytes, kPage};
     const std::span<std::byte> fb{fb_page->bytes, kPage};
     const std::span<std::byte> kbd{kbd_page->bytes, kPage};
     fill_page(input, fb);
     fill_page(input, kbd);
+    fill_page(input, displ);
     EventConsumer<xenfb_out_event> fb_out(fb, kFbOutRing);
     EventProducer<xenfb_in_event> fb_in(fb, kFbInRing);
     EventProducer<xenkbd_in_event> kbd_in(kbd, kKbdInRing);
+    EventProducer<xendispl_evt> displ_in(displ, kDisplEventRing);
+    std::optional<RingFault> displ_fault;
     std::optional<RingFault> out_fault;
     std::optional<RingFault> fb_in_fault;
     std::optional<RingFault> kbd_in_fault;
 
     while (input.remaining_bytes() > 0) {
-        switch (input.ConsumeIntegralInRange(0, 6)) {
+        switch (input.ConsumeIntegralInRange(0, 8)) {
         case 0:
             write_word(fb, kFbOutRing.prod_offset,
                        read_word(fb, kFbOutRing.cons_offset) + input.ConsumeIntegralInRange<std::uint32_t>(0, 2 * kFbOutRing.slot_count));
@@ -116,8 +123,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 5:
             push_one(fb_in, fb, kFbInRing, fb_in_fault, XENFB_TYPE_REFRESH_PERIOD);
             break;
-        default:
+        case 6:
             push_one(kbd_in, kbd, kKbdInRing, kbd_in_fault, input.ConsumeIntegral<std::uint8_t>());
+            break;
+        case 7:
+            write_word(displ, kDisplEventRing.cons_offset, input.ConsumeIntegral<std::uint32_t>());
+            break;
+        default:
+            push_one(displ_in, displ, kDisplEventRing, displ_fault, XENDISPL_EVT_PG_FLIP);
             break;
         }
     }

@@ -126,6 +126,25 @@ TEST(BackRing, ProducerBehindConsumerFaultsTheRing) {
     EXPECT_EQ(rings.back.process(kUnlimited, echo_handler(seen)).fault, RingFault::producer_overflow);
 }
 
+TEST(RequestRingCore, ProducerMovedBehindUnansweredRequestsFaults) {
+    // An asynchronous backend takes requests before answering them; the guest then moves
+    // req_prod back between what we answered and what we took.
+    RingPair rings;
+    for (std::uint64_t id = 0; id < 3; ++id) {
+        ASSERT_TRUE(rings.front.put_request(test::make_request(id)));
+    }
+    (void)rings.front.push_requests();
+    RequestRingCore core(rings.shared.bytes(), Back::kGeometry);
+    ASSERT_FALSE(core.fetch_producer().has_value());
+    Request request{};
+    core.take_request(std::as_writable_bytes(std::span{&request, 1}));
+    core.take_request(std::as_writable_bytes(std::span{&request, 1}));
+    rings.shared.write_word(sring::kReqProd, 1);
+
+    EXPECT_EQ(core.fetch_producer(), RingFault::producer_overflow);
+    EXPECT_FALSE(core.request_available());
+}
+
 TEST(BackRing, RingIsNeverReadAgainAfterAFault) {
     test::SharedPages shared(1);
     Back back(shared.bytes());

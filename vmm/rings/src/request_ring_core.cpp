@@ -46,9 +46,13 @@ std::optional<RingFault> RequestRingCore::fetch_producer() noexcept {
         fault_ = RingFault::producer_overflow;
         return fault_;
     }
-    // A producer that moved backwards behind our consumer also lands here as a huge
-    // distance; a producer between rsp_prod_pvt and req_cons cannot happen because we
-    // answer every request before taking the next (req_cons == rsp_prod_pvt between calls).
+    // A producer that moved back behind requests we already took (possible to express only
+    // while some are still unanswered) is just as ill-behaved; without this check the
+    // consumer would chase it around the whole 32-bit index space.
+    if (static_cast<RingIndex>(prod - req_cons_) > static_cast<RingIndex>(prod - rsp_prod_pvt_)) {
+        fault_ = RingFault::producer_overflow;
+        return fault_;
+    }
     visible_req_prod_ = prod;
     return std::nullopt;
 }

@@ -6,6 +6,7 @@
 
 #include "manager_commands.h"
 #include "policy_commands.h"
+#include "twofold/audit/cli.h"
 #include "run.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   app.footer(twofold::cli::exit_codes_help());
 
   twofold::cli::register_policy_commands(app);
+  twofold::audit::register_audit_commands(app);
   twofold::cli::register_manager_commands(app);
 
   return twofold::cli::run(app, argc, argv);

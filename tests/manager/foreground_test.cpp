@@ -165,3 +165,19 @@ TEST(ForegroundStateMachine, ConstructorRejectsInitialPersonaOutsideTheTwo) {
 
 } // namespace
 } // namespace twofold::manager
+
+namespace twofold::manager {
+namespace {
+
+TEST(ForegroundStateMachine, WithoutHoldersSwitchCommitsAtOnce) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {});
+    std::vector<Command> out;
+    EXPECT_EQ(m.request({std::nullopt, SwitchSource::Cli}, out), RequestOutcome::Started);
+    EXPECT_EQ(m.foreground(), "secure");
+    EXPECT_FALSE(m.switching());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<SwitchCommitted>(out[0]));
+}
+
+} // namespace
+} // namespace twofold::manager

@@ -15,9 +15,6 @@ ForegroundStateMachine::ForegroundStateMachine(std::vector<std::string> personas
     if (!known(foreground_)) {
         throw std::invalid_argument("foreground: initial persona '" + foreground_ + "' is not one of the personas");
     }
-    if (holders_.empty()) {
-        throw std::invalid_argument("foreground: at least one focus holder is required");
-    }
 }
 
 std::optional<std::string> ForegroundStateMachine::switching_to() const {
@@ -64,6 +61,10 @@ RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::ve
 void ForegroundStateMachine::start(const std::string& to, SwitchSource source, std::vector<Command>& out) {
     ++epoch_;
     in_flight_ = InFlight{foreground_, to, epoch_, source, holders_, false, {}};
+    if (holders_.empty()) {
+        finish(out); // no backend holds focus (none configured): nothing to wait for
+        return;
+    }
     for (const FocusHolder h : holders_) {
         out.emplace_back(SendFocus{h, to, epoch_});
     }

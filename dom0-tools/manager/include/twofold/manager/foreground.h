@@ -56,7 +56,8 @@ enum class RequestOutcome : std::uint8_t {
 
 class ForegroundStateMachine {
 public:
-    // personas: exactly two distinct names; initial: one of them.
+    // personas: exactly two distinct names; initial: one of them. With no holders (no
+    // backend configured) a switch commits at once.
     ForegroundStateMachine(std::vector<std::string> personas, std::string initial,
                            std::set<FocusHolder> holders);
 

@@ -1,0 +1,101 @@
+#pragma once
+// twofold-manager: the control plane. It turns the checked policy into running personas
+// (libvirt), plumbs their PV devices (xenstore), owns the foreground, reacts to the hardware
+// key and the control socket, supervises the personas, and audits every decision.
+// Single-threaded: everything runs on one io_context.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "twofold/audit/writer.h"
+#include "twofold/manager/control_server.h"
+#include "twofold/manager/domain_xml.h"
+#include "twofold/manager/foreground.h"
+#include "twofold/manager/hardware_key.h"
+#include "twofold/manager/libvirt.h"
+#include "twofold/manager/restart_budget.h"
+#include "twofold/policy/policy.h"
+#include "twofold/xen/xenstore.h"
+
+namespace twofold::manager {
+
+struct ManagerOptions {
+    std::string libvirt_uri = "xen:///system";
+    DomainFlavor flavor = DomainFlavor::xen_arm();
+    std::filesystem::path control_socket = "/run/twofold/control.sock";
+    control::AccessRule control_access;
+    std::filesystem::path state_dir = "/run/twofold";     // foreground survives a manager restart
+    bool use_hardware_key = true;
+    std::chrono::milliseconds supervise_every{2000};
+    std::chrono::milliseconds switch_timeout{500};
+};
+
+class Manager : public control::RequestHandler {
+public:
+    // `xenstore`: dom0's xenstore for PV plumbing; null on a host without Xen.
+    // `audit`: null only in tests that do not look at the audit trail.
+    Manager(boost::asio::io_context& io, policy::Policy policy, ManagerOptions options,
+            std::unique_ptr<xen::XenStore> xenstore, std::unique_ptr<audit::Writer> audit);
+    ~Manager() override;
+
+    // Reconciles with libvirt and starts serving. Returns false if a persona failed to start
+    // (the manager keeps running and keeps retrying per the restart policy).
+    bool start();
+    // One supervision pass (also run by the timer): restarts stopped personas per policy.
+    void supervise();
+
+    void handle(const control::Request& request, const control::PeerCredentials& peer,
+                std::function<void(control::Reply)> done) override;
+
+    [[nodiscard]] const std::string& foreground() const { return foreground_->foreground(); }
+    [[nodiscard]] nlohmann::json status_json();
+
+private:
+    struct PersonaState {
+        const policy::Persona* policy = nullptr;
+        PersonaSpec spec;
+        RestartBudget budget;
+        bool stopped_by_operator = false;
+        bool gave_up = false;
+        std::optional<RestartBudget::Clock::time_point> retry_at;
+        std::uint32_t restarts = 0;
+    };
+    struct SwitchWaiter {
+        std::string target;
+        std::function<void(control::Reply)> done;
+    };
+
+    void audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields);
+    void request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done);
+    void run_commands(std::vector<Command>& commands);
+    void lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done);
+    void plumb_devices(const std::string& persona, int domid);
+    void persist_foreground();
+    [[nodiscard]] std::optional<std::string> recovered_foreground() const;
+    void arm_supervision();
+
+    boost::asio::io_context& io_;
+    policy::Policy policy_;
+    ManagerOptions options_;
+    std::unique_ptr<xen::XenStore> xenstore_;
+    std::unique_ptr<audit::Writer> audit_;
+    LibvirtConnection libvirt_;
+    std::map<std::string, PersonaState> personas_;
+    std::unique_ptr<ForegroundStateMachine> foreground_;
+    std::vector<SwitchWaiter> switch_waiters_;
+    std::map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> switch_timers_;
+    std::unique_ptr<control::ControlServer> control_;
+    std::unique_ptr<HardwareKey> key_;
+    boost::asio::steady_timer supervision_timer_;
+};
+
+// Maps the policy's persona to what libvirt needs.
+PersonaSpec persona_spec(const policy::Persona& persona);
+
+} // namespace twofold::manager

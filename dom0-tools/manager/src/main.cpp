@@ -1,0 +1,138 @@
+// twofold-manager: see include/twofold/manager/manager.h.
+#include <grp.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "twofold/audit/keys.h"
+#include "twofold/audit/sink.h"
+#include "twofold/manager/manager.h"
+#include "twofold/policy/checker.h"
+#include "twofold/policy/report.h"
+#include "twofold/xen/platform.h"
+
+namespace {
+
+using twofold::manager::Manager;
+using twofold::manager::ManagerOptions;
+
+constexpr int kExitOk = 0;
+constexpr int kExitPolicy = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRuntime = 3;
+
+// Loads the signing key, creating it on first boot (private 0600 + public .pub beside it),
+// so that a fresh device starts auditing at once. The public key is what a verifier pins.
+twofold::audit::SigningKey load_or_create_key(const std::filesystem::path& path) {
+    if (std::filesystem::exists(path)) {
+        return twofold::audit::SigningKey::load_pem(path);
+    }
+    std::filesystem::create_directories(path.parent_path());
+    auto key = twofold::audit::SigningKey::generate();
+    const mode_t old = ::umask(0077);
+    {
+        std::ofstream(path) << key.private_pem();
+    }
+    ::umask(old);
+    std::ofstream(path.string() + ".pub") << key.public_pem();
+    spdlog::warn("audit: created signing key {} (public key {}.pub)", path.string(), path.string());
+    return key;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"twofold-manager: the management daemon of a twofold device (runs in dom0)", "twofold-manager"};
+    std::string policy_file = "/etc/twofold/personas.toml";
+    ManagerOptions options;
+    std::string control_group;
+    std::string audit_dir;
+    bool no_xen = false;
+    bool test_driver = false;
+    bool check_only = false;
+    app.add_option("--policy", policy_file, "persona policy file")->capture_default_str();
+    app.add_option("--libvirt", options.libvirt_uri, "libvirt connection URI")->capture_default_str();
+    app.add_flag("--libvirt-test-flavor", test_driver, "generate domains for libvirt's test driver (host tests)");
+    app.add_option("--control-socket", options.control_socket, "control socket path")->capture_default_str();
+    app.add_option("--control-group", control_group, "group allowed to use the control socket besides root");
+    app.add_option("--state-dir", options.state_dir, "runtime state (foreground)")->capture_default_str();
+    app.add_option("--audit-dir", audit_dir, "audit log directory (default: the policy's [audit] log folder)");
+    app.add_flag("--no-xen", no_xen, "do not touch xenstore (host runs without Xen)");
+    app.add_flag("--no-hardware-key", [&](std::int64_t) { options.use_hardware_key = false; }, "do not read the hardware key");
+    app.add_flag("--check", check_only, "load and check the policy, then exit");
+    app.footer("Exit codes: 0 stopped cleanly, 1 policy has errors, 2 usage, 3 runtime failure.\n"
+               "Signals: SIGTERM/SIGINT stop the manager; personas keep running.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
+
+    const auto loaded = twofold::policy::load_and_check_policy_file(policy_file);
+    bool has_error = !loaded.policy;
+    for (const auto& f : loaded.findings) {
+        std::cerr << twofold::policy::format_human(f) << '\n';
+        has_error = has_error || f.severity == twofold::policy::Severity::error;
+    }
+    if (has_error) {
+        std::cerr << "twofold-manager: policy " << policy_file << " has errors; nothing started\n";
+        return kExitPolicy;
+    }
+    if (check_only) {
+        return kExitOk;
+    }
+    if (test_driver) {
+        options.flavor = twofold::manager::DomainFlavor::test_driver();
+    }
+    if (!control_group.empty()) {
+        const group* g = ::getgrnam(control_group.c_str());
+        if (g == nullptr) {
+            std::cerr << "twofold-manager: no group '" << control_group << "'\n";
+            return kExitUsage;
+        }
+        options.control_access.group = g->gr_gid;
+    }
+
+    try {
+        const auto& policy = *loaded.policy;
+        std::unique_ptr<twofold::audit::Writer> audit;
+        const std::filesystem::path dir =
+            audit_dir.empty() ? std::filesystem::path(policy.audit.log.value).parent_path() : std::filesystem::path(audit_dir);
+        twofold::audit::WriterConfig config;
+        config.checkpoint_every_records = policy.audit.checkpoint_records.value;
+        config.checkpoint_every = std::chrono::seconds(policy.audit.checkpoint_seconds.value);
+        config.rotate_bytes = std::uint64_t{policy.audit.rotate_mib.value} * 1024 * 1024;
+        config.sync = policy.audit.fsync.value == twofold::policy::FsyncPolicy::every_record
+                          ? twofold::audit::SyncPolicy::every_record
+                          : twofold::audit::SyncPolicy::at_checkpoint;
+        audit = twofold::audit::Writer::open(std::make_unique<twofold::audit::PosixLogStore>(dir),
+                                             load_or_create_key(policy.audit.signing_key.value), config);
+
+        std::unique_ptr<twofold::xen::XenStore> xenstore;
+        if (!no_xen) {
+            xenstore = twofold::xen::make_real_platform()->open_xenstore();
+        }
+
+        boost::asio::io_context io;
+        Manager manager(io, policy, options, std::move(xenstore), std::move(audit));
+        if (!manager.start()) {
+            spdlog::error("twofold-manager: not every persona started; supervision keeps retrying");
+        }
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&io](const boost::system::error_code&, int signo) {
+            spdlog::info("twofold-manager: signal {}; stopping (personas keep running)", signo);
+            io.stop();
+        });
+        io.run();
+    } catch (const std::exception& e) {
+        spdlog::critical("twofold-manager: {}", e.what());
+        return kExitRuntime;
+    }
+    return kExitOk;
+}

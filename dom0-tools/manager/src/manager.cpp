@@ -1,0 +1,414 @@
+#include "twofold/manager/manager.h"
+
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "twofold/manager/pv_devices.h"
+#include "twofold/manager/reconcile.h"
+
+namespace twofold::manager {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+Gesture to_gesture(policy::Gesture g) {
+    switch (g) {
+    case policy::Gesture::press: return Gesture::Press;
+    case policy::Gesture::double_press: return Gesture::DoublePress;
+    case policy::Gesture::long_press: return Gesture::LongPress;
+    }
+    return Gesture::Press;
+}
+
+control::Reply ok_reply(json result) { return control::Reply{true, std::move(result), {}, {}}; }
+control::Reply error_reply(std::string code, std::string message) {
+    return control::Reply{false, {}, std::move(code), std::move(message)};
+}
+
+constexpr const char* kForegroundFile = "foreground";
+constexpr const char* kForegroundNode = "/local/domain/0/twofold/foreground";
+
+} // namespace
+
+PersonaSpec persona_spec(const policy::Persona& p) {
+    PersonaSpec spec;
+    spec.name = p.name.value;
+    spec.kind = std::string(policy::to_string(p.kind.value));
+    spec.memory_mib = p.memory_mib.value;
+    spec.vcpus = p.vcpus.value;
+    spec.kernel = p.kernel.value;
+    spec.initrd = p.initrd ? p.initrd->value : std::string{};
+    spec.cmdline = p.cmdline.value;
+    for (const auto& d : p.disks) {
+        spec.disks.push_back({d.path.value, d.target.value, d.readonly.value});
+    }
+    return spec;
+}
+
+Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions options,
+                 std::unique_ptr<xen::XenStore> xenstore, std::unique_ptr<audit::Writer> audit)
+    : io_(io), policy_(std::move(policy)), options_(std::move(options)), xenstore_(std::move(xenstore)),
+      audit_(std::move(audit)), libvirt_(options_.libvirt_uri), supervision_timer_(io) {
+    std::vector<std::string> names;
+    for (const auto& p : policy_.personas) {
+        names.push_back(p.name.value);
+        personas_.emplace(p.name.value,
+                          PersonaState{&p, persona_spec(p),
+                                       RestartBudget(p.restart.max_attempts.value, std::chrono::seconds(p.restart.window_seconds.value)),
+                                       false, false, std::nullopt, 0});
+    }
+    const std::string initial = recovered_foreground().value_or(policy_.default_foreground.value);
+    // No backend holds focus yet: the display, input and modem backends register as holders
+    // when they exist (see docs/architecture.md); until then a switch commits at once.
+    foreground_ = std::make_unique<ForegroundStateMachine>(names, initial, std::set<FocusHolder>{});
+}
+
+Manager::~Manager() {
+    if (audit_) {
+        audit("manager.stop", std::nullopt, {{"foreground", foreground()}});
+        // Seal on the way out so a verifier sees every record of this run signed.
+        if (const auto status = audit_->seal(); !status.ok()) {
+            spdlog::critical("audit: cannot seal on shutdown: {}", status.message());
+        }
+    }
+}
+
+void Manager::audit(const std::string& kind, const std::optional<std::string>& persona, json fields) {
+    if (!audit_) {
+        return;
+    }
+    const auto status = audit_->append(audit::Event{kind, persona, std::move(fields)});
+    if (!status.ok()) {
+        spdlog::critical("audit: cannot record {}: {}", kind, status.message());
+    }
+}
+
+bool Manager::start() {
+    audit("manager.start", std::nullopt, {{"libvirt", options_.libvirt_uri}, {"foreground", foreground()}});
+    audit("policy.load", std::nullopt, {{"source", policy_.source}, {"personas", personas_.size()}});
+
+    std::vector<PersonaSpec> specs;
+    for (const auto& [name, state] : personas_) {
+        specs.push_back(state.spec);
+    }
+    const auto report = reconcile(specs, libvirt_, options_.flavor);
+    for (const auto& r : report.personas) {
+        if (r.action == ReconcileAction::Failed) {
+            spdlog::error("persona {}: start failed: {}", r.persona, r.detail);
+            audit("persona.start-failed", r.persona, {{"error", r.detail}});
+            continue;
+        }
+        spdlog::info("persona {}: {} (domid {})", r.persona, to_string(r.action), r.domid);
+        audit(r.action == ReconcileAction::AlreadyRunning ? "persona.recovered" : "persona.start", r.persona,
+              {{"domid", r.domid}});
+        plumb_devices(r.persona, r.domid);
+    }
+    for (const auto& name : report.unmanaged) {
+        spdlog::warn("libvirt domain '{}' is not in the policy; left alone", name);
+    }
+
+    persist_foreground();
+    control_ = std::make_unique<control::ControlServer>(io_, options_.control_socket, options_.control_access, *this);
+    if (options_.use_hardware_key) {
+        const auto& k = policy_.hardware_key;
+        HardwareKeyConfig config{k.device.value, k.code.value, to_gesture(k.gesture.value),
+                                 GestureTiming{std::chrono::milliseconds(k.debounce_ms.value),
+                                               std::chrono::milliseconds(k.double_press_window_ms.value),
+                                               std::chrono::milliseconds(k.long_press_ms.value)}};
+        key_ = std::make_unique<HardwareKey>(io_, config, [this](Gesture) {
+            request_switch(std::nullopt, SwitchSource::HardwareKey, [](const control::Reply&) {});
+        });
+    }
+    arm_supervision();
+    spdlog::info("twofold-manager: serving on {}, foreground {}", options_.control_socket.string(), foreground());
+    return report.ok();
+}
+
+void Manager::plumb_devices(const std::string& persona, int domid) {
+    if (!xenstore_ || domid <= 0) {
+        return;
+    }
+    const auto& p = *personas_.at(persona).policy;
+    std::vector<PvDevice> devices;
+    if (p.devices.display.value) {
+        devices.push_back({PvDeviceType::Vfb, 0, xen::kDom0, {}});
+    }
+    if (p.devices.input.value) {
+        devices.push_back({PvDeviceType::Vkbd, 0, xen::kDom0, {}});
+    }
+    if (p.modem) {
+        devices.push_back({PvDeviceType::Console, 1, xen::kDom0, {{"name", "modem"}, {"protocol", "vt100"}}});
+    }
+    PvDevicePlumber plumber(*xenstore_);
+    const auto frontend = static_cast<xen::DomId>(domid);
+    for (const auto& d : devices) {
+        try {
+            // A recovered persona keeps its connected devices: re-plumbing would reset them.
+            if (!plumber.plumbed(frontend, d)) {
+                plumber.plumb(frontend, d);
+                audit("device.plumb", persona, {{"type", xenstore_type_name(d.type)}, {"devid", d.devid}});
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("persona {}: cannot plumb {}: {}", persona, xenstore_type_name(d.type), e.what());
+        }
+    }
+}
+
+void Manager::arm_supervision() {
+    supervision_timer_.expires_after(options_.supervise_every);
+    supervision_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        supervise();
+        arm_supervision();
+    });
+}
+
+void Manager::supervise() {
+    if (audit_) {
+        // A quiet log still gets a signed checkpoint every checkpoint period.
+        if (const auto status = audit_->checkpoint_if_due(); !status.ok()) {
+            spdlog::critical("audit: checkpoint failed: {}", status.message());
+        }
+    }
+    const auto now = RestartBudget::Clock::now();
+    for (auto& [name, state] : personas_) {
+        std::optional<DomainInfo> info;
+        try {
+            if (auto d = libvirt_.lookup(name)) {
+                info = d->info();
+            }
+        } catch (const LibvirtError& e) {
+            spdlog::error("persona {}: cannot read state: {}", name, e.what());
+            continue;
+        }
+        if (info && info->state == DomainState::Running) {
+            state.retry_at.reset();
+            continue;
+        }
+        if (state.stopped_by_operator || state.gave_up) {
+            continue;
+        }
+        if (state.policy->restart.policy.value == policy::RestartPolicy::never) {
+            state.gave_up = true;
+            audit("persona.stopped", name, {{"restart", "never"}});
+            continue;
+        }
+        const auto next = state.budget.next_attempt(now);
+        if (!next) {
+            state.gave_up = true;
+            spdlog::error("persona {}: restart budget exhausted; not restarting", name);
+            audit("persona.restart-abandoned", name, {{"attempts", state.budget.attempts_in_window(now)}});
+            continue;
+        }
+        if (*next > now) {
+            state.retry_at = next;
+            continue;
+        }
+        state.budget.record_attempt(now);
+        const auto report = reconcile({state.spec}, libvirt_, options_.flavor);
+        const auto& r = report.personas.front();
+        ++state.restarts;
+        audit("persona.restart", name,
+              {{"ok", r.action != ReconcileAction::Failed}, {"domid", r.domid}, {"error", r.detail}, {"attempt", state.restarts}});
+        if (r.action != ReconcileAction::Failed) {
+            spdlog::warn("persona {}: was not running; restarted (domid {})", name, r.domid);
+            plumb_devices(name, r.domid);
+        }
+    }
+}
+
+void Manager::handle(const control::Request& request, const control::PeerCredentials& peer,
+                     std::function<void(control::Reply)> done) {
+    if (audit_ && audit_->failed() && !std::holds_alternative<control::StatusRequest>(request.command)) {
+        // Fail closed: no unaudited state change.
+        done(error_reply("audit-failed", "the audit log cannot be written; state changes are refused"));
+        return;
+    }
+    std::visit(
+        [&](const auto& cmd) {
+            using T = std::decay_t<decltype(cmd)>;
+            if constexpr (std::is_same_v<T, control::StatusRequest>) {
+                done(ok_reply(status_json()));
+            } else if constexpr (std::is_same_v<T, control::SwitchRequest>) {
+                audit("control.switch", cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
+                request_switch(cmd.persona, SwitchSource::Cli, std::move(done));
+            } else {
+                audit(std::string("control.") + control::to_string(cmd.action), cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
+                lifecycle(cmd, std::move(done));
+            }
+        },
+        request.command);
+}
+
+void Manager::request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done) {
+    std::vector<Command> commands;
+    const auto outcome = foreground_->request({target, source}, commands);
+    switch (outcome) {
+    case RequestOutcome::UnknownPersona:
+        done(error_reply("unknown-persona", "no persona named '" + target.value_or("") + "' in the policy"));
+        return;
+    case RequestOutcome::AlreadyThere:
+        if (!foreground_->switching()) {
+            done(ok_reply({{"foreground", foreground()}, {"changed", false}}));
+            return;
+        }
+        break;
+    case RequestOutcome::Started:
+    case RequestOutcome::Queued:
+        break;
+    }
+    const std::string landing = foreground_->queued().value_or(foreground_->switching_to().value_or(foreground()));
+    switch_waiters_.push_back({target.value_or(landing), std::move(done)});
+    run_commands(commands);
+}
+
+void Manager::run_commands(std::vector<Command>& commands) {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        const Command command = commands[i];
+        if (const auto* send = std::get_if<SendFocus>(&command)) {
+            spdlog::info("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona);
+        } else if (const auto* arm = std::get_if<ArmTimeout>(&command)) {
+            auto timer = std::make_unique<asio::steady_timer>(io_, options_.switch_timeout);
+            const auto epoch = arm->epoch;
+            timer->async_wait([this, epoch](const boost::system::error_code& ec) {
+                switch_timers_.erase(epoch);
+                if (ec) {
+                    return;
+                }
+                std::vector<Command> more;
+                foreground_->timeout(epoch, more);
+                run_commands(more);
+            });
+            switch_timers_[epoch] = std::move(timer);
+        } else if (const auto* commit = std::get_if<SwitchCommitted>(&command)) {
+            spdlog::info("foreground: {} -> {} ({})", commit->from, commit->to, to_string(commit->source));
+            audit("switch.commit", commit->to, {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
+            persist_foreground();
+        } else if (const auto* abort = std::get_if<SwitchAborted>(&command)) {
+            spdlog::error("foreground: switch to {} aborted: {}", abort->wanted, abort->reason);
+            audit("switch.abort", abort->wanted, {{"kept", abort->kept}, {"reason", abort->reason}, {"epoch", abort->epoch}});
+        }
+    }
+    if (foreground_->switching()) {
+        return;
+    }
+    // Settled: answer everyone who waited. A request superseded by a later one is told so.
+    auto waiters = std::move(switch_waiters_);
+    switch_waiters_.clear();
+    for (auto& w : waiters) {
+        if (w.target == foreground()) {
+            w.done(ok_reply({{"foreground", foreground()}, {"changed", true}}));
+        } else {
+            w.done(error_reply("switch-not-done", "the foreground is '" + foreground() + "', not '" + w.target +
+                                                      "' (aborted or superseded by a later request)"));
+        }
+    }
+}
+
+void Manager::lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done) {
+    const auto it = personas_.find(request.persona);
+    if (it == personas_.end()) {
+        done(error_reply("unknown-persona", "no persona named '" + request.persona + "' in the policy"));
+        return;
+    }
+    auto& state = it->second;
+    try {
+        auto domain = libvirt_.lookup(request.persona);
+        const bool running = domain && domain->info().state == DomainState::Running;
+        if (request.action != control::LifecycleAction::Start && running) {
+            // Hard stop: a persona that ignores a shutdown request must not stay up against
+            // the operator's (or security officer's) decision.
+            domain->destroy();
+        }
+        state.stopped_by_operator = request.action == control::LifecycleAction::Stop;
+        state.gave_up = false;
+        if (request.action == control::LifecycleAction::Stop) {
+            audit("persona.stop", request.persona, {{"was_running", running}});
+            done(ok_reply({{"persona", request.persona}, {"state", "shut-off"}}));
+            return;
+        }
+        if (request.action == control::LifecycleAction::Start && running) {
+            done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"changed", false}}));
+            return;
+        }
+        const auto report = reconcile({state.spec}, libvirt_, options_.flavor);
+        const auto& r = report.personas.front();
+        if (r.action == ReconcileAction::Failed) {
+            audit("persona.start-failed", request.persona, {{"error", r.detail}});
+            done(error_reply("start-failed", r.detail));
+            return;
+        }
+        audit("persona.start", request.persona, {{"domid", r.domid}, {"restart", request.action == control::LifecycleAction::Restart}});
+        plumb_devices(request.persona, r.domid);
+        done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"domid", r.domid}}));
+    } catch (const LibvirtError& e) {
+        done(error_reply("libvirt", e.what()));
+    }
+}
+
+json Manager::status_json() {
+    json personas = json::array();
+    for (const auto& [name, state] : personas_) {
+        json p{{"name", name}, {"kind", state.spec.kind}, {"restarts", state.restarts},
+               {"restart_policy", policy::to_string(state.policy->restart.policy.value)},
+               {"stopped_by_operator", state.stopped_by_operator}, {"restart_abandoned", state.gave_up}};
+        try {
+            const auto d = libvirt_.lookup(name);
+            const auto info = d ? std::optional<DomainInfo>(d->info()) : std::nullopt;
+            p["state"] = info ? to_string(info->state) : "undefined";
+            p["domid"] = info && info->id >= 0 ? json(info->id) : json(nullptr);
+        } catch (const LibvirtError& e) {
+            p["state"] = "unknown";
+            p["error"] = e.what();
+        }
+        p["foreground"] = name == foreground();
+        personas.push_back(std::move(p));
+    }
+    json out{{"foreground", foreground()}, {"personas", personas}};
+    out["switching_to"] = foreground_->switching() ? json(*foreground_->switching_to()) : json(nullptr);
+    out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
+                           {"device", policy_.hardware_key.device.value}};
+    if (audit_) {
+        out["audit"] = {{"last_sequence", audit_->last_sequence()}, {"failed", audit_->failed()}};
+    }
+    return out;
+}
+
+void Manager::persist_foreground() {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.state_dir, ec);
+    const auto file = options_.state_dir / kForegroundFile;
+    const auto tmp = options_.state_dir / (std::string(kForegroundFile) + ".tmp");
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << foreground() << '\n';
+    }
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) {
+        spdlog::error("cannot persist foreground to {}: {}", file.string(), ec.message());
+    }
+    if (xenstore_) {
+        try {
+            xenstore_->write(kForegroundNode, foreground());
+        } catch (const std::exception& e) {
+            spdlog::warn("cannot write {}: {}", kForegroundNode, e.what());
+        }
+    }
+}
+
+std::optional<std::string> Manager::recovered_foreground() const {
+    std::ifstream in(options_.state_dir / kForegroundFile);
+    std::string name;
+    if (!(in >> name) || personas_.find(name) == personas_.end()) {
+        return std::nullopt;
+    }
+    spdlog::info("recovered foreground '{}' from {}", name, options_.state_dir.string());
+    return name;
+}
+
+} // namespace twofold::manager

@@ -1,0 +1,269 @@
+// The manager end to end on the host: a real policy (the shipped one, with unique persona
+// names), libvirt's real test driver, the loopback xenstore for PV plumbing, a real control
+// socket and a real audit log, verified afterwards.
+#include "twofold/manager/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <libvirt/virterror.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include "twofold/audit/sink.h"
+#include "twofold/audit/verifier.h"
+#include "twofold/loopback/hypervisor.h"
+#include "twofold/manager/pv_devices.h"
+#include "twofold/policy/checker.h"
+
+#ifndef TWOFOLD_SOURCE_DIR
+#error "TWOFOLD_SOURCE_DIR must point at the repository"
+#endif
+
+namespace twofold::manager {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+void quiet(void*, virErrorPtr) {}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+        text.replace(pos, from.size(), to);
+    }
+    return text;
+}
+
+class ManagerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        virSetErrorFunc(nullptr, quiet);
+        static int counter = 0;
+        const std::string tag = "t" + std::to_string(::getpid() % 10000) + "x" + std::to_string(++counter);
+        dir_ = std::filesystem::temp_directory_path() / ("twofold-manager-" + tag);
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        personal_ = tag + "-personal";
+        secure_ = tag + "-secure";
+        std::ifstream in(std::string(TWOFOLD_SOURCE_DIR) + "/policy/personas.toml");
+        std::stringstream text;
+        text << in.rdbuf();
+        // Unique names: the libvirt test driver's state lives as long as the test process.
+        std::string policy_text = replace_all(text.str(), "name = \"personal\"", "name = \"" + personal_ + "\"");
+        policy_text = replace_all(policy_text, "name = \"secure\"", "name = \"" + secure_ + "\"");
+        policy_text = replace_all(policy_text, "default_foreground = \"personal\"", "default_foreground = \"" + personal_ + "\"");
+        policy_text = replace_all(policy_text, "to = \"secure\"", "to = \"" + secure_ + "\"");
+        auto loaded = policy::load_and_check_policy(policy_text, "personas.toml", policy::CheckOptions{false});
+        for (const auto& f : loaded.findings) {
+            ASSERT_NE(f.severity, policy::Severity::error) << f.message;
+        }
+        policy_ = *loaded.policy;
+        key_ = std::make_unique<audit::SigningKey>(audit::SigningKey::generate());
+    }
+
+    void TearDown() override {
+        stop();
+        std::filesystem::remove_all(dir_);
+    }
+
+    ManagerOptions options() const {
+        ManagerOptions o;
+        o.libvirt_uri = "test:///default";
+        o.flavor = DomainFlavor::test_driver();
+        o.control_socket = dir_ / "control.sock";
+        o.state_dir = dir_ / "state";
+        o.use_hardware_key = false;
+        o.supervise_every = std::chrono::hours(1); // tests drive supervise() themselves
+        return o;
+    }
+
+    // Starts a manager (as after boot, or after `kill -9` of the previous one) on its own
+    // thread's io_context, like the daemon.
+    void start_manager() {
+        auto writer = audit::Writer::open(std::make_unique<audit::PosixLogStore>(dir_ / "audit"),
+                                          audit::SigningKey::from_pem(key_->private_pem()), audit::WriterConfig{});
+        io_ = std::make_unique<asio::io_context>();
+        manager_ = std::make_unique<Manager>(*io_, policy_, options(), hv_.platform(xen::kDom0)->open_xenstore(), std::move(writer));
+        ASSERT_TRUE(manager_->start());
+        thread_ = std::thread([this] { io_->run(); });
+    }
+
+    void stop() {
+        if (!io_) {
+            return;
+        }
+        asio::post(*io_, [this] { manager_.reset(); });
+        while (manager_) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        io_->stop();
+        thread_.join();
+        io_.reset();
+    }
+
+    // Runs f on the manager's thread and waits: the manager is single-threaded by design.
+    template <typename F>
+    void on_manager(F f) {
+        std::promise<void> done;
+        asio::post(*io_, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+
+    json call(const std::string& line) {
+        asio::io_context client;
+        asio::local::stream_protocol::socket s(client);
+        s.connect(asio::local::stream_protocol::endpoint((dir_ / "control.sock").string()));
+        asio::write(s, asio::buffer(line + "\n"));
+        asio::streambuf buf;
+        const auto n = asio::read_until(s, buf, '\n');
+        return json::parse(std::string(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n)));
+    }
+
+    audit::VerifyReport verify_audit() {
+        audit::VerifyOptions opts;
+        opts.public_key = audit::VerifyKey::from_pem(key_->public_pem());
+        return audit::verify({dir_ / "audit"}, opts);
+    }
+
+    // libvirtd outlives the manager on the board; the test driver's state lives as long as one
+    // connection is open, so this one plays libvirtd.
+    LibvirtConnection libvirtd_{"test:///default"};
+    std::filesystem::path dir_;
+    std::string personal_;
+    std::string secure_;
+    policy::Policy policy_;
+    std::unique_ptr<audit::SigningKey> key_;
+    loopback::Hypervisor hv_;
+    std::unique_ptr<asio::io_context> io_;
+    std::unique_ptr<Manager> manager_;
+    std::thread thread_;
+};
+
+TEST_F(ManagerTest, StartsBothPersonasThroughLibvirtAndReportsThem) {
+    start_manager();
+    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
+    ASSERT_TRUE(status["ok"].get<bool>()) << status.dump();
+    EXPECT_EQ(status["result"]["foreground"], personal_);
+    ASSERT_EQ(status["result"]["personas"].size(), 2u);
+    for (const auto& p : status["result"]["personas"]) {
+        EXPECT_EQ(p["state"], "running") << p.dump();
+    }
+}
+
+TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
+    start_manager();
+    auto store = hv_.platform(xen::kDom0)->open_xenstore();
+    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
+    for (const auto& p : status["result"]["personas"]) {
+        const auto domid = static_cast<xen::DomId>(p["domid"].get<int>());
+        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vfb, 0, xen::kDom0, {}})) << p.dump();
+        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vkbd, 0, xen::kDom0, {}}));
+        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Console, 1, xen::kDom0, {}}));
+    }
+}
+
+TEST_F(ManagerTest, SwitchChangesForegroundAndIsAudited) {
+    start_manager();
+    const auto reply = call(R"({"version":1,"id":2,"command":"switch","args":{"persona":")" + secure_ + R"("}})");
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_EQ(reply["result"]["foreground"], secure_);
+    const auto toggle = call(R"({"version":1,"id":3,"command":"switch"})");
+    EXPECT_EQ(toggle["result"]["foreground"], personal_);
+    stop();
+    const auto report = verify_audit();
+    EXPECT_TRUE(report.intact()) << report.first_bad->detail;
+    EXPECT_GE(report.records, 4u);
+    EXPECT_EQ(report.unsealed_records, 0u) << "a stopping manager seals its log";
+    EXPECT_TRUE(report.signatures_checked);
+}
+
+TEST_F(ManagerTest, ConcurrentSwitchRequestsAllGetAnAnswerAndEndConsistent) {
+    start_manager();
+    std::vector<std::thread> clients;
+    std::atomic<int> answered{0};
+    for (int i = 0; i < 8; ++i) {
+        clients.emplace_back([&, i] {
+            const auto r = call(R"({"version":1,"id":)" + std::to_string(i) + R"(,"command":"switch"})");
+            EXPECT_TRUE(r.contains("ok")) << r.dump();
+            ++answered;
+        });
+    }
+    for (auto& t : clients) {
+        t.join();
+    }
+    EXPECT_EQ(answered.load(), 8);
+    const auto status = call(R"({"version":1,"id":9,"command":"status"})");
+    int in_front = 0;
+    for (const auto& p : status["result"]["personas"]) {
+        in_front += p["foreground"].get<bool>() ? 1 : 0;
+    }
+    EXPECT_EQ(in_front, 1) << "exactly one foreground persona";
+    EXPECT_TRUE(status["result"]["switching_to"].is_null());
+}
+
+TEST_F(ManagerTest, UnknownPersonaSwitchIsRefusedWithCode) {
+    start_manager();
+    const auto reply = call(R"({"version":1,"id":2,"command":"switch","args":{"persona":"nobody"}})");
+    EXPECT_FALSE(reply["ok"].get<bool>());
+    EXPECT_EQ(reply["error"]["code"], "unknown-persona");
+}
+
+TEST_F(ManagerTest, RestartedManagerRecoversForegroundAndLeavesPersonasRunning) {
+    start_manager();
+    call(R"({"version":1,"id":2,"command":"switch","args":{"persona":")" + secure_ + R"("}})");
+    const auto before = call(R"({"version":1,"id":3,"command":"status"})");
+    const auto uuid_before = libvirtd_.lookup(secure_)->uuid();
+    stop(); // as if killed: nothing is torn down in libvirt
+    start_manager();
+    const auto after = call(R"({"version":1,"id":4,"command":"status"})");
+    EXPECT_EQ(after["result"]["foreground"], secure_);
+    EXPECT_EQ(before["result"]["personas"], after["result"]["personas"]) << "domids and states unchanged";
+    EXPECT_EQ(libvirtd_.lookup(secure_)->uuid(), uuid_before);
+    stop();
+    std::string log;
+    for (const auto& f : std::filesystem::directory_iterator(dir_ / "audit")) {
+        std::ifstream in(f.path());
+        log.append(std::istreambuf_iterator<char>(in), {});
+    }
+    EXPECT_NE(log.find("persona.recovered"), std::string::npos) << "the second manager found the personas running";
+}
+
+TEST_F(ManagerTest, KilledPersonaIsRestartedBySupervision) {
+    start_manager();
+    LibvirtConnection libvirt("test:///default");
+    libvirt.lookup(secure_)->destroy();
+    on_manager([&] { manager_->supervise(); });
+    EXPECT_EQ(libvirt.lookup(secure_)->info().state, DomainState::Running);
+    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
+    for (const auto& p : status["result"]["personas"]) {
+        if (p["name"] == secure_) {
+            EXPECT_EQ(p["restarts"], 1);
+        }
+    }
+}
+
+TEST_F(ManagerTest, OperatorStopIsNotUndoneBySupervision) {
+    start_manager();
+    const auto reply = call(R"({"version":1,"id":1,"command":"stop","args":{"persona":")" + personal_ + R"("}})");
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    on_manager([&] { manager_->supervise(); });
+    LibvirtConnection libvirt("test:///default");
+    EXPECT_NE(libvirt.lookup(personal_)->info().state, DomainState::Running);
+    const auto started = call(R"({"version":1,"id":2,"command":"start","args":{"persona":")" + personal_ + R"("}})");
+    EXPECT_TRUE(started["ok"].get<bool>()) << started.dump();
+    EXPECT_EQ(libvirt.lookup(personal_)->info().state, DomainState::Running);
+}
+
+} // namespace
+} // namespace twofold::manager

@@ -56,8 +56,8 @@ int main(int argc, char **argv)
     }
     struct pollfd fds[max_devices];
     int count = 0;
-    /* Input drivers may still be probing when dom0's rc starts us. */
-    for (int tries = 0; tries < 50 && count == 0; ++tries) {
+    /* gpio_keys is loaded in the background while the toolstack starts: wait up to 120 s. */
+    for (int tries = 0; tries < 600 && count == 0; ++tries) {
         count = open_power_keys(fds);
         if (count == 0)
             usleep(200000);

@@ -11,7 +11,7 @@ them (dpkg-deb -x, nothing runs on the host), cross-builds the project's dom0 bi
 (build/aarch64) and installs them into the dom0 root, builds the guest-side probes, and
 writes build/lab/images/:
   xen                     the Xen arm64 image
-  dom0-Image              dom0 kernel          dom0-initramfs.cpio.gz  dom0 root
+  dom0-Image              dom0 kernel          dom0-initramfs.cpio(.gz)  dom0 root
   personal-Image          personal kernel      personal-initramfs.cpio.gz
   secure-Image            secure kernel        secure-initramfs.cpio.gz
   secure-root.img         dm-verity protected squashfs root + hash tree (secure-root.verity)
@@ -121,16 +121,16 @@ visit_module() {
 
 # Copies the listed modules (with dependencies) into a staging root and writes the load order
 # to /etc/twofold/modules.order; depmod lets the kernel's on-demand module requests work.
-install_modules() {  # debroot stage listfile
-  local debroot=$1 stage=$2 list=$3 kver moddir rel
+install_modules() {  # debroot stage listfile [order-file-name]
+  local debroot=$1 stage=$2 list=$3 order=${4:-modules.order} kver moddir rel
   moddir=$(find "$debroot/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -1)
   kver=$(basename "$moddir")
   mkdir -p "$stage/etc/twofold" "$stage/lib/modules/$kver"
-  resolve_modules "$moddir" "$list" >"$stage/etc/twofold/modules.order"
+  resolve_modules "$moddir" "$list" >"$stage/etc/twofold/$order"
   while read -r rel; do
     mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
     cp "$moddir/$rel" "$stage/lib/modules/$kver/$rel"
-  done <"$stage/etc/twofold/modules.order"
+  done <"$stage/etc/twofold/$order"
   cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$kver/" 2>/dev/null || true
   depmod -b "$stage" "$kver" 2>/dev/null || warn "depmod failed for $kver"
 }
@@ -311,14 +311,29 @@ build_dom0() {
   rm -rf "$stage/var/run"; ln -s ../run "$stage/var/run"
   ln -sf ../bin/busybox "$stage/sbin/init"
   ln -sf busybox "$stage/bin/sh"
+  # Applets needed at fixed paths (init's power-off, the power-key watcher); the others are
+  # linked at boot into /usr/libexec/busybox, behind the real tools in PATH.
+  local a
+  for a in poweroff reboot halt; do [ -e "$stage/sbin/$a" ] || ln -s ../bin/busybox "$stage/sbin/$a"; done
   cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules"
+  install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules.late" modules.late
+  # Modules already loaded early are not loaded twice.
+  grep -vxF -f "$stage/etc/twofold/modules.order" "$stage/etc/twofold/modules.late" \
+    >"$stage/etc/twofold/modules.late.tmp" || true
+  mv "$stage/etc/twofold/modules.late.tmp" "$stage/etc/twofold/modules.late"
   build_dom0_binaries "$stage"
   log "dom0: checking every program's libraries"
   check_elf_libraries "$stage"
   log "dom0: packing the initramfs ($(du -sh "$stage" | cut -f1) unpacked)"
-  make_cpio "$stage" "$lab_images/dom0-initramfs.cpio.gz"
+  # Two forms of the same archive: uncompressed for QEMU's guest-loader (inflating ~100 MB
+  # under TCG costs dom0 several seconds of boot), gzip for the U-Boot path and boards.
+  (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+    >"$lab_images/dom0-initramfs.cpio.tmp"
+  mv "$lab_images/dom0-initramfs.cpio.tmp" "$lab_images/dom0-initramfs.cpio"
+  gzip -1 -c "$lab_images/dom0-initramfs.cpio" >"$lab_images/dom0-initramfs.cpio.gz.tmp"
+  mv "$lab_images/dom0-initramfs.cpio.gz.tmp" "$lab_images/dom0-initramfs.cpio.gz"
   cp "$(kernel_of "$debroot")" "$lab_images/dom0-Image"
   cp "$debroot/boot/xen-4.17-arm64" "$lab_images/xen"
   log "dom0: initramfs $(du -h "$lab_images/dom0-initramfs.cpio.gz" | cut -f1)"

@@ -19,7 +19,7 @@ Stop it with scripts/lab down.
 USAGE
 }
 
-images_needed=(xen dom0-Image dom0-initramfs.cpio.gz dom0-storage.img)
+images_needed=(xen dom0-Image dom0-initramfs.cpio dom0-initramfs.cpio.gz dom0-storage.img)
 
 current_run() {  # prints the running board's run dir, or fails
   local run
@@ -88,13 +88,15 @@ start_board() {  # run-dir cpu
     boot=("${BOARD_ARGS[@]}"
       -kernel "$img/xen" -append "$XEN_CMDLINE"
       -device "guest-loader,addr=0x49000000,kernel=$img/dom0-Image,bootargs=$DOM0_BOOTARGS"
-      -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio.gz"
+      -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio"
       -drive "if=none,id=storage,file=$run/storage.img,format=raw"
       -device virtio-blk-device,drive=storage)
   fi
   # Display and input devices come before the boot arguments: virtio-mmio slots are given
   # out in command-line order, and the U-Boot path relies on its disks' slots.
-  local qemu=(qemu-system-aarch64 -name twofold-lab
+  # Modern (virtio 1.0) MMIO transports: virtio-gpu and virtio-input are 1.0-only devices
+  # and stay invisible to dom0 behind the virt board's default legacy transport.
+  local qemu=(qemu-system-aarch64 -name twofold-lab -global virtio-mmio.force-legacy=false
     -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
     "${boot[@]}"
     -vnc 127.0.0.1:0,to=99

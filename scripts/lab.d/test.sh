@@ -18,7 +18,7 @@ Then prints boot time per phase from the serial log's host timestamps. Exit stat
 when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
   --no-build            use build/lab/images as they are
   --skip-dom0-binaries  passed to 'lab build'
-  --timeout SECONDS     bound for the boot up to both personas ready (default 150)
+  --timeout SECONDS     bound for the boot up to both personas ready (default 180)
   --cpu MODEL           QEMU CPU model instead of the board's
   --uboot               boot through U-Boot and the board's boot.scr (see 'lab up --help')
 USAGE
@@ -92,7 +92,7 @@ PHASES
 }
 
 lab_test() {
-  local build=1 build_args=() timeout=150 cpu=""
+  local build=1 build_args=() timeout=180 cpu=""
   while [ $# -gt 0 ]; do
     case $1 in
       --no-build) build=0; shift ;;
@@ -162,7 +162,7 @@ lab_test() {
   log "test: pressing the GPIO power key (QMP system_powerdown)"
   trap - EXIT
   local clean=0
-  shutdown_board "$run" 90 || clean=1
+  shutdown_board "$run" 150 || clean=1
   check_log "$run" "power key seen by dom0" 'TWOFOLD-DOM0 shutdown requested'
   check_log "$run" "personal shut down" 'TWOFOLD-DOM0 persona personal stopped'
   check_log "$run" "secure shut down" 'TWOFOLD-DOM0 persona secure stopped'

@@ -40,3 +40,11 @@ endif()
 if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "" FORCE)
 endif()
+
+# Release means -O2 here: GCC 12 at -O3 reports bogus -Wrestrict/-Warray-bounds inside
+# libstdc++'s std::string (GCC PR 105329), which -Werror would turn into build failures.
+foreach(lang C CXX)
+  if(CMAKE_${lang}_FLAGS_RELEASE STREQUAL "-O3 -DNDEBUG")
+    set(CMAKE_${lang}_FLAGS_RELEASE "-O2 -DNDEBUG" CACHE STRING "Release flags" FORCE)
+  endif()
+endforeach()

@@ -1,0 +1,204 @@
+// The command policy: every command to exactly one family, reserved commands never from a
+// guest, allow-lists and dial/answer permissions applied per persona.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "twofold/modem/at/command.h"
+#include "twofold/modem/mediator/command_policy.h"
+
+namespace twofold::modem::mediator {
+namespace {
+
+using policy::AtFamily;
+
+at::CommandLine parse(std::string_view text) {
+  auto result = at::parse_command_line(text);
+  EXPECT_TRUE(result.ok()) << text;
+  return result.ok() ? result.value() : at::CommandLine{};
+}
+
+at::Command one(std::string_view text) {
+  at::CommandLine line = parse(text);
+  EXPECT_EQ(line.commands.size(), 1U) << text;
+  return line.commands.empty() ? at::Command{} : line.commands.front();
+}
+
+PersonaRights all_rights(std::string name) {
+  return {std::move(name),
+          {AtFamily::call, AtFamily::sms, AtFamily::network, AtFamily::data, AtFamily::sim,
+           AtFamily::supplementary, AtFamily::phonebook, AtFamily::info},
+          true,
+          true};
+}
+
+struct FamilyCase {
+  const char* line;
+  AtFamily family;
+};
+
+class ForwardedFamily : public ::testing::TestWithParam<FamilyCase> {};
+
+TEST_P(ForwardedFamily, MapsToItsPolicyFamily) {
+  const Classification c = classify(one(GetParam().line));
+  EXPECT_EQ(c.handling, Handling::kForward) << GetParam().line;
+  ASSERT_TRUE(c.family.has_value()) << GetParam().line;
+  EXPECT_EQ(*c.family, GetParam().family) << GetParam().line;
+}
+
+// Every command of docs/policy.md's family table, in the forms a client uses.
+INSTANTIATE_TEST_SUITE_P(
+    DocsPolicyTable, ForwardedFamily,
+    ::testing::Values(
+        FamilyCase{"ATD+4930123456;", AtFamily::call}, FamilyCase{"ATA", AtFamily::call},
+        FamilyCase{"ATH", AtFamily::call}, FamilyCase{"AT+CHUP", AtFamily::call},
+        FamilyCase{"AT+CHLD=1", AtFamily::call}, FamilyCase{"AT+CLCC", AtFamily::call},
+        FamilyCase{"AT+VTS=\"1\"", AtFamily::call}, FamilyCase{"AT+CMGS=\"+4912\"", AtFamily::sms},
+        FamilyCase{"AT+CMGR=1", AtFamily::sms}, FamilyCase{"AT+CMGL=\"ALL\"", AtFamily::sms},
+        FamilyCase{"AT+CMGD=1", AtFamily::sms}, FamilyCase{"AT+CMGD=1,0", AtFamily::sms},
+        FamilyCase{"AT+CMGF?", AtFamily::sms}, FamilyCase{"AT+CNMI?", AtFamily::sms},
+        FamilyCase{"AT+CSCA?", AtFamily::sms}, FamilyCase{"AT+COPS?", AtFamily::network},
+        FamilyCase{"AT+COPS=?", AtFamily::network}, FamilyCase{"AT+CREG?", AtFamily::network},
+        FamilyCase{"AT+CEREG?", AtFamily::network}, FamilyCase{"AT+CSQ", AtFamily::network},
+        FamilyCase{"AT+CGDCONT=1,\"IP\",\"internet\"", AtFamily::data},
+        FamilyCase{"AT+CGACT=1,1", AtFamily::data}, FamilyCase{"AT+CGATT?", AtFamily::data},
+        FamilyCase{"AT+CGDATA=\"PPP\",1", AtFamily::data}, FamilyCase{"AT+CGPADDR=1", AtFamily::data},
+        FamilyCase{"ATD*99#", AtFamily::data}, FamilyCase{"AT+CPIN?", AtFamily::sim},
+        FamilyCase{"AT+CIMI", AtFamily::sim}, FamilyCase{"AT+CCID", AtFamily::sim},
+        FamilyCase{"AT+CRSM=176,28471,0,0,3", AtFamily::sim},
+        FamilyCase{"AT+CCFC=0,2", AtFamily::supplementary}, FamilyCase{"AT+CCWA=1", AtFamily::supplementary},
+        FamilyCase{"AT+CLIP?", AtFamily::supplementary}, FamilyCase{"AT+CLIR=1", AtFamily::supplementary},
+        FamilyCase{"AT+COLP=1", AtFamily::supplementary},
+        FamilyCase{"AT+CUSD=1,\"*100#\"", AtFamily::supplementary},
+        FamilyCase{"AT+CPBS?", AtFamily::phonebook}, FamilyCase{"AT+CPBR=1,10", AtFamily::phonebook},
+        FamilyCase{"AT+CPBW=1,\"+4912\"", AtFamily::phonebook},
+        FamilyCase{"AT+CPBF=\"Bob\"", AtFamily::phonebook}, FamilyCase{"AT+CGMI", AtFamily::info},
+        FamilyCase{"AT+CGMM", AtFamily::info}, FamilyCase{"AT+CGMR", AtFamily::info},
+        FamilyCase{"AT+CGSN", AtFamily::info}, FamilyCase{"ATI", AtFamily::info},
+        FamilyCase{"AT+CFUN?", AtFamily::network}));
+
+class ReservedCommand : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ReservedCommand, IsRefusedToAPersonaWithEveryRight) {
+  const CommandPolicy policy(all_rights("secure"));
+  EXPECT_EQ(classify(one(GetParam())).handling, Handling::kDom0Only) << GetParam();
+  const auto refusal = policy.decide(one(GetParam()));
+  ASSERT_TRUE(refusal.has_value()) << GetParam();
+  EXPECT_EQ(refusal->reason, RefusalReason::kReservedToDom0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ChangesTheModemForEveryone, ReservedCommand,
+    ::testing::Values("AT+CFUN=0", "AT+CFUN=1,1", "AT+COPS=1,2,\"26201\"", "AT+COPS=2",
+                      "AT+CPIN=\"1234\"", "AT+CPMS=\"ME\"", "AT+CSCA=\"+4917\"", "AT+CSCS=\"UCS2\"",
+                      "AT+CMGD=1,4", "AT+CMGD=0,1", "AT+CRSM=214,28471,0,0,3,\"ffffff\"",
+                      "AT+CRSM=220,28474,1,4,2,\"0000\"", "AT^FWUPDATE", "AT%DEBUG=1", "AT$QCPWRDN",
+                      "AT#REBOOT", "AT*EFLASH=1", "ATS0=1", "ATS7=60", "ATS10=1", "AT&W", "AT&Y0"));
+
+class LocalCommand : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LocalCommand, IsAnsweredByTheMediator) {
+  EXPECT_EQ(classify(one(GetParam())).handling, Handling::kLocal) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(PersonaVirtualModem, LocalCommand,
+                         ::testing::Values("ATE0", "ATV1", "ATQ0", "ATZ", "AT&F", "ATS3=13", "ATS4?",
+                                           "ATS5=8", "ATS0?", "ATS7=?", "AT+CMEE=2", "AT+CMEE?",
+                                           "AT+CMGF=0", "AT+CNMI=2,1", "AT+CREG=2", "AT+CLIP=1",
+                                           "AT+CRC=1", "AT+CEREG=1"));
+
+TEST(CommandPolicy, UnknownCommandsAreRefusedAsUnknown) {
+  const CommandPolicy policy(all_rights("secure"));
+  for (const char* text : {"AT+NOPE", "AT+CMGX=1", "ATX4", "AT&C1", "AT+CGMI2"}) {
+    const auto refusal = policy.decide(one(text));
+    ASSERT_TRUE(refusal.has_value()) << text;
+    EXPECT_EQ(refusal->reason, RefusalReason::kUnknownCommand) << text;
+  }
+}
+
+TEST(CommandPolicy, FamilyOutsideTheAllowListIsRefusedWithItsFamily) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false});
+  const auto refusal = policy.decide(one("AT+CMGL=4"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
+  EXPECT_EQ(refusal->family, AtFamily::sms);
+  EXPECT_FALSE(policy.decide(one("AT+CSQ")).has_value());
+}
+
+TEST(CommandPolicy, LocalSettingsOfAFamilyNeedThatFamily) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info}, false, false});
+  const auto refusal = policy.decide(one("AT+CNMI=2,1"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
+  EXPECT_FALSE(policy.decide(one("ATE0")).has_value());
+}
+
+TEST(CommandPolicy, DialNeedsTheDialPermission) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, false, true});
+  const auto refusal = policy.decide(one("ATD+4930123456;"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kDialNotAllowed);
+  EXPECT_FALSE(policy.decide(one("ATA")).has_value());
+}
+
+TEST(CommandPolicy, AnswerNeedsTheAnswerPermission) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, false});
+  const auto refusal = policy.decide(one("ATA"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kAnswerNotAllowed);
+  EXPECT_FALSE(policy.decide(one("ATD+4930123456;")).has_value());
+}
+
+TEST(CommandPolicy, DataCallNeedsTheDataFamilyNotCall) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, true});
+  const auto refusal = policy.decide(one("ATD*99#"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
+  EXPECT_EQ(refusal->family, AtFamily::data);
+}
+
+TEST(CommandPolicy, CompoundLineIsRefusedWholeAtItsFirstRefusedCommand) {
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false});
+  const LineVerdict verdict = policy.decide(parse("AT+CGMI;+CSQ;+CFUN=0;+CMGL"));
+  ASSERT_FALSE(verdict.allowed());
+  EXPECT_EQ(verdict.refusal->command_index, 2U);
+  EXPECT_EQ(verdict.refusal->reason, RefusalReason::kReservedToDom0);
+  EXPECT_FALSE(verdict.all_local);
+}
+
+TEST(CommandPolicy, LineOfLocalCommandsIsAnsweredWithoutTheModem) {
+  const CommandPolicy policy(all_rights("secure"));
+  EXPECT_TRUE(policy.decide(parse("ATE0V1")).all_local);
+  EXPECT_TRUE(policy.decide(parse("AT")).all_local);
+  const LineVerdict mixed = policy.decide(parse("ATE0+CSQ"));
+  EXPECT_TRUE(mixed.allowed());
+  EXPECT_FALSE(mixed.all_local);
+}
+
+TEST(CommandPolicy, RightsComeFromThePersonaModemTable) {
+  policy::Persona persona;
+  persona.name.value = "secure";
+  EXPECT_FALSE(PersonaRights::from_policy(persona).has_value());
+  persona.modem = policy::PersonaModem{};
+  persona.modem->at_families.value = {AtFamily::call};
+  persona.modem->dial.value = true;
+  const auto rights = PersonaRights::from_policy(persona);
+  ASSERT_TRUE(rights.has_value());
+  EXPECT_EQ(rights->name, "secure");
+  EXPECT_TRUE(rights->dial);
+  EXPECT_FALSE(rights->answer);
+  EXPECT_EQ(rights->families, std::set<AtFamily>{AtFamily::call});
+}
+
+TEST(RefusalResult, FollowsThePersonasCmeeSetting) {
+  EXPECT_EQ(refusal_result(RefusalReason::kReservedToDom0, ErrorFormat::kPlain), "ERROR");
+  EXPECT_EQ(refusal_result(RefusalReason::kReservedToDom0, ErrorFormat::kNumeric), "+CME ERROR: 3");
+  EXPECT_EQ(refusal_result(RefusalReason::kFamilyNotAllowed, ErrorFormat::kVerbose),
+            "+CME ERROR: operation not allowed");
+  EXPECT_EQ(refusal_result(RefusalReason::kUnknownCommand, ErrorFormat::kPlain), "ERROR");
+  EXPECT_EQ(refusal_result(RefusalReason::kUnknownCommand, ErrorFormat::kVerbose),
+            "+CME ERROR: operation not supported");
+}
+
+}  // namespace
+}  // namespace twofold::modem::mediator

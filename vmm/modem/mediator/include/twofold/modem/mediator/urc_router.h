@@ -1,0 +1,79 @@
+#pragma once
+// Where unsolicited result codes go. Network status reaches every persona; an incoming
+// call or SMS reaches only the persona the policy routes it to (the other is never told);
+// call progress reaches the personas whose call it concerns; anything else reaches nobody.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "twofold/modem/at/response.h"
+#include "twofold/modem/mediator/audit_reporter.h"
+#include "twofold/modem/mediator/state_filter.h"
+#include "twofold/policy/policy.h"
+
+namespace twofold::modem::mediator {
+
+// What the modem tells about an incoming call or SMS that routes can match on.
+struct IncomingContext {
+  std::uint8_t sim_slot = 1;
+  std::optional<std::string> called_line;  // known only on multi-line SIMs
+};
+
+// [modem] routes: the first route whose fields all match wins, else incoming_default.
+class IncomingRouter {
+ public:
+  // `personas` are the names in PersonaIndex order. Throws std::invalid_argument for a
+  // route naming an unknown persona (the policy checker refuses such a policy first).
+  IncomingRouter(const policy::Modem& modem, const std::vector<std::string>& personas);
+  PersonaIndex route(const IncomingContext& context, PersonaIndex foreground) const;
+
+ private:
+  struct Target {
+    bool foreground = false;
+    PersonaIndex persona = 0;
+  };
+  struct Route {
+    std::optional<std::uint8_t> sim_slot;
+    std::optional<std::string> called_line;
+    Target to;
+  };
+  static Target resolve(const policy::RouteTarget& target, const std::vector<std::string>& personas);
+
+  std::vector<Route> routes_;
+  Target default_;
+};
+
+struct Delivery {
+  PersonaIndex persona = 0;
+  std::string text;  // the line(s) to send, without the surrounding "\r\n"
+  bool operator==(const Delivery&) const = default;
+};
+
+class UrcRouter {
+ public:
+  UrcRouter(IncomingRouter router, StateFilter& state, AuditReporter& audit, std::vector<std::string> personas)
+      : router_(std::move(router)), state_(state), audit_(audit), personas_(std::move(personas)) {}
+
+  std::vector<Delivery> route(const at::ResponseLine& urc, PersonaIndex foreground,
+                              const IncomingContext& context = {});
+  // A USSD session (+CUSD) belongs to the persona that started it.
+  void note_ussd(PersonaIndex persona) { ussd_owner_ = persona; }
+
+ private:
+  std::vector<Delivery> to_all(const std::string& text) const;
+  std::vector<Delivery> incoming_call(const at::ResponseLine& urc, PersonaIndex foreground,
+                                      const IncomingContext& context);
+  std::vector<Delivery> incoming_sms(const at::ResponseLine& urc, PersonaIndex foreground,
+                                     const IncomingContext& context);
+  std::vector<Delivery> call_progress(const at::ResponseLine& urc) const;
+
+  IncomingRouter router_;
+  StateFilter& state_;
+  AuditReporter& audit_;
+  std::vector<std::string> personas_;
+  std::optional<PersonaIndex> ussd_owner_;
+  bool incoming_audited_ = false;
+};
+
+}  // namespace twofold::modem::mediator

@@ -1,0 +1,172 @@
+#include "twofold/modem/mediator/state_filter.h"
+
+#include <algorithm>
+
+namespace twofold::modem::mediator {
+namespace {
+
+// 27.005 §3.2.5: invalid memory index.
+constexpr std::string_view kInvalidIndex = "+CMS ERROR: 321";
+// 27.007 §9.2.1: operation not allowed.
+constexpr std::string_view kNotAllowed = "+CME ERROR: 3";
+
+constexpr std::uint32_t kDirectionIncoming = 1;  // +CLCC <dir>
+constexpr std::uint32_t kStateIncoming = 4;      // +CLCC <stat>
+constexpr std::uint32_t kStateWaiting = 5;
+
+LocalError error(std::string_view text) { return LocalError{std::string(text)}; }
+
+}  // namespace
+
+std::string format_response(const std::string& name, const std::vector<at::Parameter>& fields) {
+  std::string out = name;
+  out += ": ";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i != 0) out += ',';
+    const at::Parameter& f = fields[i];
+    switch (f.type) {
+      case at::Parameter::Type::kEmpty: break;
+      case at::Parameter::Type::kNumber: out += std::to_string(f.number); break;
+      case at::Parameter::Type::kString: out += at::quote_string(f.text); break;
+      case at::Parameter::Type::kToken: out += f.text; break;
+    }
+  }
+  return out;
+}
+
+StateFilter::StateFilter(std::size_t persona_count)
+    : persona_count_(persona_count),
+      calls_(persona_count, kMaxVisibleCalls), messages_(persona_count, kMaxVisibleMessages) {}
+
+Rewritten StateFilter::rewrite(PersonaIndex persona, const at::Command& command) const {
+  if (command.kind == at::CommandKind::kBasic && command.name == "A") {
+    if (incoming_owner_ != persona) return error(kNotAllowed);
+    return command;
+  }
+  if ((command.kind == at::CommandKind::kBasic && command.name == "H") || command.name == "+CHUP") {
+    // Both hang up every call on the modem: only while the persona is alone on it.
+    if (calls_.owned_by_other(persona) || (incoming_owner_ && incoming_owner_ != persona)) {
+      return error(kNotAllowed);
+    }
+    return command;
+  }
+  if (command.form != at::CommandForm::kSet) return command;
+  if (command.name == "+CMGR" || command.name == "+CMGD") return rewrite_index(persona, command);
+  if (command.name == "+CHLD") return rewrite_chld(persona, command);
+  return command;
+}
+
+Rewritten StateFilter::rewrite_index(PersonaIndex persona, const at::Command& command) const {
+  if (command.params.empty() || !command.params[0].is_number()) return error(kInvalidIndex);
+  const auto physical = messages_.physical_id(persona, command.params[0].number);
+  if (!physical) return error(kInvalidIndex);
+  at::Command out = command;
+  out.params[0] = at::Parameter::of_number(*physical);
+  return out;
+}
+
+Rewritten StateFilter::rewrite_chld(PersonaIndex persona, const at::Command& command) const {
+  // 27.007 §7.13: <n> is 0..4 alone (acts on all held/waiting/active calls) or 1x / 2x
+  // (release / keep only call x).
+  if (command.params.size() != 1 || !command.params[0].is_number()) return error(kNotAllowed);
+  const std::uint32_t n = command.params[0].number;
+  if (n >= 10 && n <= 29) {
+    const auto physical = calls_.physical_id(persona, n % 10);
+    if (!physical || *physical > 9) return error(kNotAllowed);
+    at::Command out = command;
+    out.params[0] = at::Parameter::of_number((n / 10) * 10 + *physical);
+    return out;
+  }
+  if (n <= 4 && !calls_.owned_by_other(persona) && (!incoming_owner_ || incoming_owner_ == persona)) {
+    return command;
+  }
+  return error(kNotAllowed);
+}
+
+void StateFilter::observe_call_line(const at::ResponseLine& line) {
+  if (line.name != "+CLCC" || !line.fields_valid || line.fields.size() < 2 || !line.fields[0].is_number() ||
+      !line.fields[1].is_number()) {
+    return;
+  }
+  const std::uint32_t id = line.fields[0].number;
+  listed_calls_.push_back(id);
+  if (line.fields.size() > 2 && line.fields[2].is_number() &&
+      (line.fields[2].number == kStateIncoming || line.fields[2].number == kStateWaiting)) {
+    ringing_listed_ = true;
+  }
+  if (calls_.owner(id)) return;
+  const bool incoming = line.fields[1].number == kDirectionIncoming;
+  const std::optional<PersonaIndex> adopter = incoming ? incoming_owner_ : dialling_;
+  if (adopter && calls_.claim(*adopter, id) && !incoming) dialling_.reset();
+}
+
+std::optional<std::string> StateFilter::filter_information(PersonaIndex persona, const at::ResponseLine& line) {
+  if (line.name == "+CLCC") {
+    observe_call_line(line);
+    if (!line.fields_valid || line.fields.empty() || !line.fields[0].is_number()) return std::nullopt;
+    const auto visible = calls_.visible_id(persona, line.fields[0].number);
+    if (!visible) return std::nullopt;
+    auto fields = line.fields;
+    fields[0] = at::Parameter::of_number(*visible);
+    return format_response(line.name, fields);
+  }
+  if (line.name == "+CMGL" || line.name == "+CMGW") {
+    if (!line.fields_valid || line.fields.empty() || !line.fields[0].is_number()) return std::nullopt;
+    const std::uint32_t physical = line.fields[0].number;
+    std::optional<std::uint32_t> visible = messages_.visible_id(persona, physical);
+    // A message the persona just wrote is its own.
+    if (!visible && line.name == "+CMGW" && !messages_.owner(physical)) visible = messages_.claim(persona, physical);
+    if (!visible) return std::nullopt;
+    auto fields = line.fields;
+    fields[0] = at::Parameter::of_number(*visible);
+    std::string out = format_response(line.name, fields);
+    if (line.body) out += "\r\n" + *line.body;
+    return out;
+  }
+  std::string out = line.raw;
+  if (line.body) out += "\r\n" + *line.body;
+  return out;
+}
+
+void StateFilter::on_final(PersonaIndex persona, const at::Command& command, const at::FinalResult& result) {
+  const bool ok = result.code == at::FinalCode::kOk;
+  if (command.name == "+CLCC" && command.form == at::CommandForm::kAction) {
+    if (ok) {
+      // A call that is no longer listed has ended: its id may be reused by the modem.
+      for (PersonaIndex p = 0; p < persona_count_; ++p) {
+        for (std::uint32_t id : calls_.owned_by(p)) {
+          if (std::find(listed_calls_.begin(), listed_calls_.end(), id) == listed_calls_.end()) calls_.release(id);
+        }
+      }
+      // No call is ringing any more: the next incoming call is routed afresh.
+      if (!ringing_listed_) incoming_owner_.reset();
+    }
+    ringing_listed_ = false;
+    listed_calls_.clear();
+    return;
+  }
+  if (command.kind == at::CommandKind::kDial && !ok) {
+    if (dialling_ == persona) dialling_.reset();
+    return;
+  }
+  if (command.name == "+CMGD" && command.form == at::CommandForm::kSet && ok && !command.params.empty() &&
+      command.params[0].is_number()) {
+    // `command` is the rewritten one: its index is the modem's.
+    messages_.release(command.params[0].number);
+  }
+}
+
+std::optional<std::uint32_t> StateFilter::claim_message(PersonaIndex persona, std::uint32_t physical_index) {
+  if (auto existing = messages_.visible_id(persona, physical_index)) return existing;
+  return messages_.claim(persona, physical_index);
+}
+
+void StateFilter::forget_calls() {
+  calls_.clear();
+  incoming_owner_.reset();
+  dialling_.reset();
+  listed_calls_.clear();
+  ringing_listed_ = false;
+}
+
+}  // namespace twofold::modem::mediator

@@ -1,0 +1,125 @@
+#include "twofold/modem/mediator/urc_router.h"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <string_view>
+
+namespace twofold::modem::mediator {
+namespace {
+
+using namespace std::string_view_literals;
+
+// Status of the shared network and SIM: the same for both personas, and neither learns
+// anything about the other from it.
+constexpr std::array kBroadcast = {"+CREG"sv, "+CGREG"sv, "+CEREG"sv, "+C5GREG"sv, "+CIEV"sv,
+                                   "+CTZV"sv, "+CTZE"sv,  "+CPIN"sv,  "+CBM"sv,    "+CSQ"sv};
+
+bool in(std::string_view name, const auto& list) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+std::string with_body(const at::ResponseLine& line) {
+  return line.body ? line.raw + "\r\n" + *line.body : line.raw;
+}
+
+}  // namespace
+
+IncomingRouter::Target IncomingRouter::resolve(const policy::RouteTarget& target,
+                                               const std::vector<std::string>& personas) {
+  if (target.foreground) return Target{true, 0};
+  const auto it = std::find(personas.begin(), personas.end(), target.persona);
+  if (it == personas.end()) throw std::invalid_argument("modem route to unknown persona " + target.persona);
+  return Target{false, static_cast<PersonaIndex>(it - personas.begin())};
+}
+
+IncomingRouter::IncomingRouter(const policy::Modem& modem, const std::vector<std::string>& personas)
+    : default_(resolve(modem.incoming_default.value, personas)) {
+  for (const policy::IncomingRoute& route : modem.routes) {
+    Route r;
+    if (route.sim_slot) r.sim_slot = route.sim_slot->value;
+    if (route.called_line) r.called_line = route.called_line->value;
+    r.to = resolve(route.to.value, personas);
+    routes_.push_back(std::move(r));
+  }
+}
+
+PersonaIndex IncomingRouter::route(const IncomingContext& context, PersonaIndex foreground) const {
+  for (const Route& r : routes_) {
+    if (r.sim_slot && *r.sim_slot != context.sim_slot) continue;
+    // A route by called line never matches when the modem did not say which line.
+    if (r.called_line && r.called_line != context.called_line) continue;
+    return r.to.foreground ? foreground : r.to.persona;
+  }
+  return default_.foreground ? foreground : default_.persona;
+}
+
+std::vector<Delivery> UrcRouter::to_all(const std::string& text) const {
+  std::vector<Delivery> out;
+  for (PersonaIndex p = 0; p < personas_.size(); ++p) out.push_back(Delivery{p, text});
+  return out;
+}
+
+std::vector<Delivery> UrcRouter::route(const at::ResponseLine& urc, PersonaIndex foreground,
+                                       const IncomingContext& context) {
+  if (in(urc.name, kBroadcast)) return to_all(with_body(urc));
+  if (urc.name == "RING" || urc.name == "+CRING" || urc.name == "+CLIP" || urc.name == "+CCWA") {
+    return incoming_call(urc, foreground, context);
+  }
+  if (urc.name == "+CMTI" || urc.name == "+CMT") return incoming_sms(urc, foreground, context);
+  if (urc.name == "NO CARRIER" || urc.name == "BUSY" || urc.name == "NO ANSWER") return call_progress(urc);
+  if (urc.name == "+CUSD" && ussd_owner_) return {Delivery{*ussd_owner_, urc.raw}};
+  // Status reports (+CDS, +CDSI) name no persona we could check; dropping is the safe side.
+  return {};
+}
+
+std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, PersonaIndex foreground,
+                                               const IncomingContext& context) {
+  // The routing decision is taken once per call, at its first code, so that a foreground
+  // switch between two RINGs cannot move a ringing call to the other persona.
+  if (!state_.incoming_owner()) {
+    state_.set_incoming_owner(router_.route(context, foreground));
+    incoming_audited_ = false;
+  }
+  const PersonaIndex owner = *state_.incoming_owner();
+  if ((urc.name == "+CLIP" || urc.name == "+CCWA") && !incoming_audited_) {
+    // The caller's number comes with the first +CLIP; the call is recorded then.
+    const bool has_number = urc.fields_valid && !urc.fields.empty() && urc.fields[0].is_string();
+    audit_.call(personas_[owner], CallDirection::kIncoming, has_number ? urc.fields[0].text : "");
+    incoming_audited_ = true;
+  }
+  return {Delivery{owner, urc.raw}};
+}
+
+std::vector<Delivery> UrcRouter::incoming_sms(const at::ResponseLine& urc, PersonaIndex foreground,
+                                              const IncomingContext& context) {
+  const PersonaIndex owner = router_.route(context, foreground);
+  if (urc.name == "+CMT") {
+    // Delivered directly, not stored: header and body go to the owner only.
+    const bool has_number = urc.fields_valid && !urc.fields.empty() && urc.fields[0].is_string();
+    audit_.sms(personas_[owner], CallDirection::kIncoming, has_number ? urc.fields[0].text : "");
+    return {Delivery{owner, with_body(urc)}};
+  }
+  // +CMTI: <mem>,<index>. The stored message becomes the owner's, under its own index.
+  if (!urc.fields_valid || urc.fields.size() != 2 || !urc.fields[1].is_number()) return {};
+  const auto visible = state_.claim_message(owner, urc.fields[1].number);
+  if (!visible) return {};
+  audit_.sms(personas_[owner], CallDirection::kIncoming, "");
+  auto fields = urc.fields;
+  fields[1] = at::Parameter::of_number(*visible);
+  return {Delivery{owner, format_response(urc.name, fields)}};
+}
+
+std::vector<Delivery> UrcRouter::call_progress(const at::ResponseLine& urc) const {
+  // The remote end hung up, was busy or did not answer: everyone with a call on the line
+  // hears it (with one persona on the line, only that one).
+  std::vector<Delivery> out;
+  for (PersonaIndex p = 0; p < personas_.size(); ++p) {
+    const bool involved = !state_.calls().owned_by(p).empty() || state_.incoming_owner() == p ||
+                          state_.dialling() == p;
+    if (involved) out.push_back(Delivery{p, urc.raw});
+  }
+  return out;
+}
+
+}  // namespace twofold::modem::mediator

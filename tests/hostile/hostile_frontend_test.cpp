@@ -181,6 +181,21 @@ INSTANTIATE_TEST_SUITE_P(
                std::to_string(param_info.index);
     });
 
+TEST_F(TwoFrontends, HugeControlCharacterRingRefIsRefusedWithShortPrintableLogLine) {
+    hostile.prepare();
+    std::string huge(2000, '7');
+    huge[5] = '\x1b';
+    huge[6] = '\n';
+    hostile.domain().write(hostile.paths(), "ring-ref", huge);
+    hostile.domain().set_state(hostile.paths(), XenbusState::Initialised);
+    ASSERT_TRUE(wait_backend_state(hostile, XenbusState::Closing));
+    for (const auto& line : backend.logs().lines()) {
+        EXPECT_LT(line.size(), 400U) << line;
+        EXPECT_EQ(line.find('\x1b'), std::string::npos);
+    }
+    expect_good_still_served();
+}
+
 TEST_F(TwoFrontends, MissingRingRefIsRefused) {
     hostile.prepare();
     hostile.domain().store().remove(hostile.paths().frontend_node("ring-ref"));

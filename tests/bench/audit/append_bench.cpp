@@ -103,9 +103,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     ConsoleReporter::ReportRuns(runs);
   }
+  // By name prefix: UseRealTime() appends "/real_time" to the reported name.
   [[nodiscard]] double rate(const std::string& name) const {
-    const auto it = rates_.find(name);
-    return it == rates_.end() ? 0.0 : it->second;
+    const auto it = rates_.lower_bound(name);
+    return it == rates_.end() || !it->first.starts_with(name) ? 0.0 : it->second;
   }
 
  private:

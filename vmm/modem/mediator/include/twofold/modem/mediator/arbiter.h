@@ -67,6 +67,7 @@ class Arbiter {
   }
 
   Job* in_flight() { return in_flight_ ? &in_flight_->job : nullptr; }
+  bool busy() const noexcept { return in_flight_.has_value(); }
   // The persona whose job is in flight (nullopt: housekeeping or idle).
   std::optional<PersonaIndex> in_flight_persona() const {
     return in_flight_ ? in_flight_->persona : std::nullopt;

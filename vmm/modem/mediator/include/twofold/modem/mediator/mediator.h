@@ -1,0 +1,122 @@
+#pragma once
+// The modem mediator: two virtual AT modems (one per persona) over one physical modem.
+// No I/O and no clock of its own: the backend feeds bytes and time in and supplies the
+// ports, so the same object runs behind console rings, in-memory streams and tests.
+//
+//   persona bytes -> CommandStream -> CommandPolicy (refuse + audit) -> local answer or Job
+//   Job -> Arbiter (one in flight) -> StateFilter::rewrite -> canonical text -> modem
+//   modem bytes -> ResponseStream -> information (StateFilter) / final / URC (UrcRouter)
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "twofold/modem/at/command_stream.h"
+#include "twofold/modem/at/response_stream.h"
+#include "twofold/modem/mediator/arbiter.h"
+#include "twofold/modem/mediator/audit_reporter.h"
+#include "twofold/modem/mediator/command_policy.h"
+#include "twofold/modem/mediator/state_filter.h"
+#include "twofold/modem/mediator/urc_router.h"
+
+namespace twofold::modem::mediator {
+
+class ModemPort {
+ public:
+  virtual ~ModemPort() = default;
+  virtual void to_modem(std::string_view bytes) = 0;
+};
+
+class PersonaPort {
+ public:
+  virtual ~PersonaPort() = default;
+  virtual void to_persona(PersonaIndex persona, std::string_view bytes) = 0;
+};
+
+using LogFunction = std::function<void(std::string_view)>;
+
+struct MediatorConfig {
+  std::vector<PersonaRights> personas;  // PersonaIndex order
+  policy::Modem modem_policy;
+  std::chrono::milliseconds command_timeout{10000};
+  // A half-sent line or an SMS body not finished within this is dropped.
+  std::chrono::milliseconds partial_input_timeout{30000};
+  std::size_t queue_capacity = 4;
+  std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
+};
+
+struct MediatorStats {
+  std::uint64_t forwarded = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t reinitialisations = 0;
+};
+
+class Mediator {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& personas, AuditSink& audit,
+           NumberRedactor redactor, LogFunction log);
+  ~Mediator();
+  Mediator(const Mediator&) = delete;
+  Mediator& operator=(const Mediator&) = delete;
+
+  // Puts the physical modem into the state the mediator relies on (E0 V1, numeric +CME
+  // errors, +CLIP and +CREG URCs on).
+  void start(Clock::time_point now);
+  // Returns how many bytes were taken: fewer than given when the persona's queue is full
+  // (the rest stays in its ring: back-pressure, never a dropped command).
+  std::size_t from_persona(PersonaIndex persona, std::string_view untrusted_bytes, Clock::time_point now);
+  void from_modem(std::string_view untrusted_bytes, Clock::time_point now);
+  // Timeouts: the command in flight, half-sent input.
+  void tick(Clock::time_point now);
+  void set_foreground(PersonaIndex persona) { foreground_ = persona; }
+
+  const MediatorStats& stats() const noexcept { return stats_; }
+  bool idle() const;
+
+ private:
+  struct Job;
+  struct Session;
+
+  void on_line(PersonaIndex persona, const at::CommandLine& line, Clock::time_point now);
+  void on_event(PersonaIndex persona, at::CommandEvent event, Clock::time_point now);
+  void submit(PersonaIndex persona, Job job, Clock::time_point now);
+  void pump(Clock::time_point now);
+  void send_current(Clock::time_point now);
+  void on_response(at::ResponseEvent event, Clock::time_point now);
+  void on_final(const at::FinalResult& result, Clock::time_point now);
+  // next: start the next job at once (false when the caller must queue something first).
+  void finish_job(std::optional<std::string> final_text, Clock::time_point now, bool next = true);
+  std::string error_for(PersonaIndex persona, const std::string& cme_text) const;
+  void reinitialise(Clock::time_point now, bool cancel_body);
+  void refresh_calls();
+  void say(PersonaIndex persona, std::string_view text);
+  std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
+  Job init_job() const;
+  static Job answer_job(std::string final_text);
+
+  MediatorConfig config_;
+  ModemPort& modem_;
+  PersonaPort& personas_;
+  LogFunction log_;
+  AuditReporter audit_;
+  std::vector<CommandPolicy> policies_;
+  std::vector<std::unique_ptr<Session>> sessions_;
+  StateFilter state_;
+  UrcRouter urcs_;
+  std::unique_ptr<Arbiter<Job>> arbiter_;
+  at::ResponseStream responses_;
+  PersonaIndex foreground_ = 0;
+  bool initialised_ = false;  // the init job has run since the last (re)start
+  MediatorStats stats_;
+};
+
+}  // namespace twofold::modem::mediator

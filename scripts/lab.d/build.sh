@@ -279,7 +279,7 @@ build_secure() {
   check_elf_libraries "$stage"
   make_cpio "$stage" "$lab_images/secure-initramfs.cpio.gz"
   cp "$(kernel_of "$debroot")" "$lab_images/secure-Image"
-  rm -f "$lab_images/secure-data.img"; truncate -s 64M "$lab_images/secure-data.img"
+  rm -f "$lab_images/secure-data.img"; truncate -s 32M "$lab_images/secure-data.img"
   sed -e "s|@PERSONA_DIR@|/var/lib/twofold/personas/secure|g" -e "s|@ROOT_HASH@|$hash|g" \
       -e "s|@HASH_OFFSET@|$size|g" "$lab_root/guests/secure/domain.xml" >"$lab_images/secure.xml"
   log "secure: initramfs $(du -h "$lab_images/secure-initramfs.cpio.gz" | cut -f1)"

@@ -127,7 +127,7 @@ lab_test() {
   check_log "$run" "dom0 bring-up without failures" 'TWOFOLD-DOM0 init' 'TWOFOLD-DOM0 FAIL'
 
   local out rc
-  out=$(dom0_exec "$run" 30 'virsh -c xen:///system list --all') && rc=0 || rc=1
+  out=$(dom0_exec "$run" 120 'virsh -c xen:///system list --all') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -qE ' personal +running' <<<"$out" && grep -qE ' secure +running' <<<"$out"; then
     check_result "libvirt lists both running" 0 "$(grep -E 'personal|secure' <<<"$out" | tr -s ' ' | tr '\n' ';')"
   else
@@ -145,7 +145,7 @@ lab_test() {
   # dom0's own view (xenstore), independent of what the guest says about itself.
   check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=0 vkbd=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
-  out=$(dom0_exec "$run" 30 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
+  out=$(dom0_exec "$run" 90 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
     check_result "dom0 display (virtio-gpu)" 0 "$(tr -s ' \n' ' ' <<<"$out")"
   else

@@ -152,12 +152,31 @@ TEST_F(CompositorTest, GuestGoneBlanksItsContentButKeepsItsIndicator) {
     EXPECT_FALSE(compositor.present());
 }
 
-TEST_F(CompositorTest, SwitchingToTheShownPersonaPresentsNothingNew) {
-    compositor.switch_to(personal);
+TEST_F(CompositorTest, SwitchingToTheShownPersonaPresentsNothingNewButCompletes) {
+    compositor.switch_to(personal, 1);
     ASSERT_TRUE(compositor.present());
-    compositor.switch_to(personal);
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{personal, 1}));
+    compositor.switch_to(personal, 2);
     EXPECT_FALSE(compositor.present());
     EXPECT_EQ(compositor.stats().switches, 1U);
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{personal, 2}));
+}
+
+TEST_F(CompositorTest, SwitchCompletesOnlyWithThePresentThatShowsIt) {
+    compositor.switch_to(secure, 7);
+    EXPECT_FALSE(compositor.take_presented_switch());
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{secure, 7}));
+    EXPECT_FALSE(compositor.take_presented_switch()); // reported once
+}
+
+TEST_F(CompositorTest, LaterSwitchSupersedesAnUnpresentedOne) {
+    compositor.switch_to(secure, 3);
+    compositor.switch_to(personal, 4);
+    ASSERT_TRUE(compositor.present());
+    EXPECT_TRUE(strip_is(Trust::Personal));
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{personal, 4}));
+    EXPECT_EQ(target.frames_presented(), 1U);
 }
 
 TEST_F(CompositorTest, UnknownPersonaIsAProgrammingError) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace twofold::display {
 
@@ -70,9 +71,14 @@ void Compositor::mark_dirty(PersonaId persona, const Rect& rect) noexcept {
     if (shown_ != persona) ++stats_.background_updates;
 }
 
-void Compositor::switch_to(PersonaId persona) {
+void Compositor::switch_to(PersonaId persona, std::uint64_t epoch) {
     (void)slot(persona);
     pending_ = persona;
+    pending_epoch_ = epoch;
+}
+
+std::optional<PresentedSwitch> Compositor::take_presented_switch() noexcept {
+    return std::exchange(presented_switch_, std::nullopt);
 }
 
 bool Compositor::present() {
@@ -83,19 +89,28 @@ bool Compositor::present() {
         shown_ = pending_;
         Slot& s = slots_[*shown_];
         draw_indicator(screen, strip_height_, s.label);
-        screen.fill(area, 0);
+        // Black wherever the new frame will not cover (all of it when there is no source);
+        // skipped when the blit covers the whole area, so a switch costs one pass.
+        const bool covers = s.source != nullptr && s.source->geometry().width >= area.width &&
+                            s.source->geometry().height >= area.height;
+        if (!covers) screen.fill(area, 0);
         if (s.source != nullptr) {
             blit(s, Rect{0, 0, s.source->geometry().width, s.source->geometry().height});
         }
         s.dirty = Rect{};
         pending_.reset();
+        presented_switch_ = PresentedSwitch{*shown_, pending_epoch_};
         content_stale_ = false;
         ++stats_.switches;
         ++stats_.frames;
         target_.present(Rect{0, 0, screen.width(), screen.height()});
         return true;
     }
-    pending_.reset();
+    if (pending_) {
+        // Already on screen with its indicator: the switch is complete as it stands.
+        presented_switch_ = PresentedSwitch{*pending_, pending_epoch_};
+        pending_.reset();
+    }
     if (!shown_) return false;
     Slot& s = slots_[*shown_];
     if (content_stale_) {

@@ -82,7 +82,7 @@ void draw_indicator(Screen& screen, std::uint32_t strip_height, const PersonaLab
         const Glyph& glyph = glyph_for(c);
         for (std::uint32_t gy = 0; gy < kGlyphHeight; ++gy) {
             for (std::uint32_t gx = 0; gx < kGlyphWidth; ++gx) {
-                if ((glyph.rows[gy] >> (kGlyphWidth - 1 - gx)) & 1U) {
+                if ((static_cast<std::uint32_t>(glyph.rows[gy]) >> (kGlyphWidth - 1 - gx)) & 1U) {
                     screen.fill(Rect{left + gx * scale, top + gy * scale, scale, scale}, kIndicatorTextColour);
                 }
             }

@@ -31,6 +31,14 @@ struct UntrustedUpdate {
 // rectangle entirely outside the framebuffer clips to an empty Rect (nothing to draw).
 Result<Rect> clip_update(const UntrustedUpdate& update, const FramebufferGeometry& geometry);
 
+// A switch the screen now shows: the backend acknowledges it to the manager with this epoch
+// (foreground.h's SendFocus), only after the frame with the new indicator was presented.
+struct PresentedSwitch {
+    PersonaId persona{};
+    std::uint64_t epoch = 0;
+    friend bool operator==(const PresentedSwitch&, const PresentedSwitch&) = default;
+};
+
 struct PresentStats {
     std::size_t frames = 0;
     std::size_t switches = 0;
@@ -53,8 +61,11 @@ public:
     void clear_source(PersonaId persona) noexcept;
     // A validated, clipped rectangle of the persona's framebuffer changed.
     void mark_dirty(PersonaId persona, const Rect& rect) noexcept;
-    // Takes effect at the next present().
-    void switch_to(PersonaId persona);
+    // Takes effect at the next present(); a later call before it supersedes this one.
+    void switch_to(PersonaId persona, std::uint64_t epoch = 0);
+    // The switch completed by the last present() (once; nullopt otherwise). Switching to the
+    // persona already shown completes at the next present() without a new frame.
+    [[nodiscard]] std::optional<PresentedSwitch> take_presented_switch() noexcept;
 
     // Composes and presents what changed; true when a frame was presented.
     bool present();
@@ -77,6 +88,8 @@ private:
     std::vector<Slot> slots_;
     std::optional<PersonaId> shown_;
     std::optional<PersonaId> pending_;
+    std::uint64_t pending_epoch_ = 0;
+    std::optional<PresentedSwitch> presented_switch_;
     bool content_stale_ = false; // the shown persona's source went away
     PresentStats stats_;
 };

@@ -106,6 +106,8 @@ public:
     [[nodiscard]] std::string backend_state() { return toolstack_.read(paths_.backend_node("state")); }
     [[nodiscard]] std::string backend_node(const char* name) { return toolstack_.read(paths_.backend_node(name)); }
     [[nodiscard]] xen::DomId domid() const noexcept { return domain_.domid(); }
+    [[nodiscard]] xen::Gfn page_frame() const noexcept { return page_frame_; }
+    [[nodiscard]] const xenbus::DevicePaths& paths() const noexcept { return paths_; }
     [[nodiscard]] const std::vector<xen::Gfn>& fb_frames() const noexcept { return fb_frames_; }
     void release_views() {
         page_.reset();

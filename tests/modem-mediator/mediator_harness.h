@@ -30,10 +30,10 @@ inline policy::Modem default_modem_policy(policy::RouteTarget fallback) {
   policy::Modem m;
   m.number_logging.value = policy::NumberLogging::clear;
   m.incoming_default.value = std::move(fallback);
-  policy::IncomingRoute slot2;
+  // Built in place: copying a half-set IncomingRoute trips GCC 12's maybe-uninitialized.
+  policy::IncomingRoute& slot2 = m.routes.emplace_back();
   slot2.sim_slot = policy::Located<std::uint8_t>{2, {}};
   slot2.to.value = policy::RouteTarget{false, "secure"};
-  m.routes.push_back(slot2);
   return m;
 }
 

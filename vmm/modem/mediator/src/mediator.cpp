@@ -24,6 +24,14 @@ bool needs_text_mode_choice(const at::Command& c) {
   return c.name == "+CMGS" || c.name == "+CMGW" || c.name == "+CMGR" || c.name == "+CMGL";
 }
 
+bool ends_only_calls(const at::Command& in_flight, const at::FinalResult& result) {
+  const bool call_progress = result.code == at::FinalCode::kNoCarrier || result.code == at::FinalCode::kBusy ||
+                             result.code == at::FinalCode::kNoAnswer;
+  const bool call_command = in_flight.kind == at::CommandKind::kDial ||
+                            (in_flight.kind == at::CommandKind::kBasic && in_flight.name == "A");
+  return call_progress && !call_command;
+}
+
 at::Command set_command(std::string name, std::uint32_t value) {
   at::Command c;
   c.kind = at::CommandKind::kExtended;
@@ -382,7 +390,14 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
   Job* job = arbiter_->in_flight();
   switch (line.kind) {
     case at::ResponseKind::kFinal:
-      if (job != nullptr && line.final) on_final(*line.final, now);
+      if (job != nullptr && line.final && !ends_only_calls(job->current, *line.final)) {
+        on_final(*line.final, now);
+        return;
+      }
+      if (job == nullptr) return;
+      // NO CARRIER / BUSY / NO ANSWER can only end ATD or ATA; during any other command it
+      // is the remote end hanging up (V.250 leaves this ambiguous on the wire).
+      route_urc(line, now);
       return;
     case at::ResponseKind::kInformation:
       if (job == nullptr) return;
@@ -399,18 +414,9 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
         modem_.to_modem(std::string(1, at::kCancelByte));
       }
       return;
-    case at::ResponseKind::kUnsolicited: {
-      const auto deliveries = urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt});
-      for (const Delivery& d : deliveries) {
-        const Session& s = *sessions_[d.persona];
-        if (line.name == "+CLIP" && !s.clip) continue;
-        if (line.name == "+CREG" && !s.creg) continue;
-        say(d.persona, d.text);
-      }
-      if (line.name == "NO CARRIER" || line.name == "BUSY" || line.name == "NO ANSWER") refresh_calls();
-      pump(now);
+    case at::ResponseKind::kUnsolicited:
+      route_urc(line, now);
       return;
-    }
     case at::ResponseKind::kEcho:
       // Expected while initialising; afterwards echo is off, so an echo means the modem
       // was reset under us.
@@ -423,6 +429,18 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
       log_("modem: dropped an unexpected line from the modem");
       return;
   }
+}
+
+void Mediator::route_urc(const at::ResponseLine& line, Clock::time_point now) {
+  const auto deliveries = urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt});
+  for (const Delivery& d : deliveries) {
+    const Session& s = *sessions_[d.persona];
+    if (line.name == "+CLIP" && !s.clip) continue;
+    if (line.name == "+CREG" && !s.creg) continue;
+    say(d.persona, d.text);
+  }
+  if (line.name == "NO CARRIER" || line.name == "BUSY" || line.name == "NO ANSWER") refresh_calls();
+  pump(now);
 }
 
 void Mediator::on_final(const at::FinalResult& result, Clock::time_point now) {

@@ -93,6 +93,7 @@ class Mediator {
   void send_current(Clock::time_point now);
   void on_response(at::ResponseEvent event, Clock::time_point now);
   void on_final(const at::FinalResult& result, Clock::time_point now);
+  void route_urc(const at::ResponseLine& line, Clock::time_point now);
   // next: start the next job at once (false when the caller must queue something first).
   void finish_job(std::optional<std::string> final_text, Clock::time_point now, bool next = true);
   std::string error_for(PersonaIndex persona, const std::string& cme_text) const;

@@ -169,9 +169,11 @@ make_cpio() {  # stage output.cpio.gz
   mv "$2.tmp" "$2"
 }
 
-# The project's dom0 programs: cross-built in build/aarch64 and installed into the dom0 root.
-build_dom0_binaries() {  # stage
-  local stage=$1 dir=$lab_root/build/aarch64 log=$lab_build/aarch64-build.log
+# The project's dom0 programs: cross-built in build/aarch64 (incremental) and installed into
+# their own staging root, which is an input of the dom0 step, so a changed program restages
+# dom0 and an unchanged one costs only ninja's no-op check.
+build_dom0_binaries() {
+  local dir=$lab_root/build/aarch64 log=$lab_build/aarch64-build.log bins=$lab_build/stage/dom0-bins
   if [ "$local_skip_bins" = 0 ]; then
     log "dom0 binaries: cmake build of build/aarch64 (log: ${log#"$lab_root"/})"
     if ! { cmake -S "$lab_root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -181,13 +183,12 @@ build_dom0_binaries() {  # stage
       die "the aarch64 build failed (full log: $log); fix it or use: scripts/lab build --skip-dom0-binaries"
     fi
   fi
+  rm -rf "$bins"; mkdir -p "$bins"
   if [ -f "$dir/cmake_install.cmake" ]; then
-    DESTDIR=$stage cmake --install "$dir" --prefix /usr --strip >"$lab_build/aarch64-install.log" 2>&1 \
+    DESTDIR=$bins cmake --install "$dir" --prefix /usr --strip >"$lab_build/aarch64-install.log" 2>&1 \
       || { cat "$lab_build/aarch64-install.log" >&2; die "cmake --install of build/aarch64 failed"; }
   fi
-  local n=0
-  [ -f "$dir/install_manifest.txt" ] && n=$(wc -l <"$dir/install_manifest.txt")
-  log "dom0 binaries: $n project files installed"
+  log "dom0 binaries: $(find "$bins" -type f | wc -l) project files staged"
 }
 
 lab_cflags=(-std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -Wconversion -static)
@@ -297,7 +298,7 @@ dom0_excludes=(./boot ./lib/modules ./usr/lib/linux-image-* ./usr/share/doc ./us
 build_dom0() {
   local debroot=$lab_build/debroot/dom0 stage=$lab_build/stage/dom0
   step_needed dom0 "$debroot.stamp" "$lab_root/guests/dom0" "$lab_build/stamps/probes" \
-    "$lab_root/scripts/lab.d/build.sh" "$(aarch64_install_inputs)" \
+    "$lab_root/scripts/lab.d/build.sh" "$lab_build/stage/dom0-bins" \
     || { log "dom0: up to date"; return 0; }
   log "dom0: staging Xen tools, libvirt (libxl driver only), busybox, bash, flock"
   rm -rf "$stage"; mkdir -p "$stage"
@@ -323,7 +324,7 @@ build_dom0() {
   grep -vxF -f "$stage/etc/twofold/modules.order" "$stage/etc/twofold/modules.late" \
     >"$stage/etc/twofold/modules.late.tmp" || true
   mv "$stage/etc/twofold/modules.late.tmp" "$stage/etc/twofold/modules.late"
-  build_dom0_binaries "$stage"
+  cp -a "$lab_build/stage/dom0-bins/." "$stage/"
   log "dom0: checking every program's libraries"
   check_elf_libraries "$stage"
   log "dom0: packing the initramfs ($(du -sh "$stage" | cut -f1) unpacked)"
@@ -338,14 +339,6 @@ build_dom0() {
   cp "$debroot/boot/xen-4.17-arm64" "$lab_images/xen"
   log "dom0: initramfs $(du -h "$lab_images/dom0-initramfs.cpio.gz" | cut -f1)"
   stamp_done
-}
-
-# What the dom0 step depends on from the project's aarch64 build: the installed files.
-aarch64_install_inputs() {
-  local m=$lab_root/build/aarch64/install_manifest.txt
-  [ -f "$m" ] && cat "$m" | while read -r f; do [ -f "$f" ] && sha256sum "$f"; done
-  find "$lab_root/build/aarch64" -maxdepth 3 -type f -perm -u+x -name 'twofold*' 2>/dev/null \
-    | sort | xargs -r sha256sum
 }
 
 # The board's storage disk (virtio-blk in dom0, ext4): persona kernels, initramfs, disks and
@@ -393,7 +386,7 @@ lab_build() {
   build_probes
   build_personal
   build_secure
-  if [ "$local_skip_bins" = 0 ]; then lab_dom0_bins_built=0; fi
+  build_dom0_binaries
   build_dom0
   build_storage
   log "build: images in ${lab_images#"$lab_root"/}: $(cd "$lab_images" && ls | tr '\n' ' ')"

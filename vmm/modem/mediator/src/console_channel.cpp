@@ -1,0 +1,43 @@
+#include "twofold/modem/mediator/console_channel.h"
+
+#include <array>
+
+namespace twofold::modem::mediator {
+
+std::optional<rings::RingFault> ConsoleChannel::pump_in(Mediator& mediator, PersonaIndex persona,
+                                                        Mediator::Clock::time_point now) {
+  for (;;) {
+    if (!pending_in_.empty()) {
+      const std::size_t taken = mediator.from_persona(persona, pending_in_, now);
+      pending_in_.erase(0, taken);
+      // Not all taken: the mediator's queue for this persona is full; the ring waits.
+      if (!pending_in_.empty()) return std::nullopt;
+    }
+    std::array<std::byte, kReadBudget> chunk{};
+    const rings::ByteReadResult read = ring_.read_output(chunk);
+    if (read.fault) return read.fault;
+    if (read.bytes == 0) return std::nullopt;
+    pending_in_.assign(reinterpret_cast<const char*>(chunk.data()), read.bytes);
+  }
+}
+
+void ConsoleChannel::queue_output(std::string_view bytes) {
+  if (pending_out_.size() + bytes.size() > kMaxPendingOutput) {
+    dropped_output_ += bytes.size();
+    return;
+  }
+  pending_out_ += bytes;
+}
+
+std::optional<rings::RingFault> ConsoleChannel::flush_output() {
+  while (!pending_out_.empty()) {
+    const auto src = std::as_bytes(std::span(pending_out_.data(), pending_out_.size()));
+    const rings::ByteWriteResult written = ring_.write_input(src);
+    if (written.fault) return written.fault;
+    if (written.written == 0) return std::nullopt;
+    pending_out_.erase(0, written.written);
+  }
+  return std::nullopt;
+}
+
+}  // namespace twofold::modem::mediator

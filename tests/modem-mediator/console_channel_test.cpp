@@ -143,7 +143,7 @@ TEST(ConsoleChannel, FloodLargerThanTheRingIsServedWholeWithoutStallingTheOther)
   EXPECT_EQ(count, 600U);  // none lost
 }
 
-TEST(ConsoleChannel, CorruptedProducerIndexIsAFaultOfThatGuestOnly) {
+TEST(ConsoleChannel, CorruptedProducerIndexIsReportedAsThatGuestsFault) {
   RingRig rig;
   rig.guests[kPersonal].set_index(GuestConsole::kOutProd, 1U << 20);  // claims 1 MiB unread
   const auto fault = rig.run();

@@ -99,6 +99,22 @@ public:
         notify();
         return true;
     }
+    // The same without waiting: false when the ring is full.
+    bool update_if_room(std::int32_t x, std::int32_t y, std::int32_t w, std::int32_t h) {
+        if (index(offsetof(xenfb_page, out_prod)).load() - index(offsetof(xenfb_page, out_cons)).load() >=
+            XENFB_OUT_RING_LEN) {
+            return false;
+        }
+        xenfb_out_event event{};
+        event.update.type = XENFB_TYPE_UPDATE;
+        event.update.x = x;
+        event.update.y = y;
+        event.update.width = w;
+        event.update.height = h;
+        push_raw(event);
+        notify();
+        return true;
+    }
     void set_out_prod(std::uint32_t value) { index(offsetof(xenfb_page, out_prod)).store(value); }
     [[nodiscard]] std::uint32_t out_cons() { return index(offsetof(xenfb_page, out_cons)).load(); }
     void notify() { domain_.events().notify(port_); }

@@ -100,10 +100,7 @@ protected:
         if (!io_) {
             return;
         }
-        asio::post(*io_, [this] { manager_.reset(); });
-        while (manager_) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        on_manager([this] { manager_.reset(); }); // the manager lives and dies on its own thread
         io_->stop();
         thread_.join();
         io_.reset();

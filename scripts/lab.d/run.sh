@@ -4,15 +4,17 @@
 
 up_usage() {
   cat <<USAGE
-usage: scripts/lab up [--cpu MODEL] [--uboot]
+usage: scripts/lab up [--cpu MODEL] [--uboot] [--no-build]
 
-Boots the board in the background from build/lab/images (run 'scripts/lab build' first):
+Brings build/lab/images up to date (scripts/lab build; ~1 s when nothing changed) and boots
+the board in the background:
 Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per run.
   serial console   scripts/lab console   (socket lab-runs/current/console.sock)
   serial log       lab-runs/current/serial.log, every line with host time and seconds since QEMU start
   display          VNC on 127.0.0.1 (port printed; virtio-gpu in dom0); virtio keyboard + tablet
   QMP              lab-runs/current/qmp.sock (send-key, system_powerdown = GPIO power key, screendump)
   --cpu MODEL      QEMU CPU model instead of the board's (hypervisor-config/boards/qemu-virt/qemu-args)
+  --no-build       boot the images as they are, without 'scripts/lab build' first
   --uboot          boot through Debian's qemu_arm64 U-Boot and the board's boot.scr
                    (hypervisor-config, scripts/lab.d/uboot.sh) instead of QEMU's guest-loader
 Stop it with scripts/lab down.
@@ -120,17 +122,21 @@ stop_logger() {  # run
   rm -f "$1/logger.pid"
 }
 
-vnc_address() {  # run
-  qmp "$1" '{"execute":"query-vnc"}' | grep -o '"host": *"[^"]*", *"service": *"[0-9]*"' | head -1 \
-    | sed -E 's/"host": *"([^"]*)", *"service": *"([0-9]*)"/\1:\2/'
+vnc_address() {  # run: QEMU orders the JSON keys as it likes, so read each one on its own
+  local reply host service
+  reply=$(qmp "$1" '{"execute":"query-vnc"}' | grep '"service"' | head -1)
+  host=$(grep -o '"host": *"[^"]*"' <<<"$reply" | sed -E 's/.*"([^"]*)"$/\1/')
+  service=$(grep -o '"service": *"[0-9]*"' <<<"$reply" | sed -E 's/.*"([0-9]*)"$/\1/')
+  [ -n "$host" ] && [ -n "$service" ] && echo "$host:$service (display :$((service - 5900)))"
 }
 
 lab_up() {
-  local cpu=""
+  local cpu="" build=1
   while [ $# -gt 0 ]; do
     case $1 in
       --cpu) cpu=$2; shift 2 ;;
       --uboot) lab_uboot=1; shift ;;
+      --no-build) build=0; shift ;;
       -h|--help) up_usage; return 0 ;;
       *) up_usage >&2; die "up: unknown argument '$1'" ;;
     esac
@@ -138,6 +144,10 @@ lab_up() {
   need_tools qemu-system-aarch64 socat
   local run
   if run=$(current_run); then die "a board is already running ($run); scripts/lab down first"; fi
+  # The README's main command is `scripts/setup && scripts/lab up`: on a fresh clone this
+  # builds everything; afterwards every build step is skipped.
+  [ $build = 1 ] && lab_build
+
   mkdir -p "$lab_runs"
   run=$lab_runs/$(date +%Y%m%d-%H%M%S)
   start_board "$run" "$cpu"

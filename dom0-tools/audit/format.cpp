@@ -40,6 +40,12 @@ const std::string* get_string(const json& object, const char* key) {
   return it->get_ptr<const std::string*>();
 }
 
+// A hash field: 64 lower-case hex digits, or nothing.
+std::optional<Digest> get_digest(const json& object, const char* key) {
+  const std::string* text = get_string(object, key);
+  return text ? digest_from_hex(*text) : std::nullopt;
+}
+
 bool has_exactly(const json& object, std::initializer_list<const char*> keys) {
   if (object.size() != keys.size()) return false;
   for (const char* key : keys) {
@@ -57,10 +63,9 @@ std::variant<Line, ParseError> parse_header(const json& object) {
   const auto file = get_unsigned(object, "file");
   const auto prev_seq = get_unsigned(object, "prev_seq");
   const auto ts = get_timestamp(object, "ts");
-  const std::string* chain = get_string(object, "prev_chain");
+  const auto digest = get_digest(object, "prev_chain");
   if (!version || *version != kFormatVersion) return ParseError{"unsupported header version"};
   if (!file || !prev_seq || !ts) return ParseError{"header file/prev_seq/ts must be non-negative integers"};
-  const auto digest = chain ? digest_from_hex(*chain) : std::nullopt;
   if (!digest) return ParseError{"header prev_chain must be 64 lower-case hex digits"};
   header.version = *version;
   header.file_index = *file;
@@ -88,8 +93,7 @@ std::variant<Line, ParseError> parse_record(json object) {
     line.record.persona = *persona;
   }
   if (!object["fields"].is_object()) return ParseError{"record fields must be a JSON object"};
-  const std::string* chain = get_string(object, "chain");
-  const auto digest = chain ? digest_from_hex(*chain) : std::nullopt;
+  const auto digest = get_digest(object, "chain");
   if (!digest) return ParseError{"record chain must be 64 lower-case hex digits"};
   line.chain = *digest;
   line.record.sequence = *seq;
@@ -108,8 +112,7 @@ std::variant<Line, ParseError> parse_checkpoint(const json& object) {
   const auto seq = get_unsigned(object, "seq");
   const auto ts = get_timestamp(object, "ts");
   if (!seq || !ts) return ParseError{"checkpoint seq/ts must be non-negative integers"};
-  const std::string* chain = get_string(object, "chain");
-  const auto digest = chain ? digest_from_hex(*chain) : std::nullopt;
+  const auto digest = get_digest(object, "chain");
   if (!digest) return ParseError{"checkpoint chain must be 64 lower-case hex digits"};
   const std::string* key_id = get_string(object, "key_id");
   if (!key_id || key_id->size() != 16 || !std::all_of(key_id->begin(), key_id->end(), lower_hex)) {

@@ -1,0 +1,111 @@
+#include "twofold/focus/focus_protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace twofold::focus {
+namespace {
+
+template <class T, class P>
+T expect_parsed(const P& parsed) {
+    if (const auto* e = std::get_if<ParseError>(&parsed)) {
+        ADD_FAILURE() << e->message;
+        return T{};
+    }
+    return std::get<T>(std::get<0>(parsed));
+}
+
+template <class P>
+std::string expect_error(const P& parsed) {
+    if (const auto* e = std::get_if<ParseError>(&parsed)) return e->message;
+    ADD_FAILURE() << "parsed, expected an error";
+    return {};
+}
+
+TEST(FocusProtocol, FocusOrderRoundTrips) {
+    const auto line = format(ToBackend{Focus{"secure", 7}});
+    const auto focus = expect_parsed<Focus>(parse_to_backend(line));
+    EXPECT_EQ(focus.persona, "secure");
+    EXPECT_EQ(focus.epoch, 7U);
+}
+
+TEST(FocusProtocol, HelloRoundTripsWithItsHolders) {
+    const auto line = format(ToManager{Hello{"display", {Holder::Display, Holder::Input}}});
+    const auto hello = expect_parsed<Hello>(parse_to_manager(line));
+    EXPECT_EQ(hello.backend, "display");
+    ASSERT_EQ(hello.holds.size(), 2U);
+    EXPECT_EQ(hello.holds[0], Holder::Display);
+    EXPECT_EQ(hello.holds[1], Holder::Input);
+}
+
+TEST(FocusProtocol, AckAndRefuseRoundTrip) {
+    EXPECT_EQ(expect_parsed<Ack>(parse_to_manager(format(ToManager{Ack{42}}))).epoch, 42U);
+    const auto refuse = expect_parsed<Refuse>(parse_to_manager(format(ToManager{Refuse{3, "no frame yet"}})));
+    EXPECT_EQ(refuse.epoch, 3U);
+    EXPECT_EQ(refuse.reason, "no frame yet");
+}
+
+TEST(FocusProtocol, AuditEventRoundTripsWithScalarFields) {
+    const auto line = format(ToManager{AuditEvent{"modem.dial", {{"persona", "secure"}, {"allowed", true}}}});
+    const auto event = expect_parsed<AuditEvent>(parse_to_manager(line));
+    EXPECT_EQ(event.event, "modem.dial");
+    EXPECT_EQ(event.fields.at("persona"), "secure");
+    EXPECT_EQ(event.fields.at("allowed"), true);
+}
+
+TEST(FocusProtocol, InvalidUtf8InAReasonIsReplacedNotThrown) {
+    const std::string guest_bytes = "bad \xff\xfe bytes";
+    const auto line = format(ToManager{Refuse{1, guest_bytes}});
+    const auto refuse = expect_parsed<Refuse>(parse_to_manager(line));
+    EXPECT_NE(refuse.reason, guest_bytes);
+    EXPECT_EQ(refuse.reason.rfind("bad ", 0), 0U);
+}
+
+TEST(FocusProtocol, RefusesWhatIsNotAMessage) {
+    EXPECT_NE(expect_error(parse_to_backend("")).find("JSON"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend("[1]")).find("object"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"epoch":1})")).find("type"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"ack","epoch":1})")).find("unknown message type"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"focus","persona":"a","epoch":1})")).find("unknown message type"),
+              std::string::npos);
+}
+
+TEST(FocusProtocol, RefusesBadFocusFields) {
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":"Secure","epoch":1})")).find("valid name"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":-1})")).find("epoch"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":"secure"})")).find("epoch"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":1,"x":2})")).find("'x'"),
+              std::string::npos);
+}
+
+TEST(FocusProtocol, RefusesBadHellos) {
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"hello","version":2,"backend":"display","holds":[]})")).find("version"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"hello","version":1,"backend":"display","holds":["screen"]})"))
+                  .find("unknown holder"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"hello","version":1,"backend":"display","holds":["input","input"]})"))
+                  .find("twice"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"hello","version":1,"backend":"../x","holds":[]})")).find("valid name"),
+              std::string::npos);
+}
+
+TEST(FocusProtocol, RefusesStructuredOrOversizedAuditFields) {
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"audit","event":"modem.dial","fields":{"a":{"b":1}}})")).find("scalar"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_manager(R"({"type":"audit","event":"modem..dial"})")).find("dotted"), std::string::npos);
+    nlohmann::json many = nlohmann::json::object();
+    for (int i = 0; i < 17; ++i) many["f" + std::to_string(i)] = i;
+    const auto line = nlohmann::json{{"type", "audit"}, {"event", "modem.dial"}, {"fields", many}}.dump();
+    EXPECT_NE(expect_error(parse_to_manager(line)).find("at most"), std::string::npos);
+}
+
+TEST(FocusProtocol, RefusesOverlongLinesUnparsed) {
+    const std::string line(kMaxLineBytes + 1, ' ');
+    EXPECT_NE(expect_error(parse_to_manager(line)).find("exceeds"), std::string::npos);
+}
+
+} // namespace
+} // namespace twofold::focus

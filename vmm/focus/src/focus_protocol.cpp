@@ -1,0 +1,222 @@
+#include "twofold/focus/focus_protocol.h"
+
+#include <array>
+#include <initializer_list>
+#include <limits>
+
+namespace twofold::focus {
+namespace {
+
+using nlohmann::json;
+// Text a backend puts in a message may contain guest bytes (a refusal reason, an audit field):
+// invalid UTF-8 is replaced rather than thrown on.
+
+constexpr std::array<std::pair<Holder, std::string_view>, 3> kHolderNames{{
+    {Holder::Display, "display"},
+    {Holder::Input, "input"},
+    {Holder::ModemAudio, "modem-audio"},
+}};
+
+ParseError fail(std::string message) { return ParseError{std::move(message)}; }
+
+bool only_keys(const json& object, std::initializer_list<std::string_view> known, std::string& unknown) {
+    for (const auto& item : object.items()) {
+        bool found = false;
+        for (const auto k : known) found = found || item.key() == k;
+        if (!found) {
+            unknown = item.key();
+            return false;
+        }
+    }
+    return true;
+}
+
+// The object of a line, its "type", and a check of its keys; nullptr and a message otherwise.
+struct Envelope {
+    json doc;
+    std::string type;
+};
+
+std::variant<Envelope, ParseError> open_line(std::string_view line) {
+    if (line.size() > kMaxLineBytes) return fail("line exceeds " + std::to_string(kMaxLineBytes) + " bytes");
+    json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return fail("not valid JSON");
+    if (!doc.is_object()) return fail("not a JSON object");
+    const auto type = doc.find("type");
+    if (type == doc.end() || !type->is_string()) return fail("missing string field 'type'");
+    std::string name = type->get<std::string>();
+    return Envelope{std::move(doc), std::move(name)};
+}
+
+std::variant<std::uint64_t, ParseError> epoch_of(const json& doc) {
+    const auto it = doc.find("epoch");
+    if (it == doc.end() || !it->is_number_unsigned()) return fail("'epoch' must be a non-negative integer");
+    return it->get<std::uint64_t>();
+}
+
+std::variant<std::string, ParseError> name_field(const json& doc, const char* key) {
+    const auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) return fail(std::string("missing string field '") + key + "'");
+    auto value = it->get<std::string>();
+    if (!is_valid_name(value)) return fail(std::string("'") + key + "' is not a valid name ([a-z][a-z0-9-]{0,31})");
+    return value;
+}
+
+std::variant<Holder, ParseError> holder_from(const json& value) {
+    if (!value.is_string()) return fail("'holds' entries must be strings");
+    const auto text = value.get<std::string>();
+    for (const auto& [holder, name] : kHolderNames) {
+        if (text == name) return holder;
+    }
+    return fail("unknown holder '" + text.substr(0, kMaxNameBytes) + "'");
+}
+
+Parsed<ToManager> parse_hello(const json& doc) {
+    std::string unknown;
+    if (!only_keys(doc, {"type", "version", "backend", "holds"}, unknown)) return fail("hello: unknown field '" + unknown + "'");
+    const auto version = doc.find("version");
+    if (version == doc.end() || !version->is_number_integer() || version->get<std::int64_t>() != kProtocolVersion) {
+        return fail("hello: 'version' must be " + std::to_string(kProtocolVersion));
+    }
+    auto backend = name_field(doc, "backend");
+    if (auto* e = std::get_if<ParseError>(&backend)) return fail("hello: " + e->message);
+    Hello hello{std::get<std::string>(std::move(backend)), {}};
+    const auto holds = doc.find("holds");
+    if (holds == doc.end() || !holds->is_array() || holds->size() > kHolderNames.size()) {
+        return fail("hello: 'holds' must be an array of at most " + std::to_string(kHolderNames.size()) + " holders");
+    }
+    for (const auto& entry : *holds) {
+        auto holder = holder_from(entry);
+        if (auto* e = std::get_if<ParseError>(&holder)) return fail("hello: " + e->message);
+        const Holder h = std::get<Holder>(holder);
+        for (const Holder seen : hello.holds) {
+            if (seen == h) return fail(std::string("hello: holder '") + to_string(h) + "' listed twice");
+        }
+        hello.holds.push_back(h);
+    }
+    return ToManager{std::move(hello)};
+}
+
+Parsed<ToManager> parse_ack(const json& doc) {
+    std::string unknown;
+    if (!only_keys(doc, {"type", "epoch"}, unknown)) return fail("ack: unknown field '" + unknown + "'");
+    auto epoch = epoch_of(doc);
+    if (auto* e = std::get_if<ParseError>(&epoch)) return fail("ack: " + e->message);
+    return ToManager{Ack{std::get<std::uint64_t>(epoch)}};
+}
+
+Parsed<ToManager> parse_refuse(const json& doc) {
+    std::string unknown;
+    if (!only_keys(doc, {"type", "epoch", "reason"}, unknown)) return fail("refuse: unknown field '" + unknown + "'");
+    auto epoch = epoch_of(doc);
+    if (auto* e = std::get_if<ParseError>(&epoch)) return fail("refuse: " + e->message);
+    const auto reason = doc.find("reason");
+    if (reason == doc.end() || !reason->is_string()) return fail("refuse: missing string field 'reason'");
+    auto text = reason->get<std::string>();
+    if (text.size() > kMaxReasonBytes) return fail("refuse: 'reason' exceeds " + std::to_string(kMaxReasonBytes) + " bytes");
+    return ToManager{Refuse{std::get<std::uint64_t>(epoch), std::move(text)}};
+}
+
+Parsed<ToManager> parse_audit(const json& doc) {
+    std::string unknown;
+    if (!only_keys(doc, {"type", "event", "fields"}, unknown)) return fail("audit: unknown field '" + unknown + "'");
+    const auto event = doc.find("event");
+    if (event == doc.end() || !event->is_string() || !is_valid_event_name(event->get<std::string>())) {
+        return fail("audit: 'event' must be a dotted name such as modem.dial");
+    }
+    json fields = json::object();
+    if (const auto it = doc.find("fields"); it != doc.end()) {
+        if (!it->is_object() || it->size() > kMaxAuditFields) {
+            return fail("audit: 'fields' must be an object of at most " + std::to_string(kMaxAuditFields) + " entries");
+        }
+        for (const auto& item : it->items()) {
+            if (!is_valid_event_name(item.key()) || item.value().is_structured()) {
+                return fail("audit: field '" + item.key().substr(0, kMaxNameBytes) + "' must have a plain name and a scalar value");
+            }
+            if (item.value().is_string() && item.value().get_ref<const std::string&>().size() > kMaxReasonBytes) {
+                return fail("audit: field '" + item.key() + "' exceeds " + std::to_string(kMaxReasonBytes) + " bytes");
+            }
+        }
+        fields = *it;
+    }
+    return ToManager{AuditEvent{event->get<std::string>(), std::move(fields)}};
+}
+
+} // namespace
+
+const char* to_string(Holder holder) noexcept {
+    for (const auto& [h, name] : kHolderNames) {
+        if (h == holder) return name.data();
+    }
+    return "?";
+}
+
+bool is_valid_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > kMaxNameBytes || name[0] < 'a' || name[0] > 'z') return false;
+    for (const char c : name) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    return true;
+}
+
+bool is_valid_event_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 64 || name.front() == '.' || name.back() == '.') return false;
+    char previous = '.';
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok || (c == '.' && previous == '.')) return false;
+        previous = c;
+    }
+    return name[0] >= 'a' && name[0] <= 'z';
+}
+
+Parsed<ToBackend> parse_to_backend(std::string_view line) {
+    auto opened = open_line(line);
+    if (auto* e = std::get_if<ParseError>(&opened)) return *e;
+    const auto& [doc, type] = std::get<Envelope>(opened);
+    if (type != "focus") return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
+    std::string unknown;
+    if (!only_keys(doc, {"type", "persona", "epoch"}, unknown)) return fail("focus: unknown field '" + unknown + "'");
+    auto persona = name_field(doc, "persona");
+    if (auto* e = std::get_if<ParseError>(&persona)) return fail("focus: " + e->message);
+    auto epoch = epoch_of(doc);
+    if (auto* e = std::get_if<ParseError>(&epoch)) return fail("focus: " + e->message);
+    return ToBackend{Focus{std::get<std::string>(std::move(persona)), std::get<std::uint64_t>(epoch)}};
+}
+
+Parsed<ToManager> parse_to_manager(std::string_view line) {
+    auto opened = open_line(line);
+    if (auto* e = std::get_if<ParseError>(&opened)) return *e;
+    const auto& [doc, type] = std::get<Envelope>(opened);
+    if (type == "hello") return parse_hello(doc);
+    if (type == "ack") return parse_ack(doc);
+    if (type == "refuse") return parse_refuse(doc);
+    if (type == "audit") return parse_audit(doc);
+    return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
+}
+
+std::string format(const ToBackend& message) {
+    const auto& focus = std::get<Focus>(message);
+    return json{{"type", "focus"}, {"persona", focus.persona}, {"epoch", focus.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string format(const ToManager& message) {
+    return std::visit(
+        [](const auto& m) -> std::string {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, Hello>) {
+                json holds = json::array();
+                for (const Holder h : m.holds) holds.push_back(to_string(h));
+                return json{{"type", "hello"}, {"version", kProtocolVersion}, {"backend", m.backend}, {"holds", holds}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            } else if constexpr (std::is_same_v<T, Ack>) {
+                return json{{"type", "ack"}, {"epoch", m.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            } else if constexpr (std::is_same_v<T, Refuse>) {
+                return json{{"type", "refuse"}, {"epoch", m.epoch}, {"reason", m.reason}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            } else {
+                return json{{"type", "audit"}, {"event", m.event}, {"fields", m.fields}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            }
+        },
+        message);
+}
+
+} // namespace twofold::focus

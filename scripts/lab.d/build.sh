@@ -270,6 +270,7 @@ build_secure() {
   hash=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
   [ -n "$hash" ] || die "veritysetup format printed no root hash"
   printf '%s\n' "$hash" >"$lab_images/secure-root.roothash"
+  printf '%s\n' "$size" >"$lab_images/secure-root.hashoffset"
   log "secure: root $((size / 1024)) KiB + verity tree, root hash ${hash:0:16}..."
 
   log "secure: staging the first-stage initramfs (veritysetup, cryptsetup, dm modules)"
@@ -345,7 +346,8 @@ build_dom0() {
 # domain definitions, where a device would keep them on flash.
 build_storage() {
   local stage=$lab_build/stage/storage img=$lab_images/dom0-storage.img
-  step_needed storage "$lab_build/stamps/personal" "$lab_build/stamps/secure" || { log "storage: up to date"; return 0; }
+  step_needed storage "$lab_build/stamps/personal" "$lab_build/stamps/secure" "$lab_root/policy/lab-board.toml" \
+    || { log "storage: up to date"; return 0; }
   log "storage: building the ext4 storage disk"
   rm -rf "$stage"; mkdir -p "$stage/personas/personal" "$stage/personas/secure"
   local p=$stage/personas
@@ -357,6 +359,12 @@ build_storage() {
   ln "$lab_images/secure-root.img" "$p/secure/root.img"
   cp --sparse=always "$lab_images/secure-data.img" "$p/secure/data.img"
   ln "$lab_images/secure.xml" "$p/secure/domain.xml"
+  # twofold-manager's policy for this board, with the secure root's verity parameters.
+  sed -e "s|@ROOT_HASH@|$(cat "$lab_images/secure-root.roothash")|g" \
+      -e "s|@HASH_OFFSET@|$(cat "$lab_images/secure-root.hashoffset")|g" \
+      "$lab_root/policy/lab-board.toml" >"$stage/personas.toml"
+  grep -q '@[A-Z_]*@' "$stage/personas.toml" && die "policy/lab-board.toml: a placeholder was not filled in"
+  cp "$stage/personas.toml" "$lab_images/personas.toml"
   local mb
   mb=$(( $(du -sm --apparent-size "$stage" | cut -f1) + 64 ))
   rm -f "$img"

@@ -12,7 +12,8 @@ Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per 
   serial console   scripts/lab console   (socket lab-runs/current/console.sock)
   serial log       lab-runs/current/serial.log, every line with host time and seconds since QEMU start
   display          VNC on 127.0.0.1 (port printed; virtio-gpu in dom0); virtio keyboard + tablet
-  QMP              lab-runs/current/qmp.sock (send-key, system_powerdown = GPIO power key, screendump)
+  QMP              lab-runs/current/qmp.sock (send-key, screendump, system_powerdown = the
+                   GPIO hardware key, which switches personas: twofold-manager grabs it)
   --cpu MODEL      QEMU CPU model instead of the board's (hypervisor-config/boards/qemu-virt/qemu-args)
   --no-build       boot the images as they are, without 'scripts/lab build' first
   --uboot          boot through Debian's qemu_arm64 U-Boot and the board's boot.scr
@@ -188,10 +189,10 @@ down_usage() {
   cat <<USAGE
 usage: scripts/lab down [--timeout SECONDS]
 
-Shuts the running board down cleanly: presses the board's GPIO power key (QMP
-system_powerdown); dom0 shuts both personas down through libvirt, then halts, which halts
-Xen and ends QEMU. Falls back to typing 'poweroff' on dom0's console, and finally to QMP
-'quit' (reported as unclean, exit status 1).
+Shuts the running board down cleanly: types 'poweroff' on dom0's console; dom0 stops
+twofold-manager (which seals the audit log), shuts both personas down through libvirt, then
+halts, which halts Xen and ends QEMU. (The GPIO key is the persona switch key; the board
+has no separate power key.) Falls back to QMP 'quit' (reported as unclean, exit status 1).
   --timeout SECONDS   how long to wait for each step (default 60)
 USAGE
 }
@@ -199,16 +200,12 @@ USAGE
 # Clean shutdown; returns 0 when QEMU ended by itself, 1 when it had to be killed.
 shutdown_board() {  # run timeout
   local run=$1 t=$2 rc=0
-  qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
+  console_send "$run" "poweroff"
   if ! wait_for_exit "$run" "$t"; then
-    warn "no power-off after the power key; typing 'poweroff' on dom0's console"
-    console_send "$run" "poweroff"
-    if ! wait_for_exit "$run" "$t"; then
-      warn "QEMU still running; quitting it (unclean)"
-      qmp "$run" '{"execute":"quit"}' >/dev/null
-      wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
-      rc=1
-    fi
+    warn "QEMU still running after 'poweroff'; quitting it (unclean)"
+    qmp "$run" '{"execute":"quit"}' >/dev/null
+    wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
+    rc=1
   fi
   stop_logger "$run"
   [ "$(readlink -f "$lab_runs/current" 2>/dev/null)" = "$run" ] && rm -f "$lab_runs/current"
@@ -227,7 +224,7 @@ lab_down() {
   need_tools socat
   local run
   run=$(current_run) || { rm -f "$lab_runs/current"; log "down: no board is running"; return 0; }
-  log "down: pressing the power key"
+  log "down: powering off from dom0's console"
   if shutdown_board "$run" "$t"; then
     log "down: board powered off cleanly; serial log ${run#"$lab_root"/}/serial.log"
   else

@@ -13,7 +13,10 @@ and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, 
   (BINDER_VERSION ioctl) and PV frontends; the secure persona's dm-verity root, dm-crypt data
   volume, absence of camera/GPS/Wi-Fi/Bluetooth/USB drivers and devices and of network (its
   own report, and dom0's view of its devices in xenstore); dom0's display; a clean shutdown
-  (GPIO power key -> personas shut down -> dom0 halts -> QEMU exits).
+  (poweroff on dom0's console -> manager stops -> personas shut down -> dom0 halts -> QEMU
+  exits); with twofold-manager: `twofold status`, a switch by the GPIO hardware key and by
+  `twofold switch`, each with a QMP screen dump kept in the run folder, and
+  `twofold audit verify` of the board's audit log.
 Then prints boot time per phase from the serial log's host timestamps. Exit status 0 only
 when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
   --no-build            use build/lab/images as they are
@@ -91,6 +94,51 @@ PHASES
   FIGURE_BOTH=$both
 }
 
+# The manager on the board: status, a switch by the GPIO hardware key and one by the CLI,
+# each visible in `twofold status` and in the audit log, which must verify intact.
+foreground_of() { sed -n 's/^foreground: \([a-z-]*\).*/\1/p' <<<"$1" | head -1; }
+check_manager() {  # run
+  local run=$1 out fg
+  out=$(dom0_exec "$run" 60 'twofold status') || out=""
+  fg=$(foreground_of "$out")
+  if grep -qE '^personal +personal +running' <<<"$out" && grep -qE '^secure +secure +running' <<<"$out" && [ "$fg" = personal ]; then
+    check_result "twofold status (manager)" 0 "foreground=$fg; $(grep -E '^(personal|secure) ' <<<"$out" | tr -s ' ' | tr '\n' ';')"
+  else
+    check_result "twofold status (manager)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  fi
+  screendump "$run" "screen-1-personal.ppm"
+
+  log "test: pressing the GPIO hardware key (QMP system_powerdown)"
+  qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
+  local t0=$SECONDS
+  fg=""
+  while [ $((SECONDS - t0)) -lt 30 ]; do
+    out=$(dom0_exec "$run" 30 'twofold status') || out=""
+    fg=$(foreground_of "$out")
+    [ "$fg" = secure ] && break
+    sleep 1
+  done
+  check_result "hardware key switches to secure" "$([ "$fg" = secure ] && echo 0 || echo 1)" "twofold status: foreground=${fg:-?}"
+  screendump "$run" "screen-2-secure.ppm"
+
+  out=$(dom0_exec "$run" 60 'twofold switch personal') || out=""
+  fg=$(foreground_of "$(dom0_exec "$run" 30 'twofold status')")
+  check_result "twofold switch personal" "$([ "$fg" = personal ] && grep -q '^foreground: personal' <<<"$out" && echo 0 || echo 1)" \
+    "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-200); status foreground=${fg:-?}"
+  screendump "$run" "screen-3-personal.ppm"
+
+  out=$(dom0_exec "$run" 60 'twofold audit show /var/lib/twofold/audit | grep -cE "switch"; twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
+  if grep -q INTACT <<<"$out"; then
+    check_result "audit log verifies on the board" 0 "$(grep INTACT <<<"$out" | head -1)"
+  else
+    check_result "audit log verifies on the board" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  fi
+}
+
+screendump() {  # run file: QMP screen dump kept as a test artefact
+  qmp "$1" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$1/$2\"}}" >/dev/null
+}
+
 lab_test() {
   local build=1 build_args=() timeout=180 cpu=""
   while [ $# -gt 0 ]; do
@@ -143,7 +191,8 @@ lab_test() {
   check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
   check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
   # dom0's own view (xenstore), independent of what the guest says about itself.
-  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=0 vkbd=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
   out=$(dom0_exec "$run" 90 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
@@ -159,11 +208,14 @@ lab_test() {
     check_result "QMP screendump" 1 "no PPM written"
   fi
 
-  log "test: pressing the GPIO power key (QMP system_powerdown)"
+  check_manager "$run"
+
+  log "test: powering off from dom0's console"
   trap - EXIT
   local clean=0
   shutdown_board "$run" 150 || clean=1
-  check_log "$run" "power key seen by dom0" 'TWOFOLD-DOM0 shutdown requested'
+  check_log "$run" "power-off seen by dom0" 'TWOFOLD-DOM0 shutdown requested'
+  check_log "$run" "manager stopped first" 'TWOFOLD-DOM0 twofold-manager stopped'
   check_log "$run" "personal shut down" 'TWOFOLD-DOM0 persona personal stopped'
   check_log "$run" "secure shut down" 'TWOFOLD-DOM0 persona secure stopped'
   check_log "$run" "dom0 halted Xen" '\(XEN\) Hardware Dom0 (halted|shutdown)'

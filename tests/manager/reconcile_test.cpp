@@ -84,6 +84,7 @@ TEST(DomainXml, XenArmFlavorUsesXenpvMachineAndEscapesText) {
     EXPECT_NE(xml.find("root=/dev/xvda a&lt;b&amp;c"), std::string::npos);
     EXPECT_NE(xml.find("/d&apos;isk"), std::string::npos);
     EXPECT_NE(xml.find("<readonly/>"), std::string::npos);
+    EXPECT_NE(xml.find("<driver name='phy'/>"), std::string::npos); // blkback, not QEMU's qdisk
     EXPECT_NE(xml.find("<on_crash>destroy</on_crash>"), std::string::npos);
 }
 

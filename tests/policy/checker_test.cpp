@@ -53,6 +53,12 @@ TEST(PolicyChecker, ShippedLabPolicyHasNoFindings) {
   EXPECT_EQ(result.status, LoadStatus::loaded);
 }
 
+TEST(PolicyChecker, ShippedLabBoardPolicyHasNoFindings) {
+  const LoadResult result = load_and_check_policy_file(TWOFOLD_LAB_BOARD_POLICY);
+  for (const auto& finding : result.findings) ADD_FAILURE() << format_human(finding);
+  EXPECT_EQ(result.status, LoadStatus::loaded);
+}
+
 TEST(PolicyChecker, SecureDiskSharedThroughSymlinkIsFoundWhenResolvingPaths) {
   TempDir dir;
   const auto image = dir.path() / "shared.img";

@@ -48,9 +48,12 @@ std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, co
     // so libvirt only tears a stopped or crashed domain down.
     xml += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n";
     xml += "  <devices>\n";
+    // Under Xen, libxl would serve a file-backed disk through QEMU's qdisk unless told to use
+    // the kernel's blkback on a loop device; dom0 runs no QEMU.
+    const char* driver = flavor.domain_type == "xen" ? "      <driver name='phy'/>\n" : "";
     for (const auto& d : p.disks) {
-        xml += fmt::format("    <disk type='file' device='disk'>\n      <source file='{}'/>\n      <target dev='{}' bus='xen'/>\n{}    </disk>\n",
-                           xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
+        xml += fmt::format("    <disk type='file' device='disk'>\n{}      <source file='{}'/>\n      <target dev='{}' bus='xen'/>\n{}    </disk>\n",
+                           driver, xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
     }
     xml += "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n";
     xml += "  </devices>\n</domain>\n";

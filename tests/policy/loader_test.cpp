@@ -42,6 +42,24 @@ TEST(PolicyLoader, ShippedPolicyLoadsIntoTypedModel) {
   EXPECT_EQ(policy.modem.routes[0].to.value.persona, "secure");
   EXPECT_EQ(policy.audit.fsync.value, FsyncPolicy::every_record);
   EXPECT_EQ(policy.board.dom0_memory_mib.value, 512u);
+  ASSERT_TRUE(policy.board.display.has_value());
+  EXPECT_EQ(policy.board.display->width.value, 1080u);
+  EXPECT_EQ(policy.board.display->height.value, 2400u);
+  EXPECT_EQ(policy.board.display->indicator_height.value, 72u);
+}
+
+TEST(PolicyLoader, ScreenWithAnIndicatorTallerThanTheLimitIsRefused) {
+  const std::string text = replace_once(minimal_policy(), "[board]\n",
+                                        "[board.display]\nwidth = 1280\nheight = 800\nindicator_height = 400\n\n[board]\n");
+  const LoadResult result = load_policy(text, "display.toml");
+  ASSERT_FALSE(result.findings.empty());
+  EXPECT_NE(result.findings.front().message.find("indicator_height"), std::string::npos) << result.findings.front().message;
+}
+
+TEST(PolicyLoader, BoardWithoutAScreenLeavesTheModeToTheGuests) {
+  const LoadResult result = load_policy(minimal_policy(), "minimal.toml");
+  ASSERT_EQ(result.status, LoadStatus::loaded);
+  EXPECT_FALSE(result.policy->board.display.has_value());
 }
 
 TEST(PolicyLoader, SyntaxErrorIsOneFindingWithPosition) {

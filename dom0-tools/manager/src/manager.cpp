@@ -134,7 +134,18 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
     const auto& p = *personas_.at(persona).policy;
     std::vector<PvDevice> devices;
     if (p.devices.display.value) {
-        devices.push_back({PvDeviceType::Vfb, 0, xen::kDom0, {}});
+        // xen-fbfront takes its mode from the backend directory when it probes, which is as
+        // soon as its device appears: the size goes in before the frontend directory does.
+        std::vector<std::pair<std::string, std::string>> settings;
+        if (const auto& screen = policy_.board.display) {
+            const std::uint64_t width = screen->width.value;
+            const std::uint64_t height = screen->height.value - screen->indicator_height.value;
+            constexpr std::uint64_t kMiB = 1024 * 1024;
+            settings = {{"width", std::to_string(width)},
+                        {"height", std::to_string(height)},
+                        {"videoram", std::to_string((width * height * 4 + kMiB - 1) / kMiB)}};
+        }
+        devices.push_back({PvDeviceType::Vfb, 0, xen::kDom0, std::move(settings)});
     }
     if (p.devices.input.value) {
         devices.push_back({PvDeviceType::Vkbd, 0, xen::kDom0, {}});

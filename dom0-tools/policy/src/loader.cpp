@@ -119,6 +119,19 @@ Board read_board(TableReader table) {
   assign(board.dom0_memory_mib,
          table.integer_as<std::uint32_t>("dom0_memory_mib", Presence::required,
                                          limits::kMinDom0MemoryMib, limits::kMaxDom0MemoryMib));
+  if (auto display = table.table("display", Presence::optional, "[board.display]")) {
+    Display d;
+    d.where = display->where();
+    assign(d.width, display->integer_as<std::uint32_t>("width", Presence::required,
+                                                       limits::kMinScreenWidth, limits::kMaxScreenWidth));
+    assign(d.height, display->integer_as<std::uint32_t>("height", Presence::required,
+                                                        limits::kMinScreenHeight, limits::kMaxScreenHeight));
+    assign(d.indicator_height,
+           display->integer_as<std::uint32_t>("indicator_height", Presence::required,
+                                              limits::kMinIndicatorHeight, limits::kMaxIndicatorHeight));
+    display->finish();
+    board.display = std::move(d);
+  }
   table.finish();
   return board;
 }

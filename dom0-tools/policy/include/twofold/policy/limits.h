@@ -32,6 +32,13 @@ inline constexpr std::int64_t kMinBoardMemoryMib = 256;
 inline constexpr std::int64_t kMaxBoardMemoryMib = 1048576;
 inline constexpr std::int64_t kMinBoardCpus = 1;
 inline constexpr std::int64_t kMaxBoardCpus = 256;
+// The screen (board.display). The indicator strip is dom0's: no guest pixel is drawn there.
+inline constexpr std::int64_t kMinScreenWidth = 320;
+inline constexpr std::int64_t kMaxScreenWidth = 8192;
+inline constexpr std::int64_t kMinScreenHeight = 240;
+inline constexpr std::int64_t kMaxScreenHeight = 8192;
+inline constexpr std::int64_t kMinIndicatorHeight = 8;
+inline constexpr std::int64_t kMaxIndicatorHeight = 128;
 inline constexpr std::int64_t kMinDom0MemoryMib = 64;
 inline constexpr std::int64_t kMaxDom0MemoryMib = 65536;
 

@@ -95,8 +95,18 @@ struct Persona {
   Restart restart;
 };
 
+// The physical screen as the personas share it: the guests are given width x (height -
+// indicator_height), dom0 draws the persona indicator in the strip above.
+struct Display {
+  Location where;
+  Located<std::uint32_t> width;
+  Located<std::uint32_t> height;
+  Located<std::uint32_t> indicator_height;
+};
+
 struct Board {
   Location where;
+  std::optional<Display> display;  // absent: guests choose their own framebuffer size
   Located<std::uint32_t> memory_mib;
   Located<std::uint32_t> cpus;
   Located<std::uint32_t> dom0_memory_mib;

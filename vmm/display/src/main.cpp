@@ -1,9 +1,11 @@
 // twofold-display-backend: serves vfb to the configured personas and presents the foreground
-// one. Until the DRM/fbdev targets land (board session) output is the headless target, and
-// --dump-dir writes each switch's first frame as a PPM (lab artefacts).
+// one on the output (--output drm[:DEV] | fbdev[:DEV] | headless); --dump-dir writes each
+// switch's first frame as a PPM (lab artefacts).
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twofold/display/display_backend.h"
+#include "twofold/display/output.h"
 #include "twofold/xen/platform.h"
 
 namespace {
@@ -20,8 +23,8 @@ namespace {
 using namespace twofold;
 
 struct Options {
-    std::uint32_t width = 800;
-    std::uint32_t height = 600;
+    std::string output = "headless";
+    std::string mode;
     std::uint32_t strip = display::kDefaultStripHeight;
     std::size_t videoram_mib = 16;
     std::vector<std::string> personas;
@@ -43,7 +46,28 @@ int run(const Options& options) {
     config.strip_height = options.strip;
     config.vfb.max_mem_length = options.videoram_mib << 20;
 
-    display::HeadlessTarget target(options.width, options.height);
+    const auto spec = display::parse_output_spec(options.output);
+    if (!spec) {
+        log->error("{}", spec.error().message);
+        return 2;
+    }
+    std::optional<display::ModeRequest> mode;
+    if (!options.mode.empty()) {
+        auto parsed = display::parse_mode_request(options.mode);
+        if (!parsed) {
+            log->error("{}", parsed.error().message);
+            return 2;
+        }
+        mode = parsed.value();
+    }
+    auto opened = display::open_output(spec.value(), mode, display::ModeRequest{800, 600});
+    if (!opened) {
+        log->error("output: {}", opened.error().message);
+        return 1;
+    }
+    const std::unique_ptr<display::DisplayTarget> output = std::move(opened).value();
+    display::DisplayTarget& target = *output;
+    log->info("output {}x{} ({})", target.screen().width(), target.screen().height(), options.output);
     std::size_t dumps = 0;
     auto platform = xen::make_real_platform();
     display::DisplayBackend backend(*platform, target, config, log, [&](const display::PresentedSwitch&) {
@@ -71,8 +95,10 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
     CLI::App app{"twofold vfb display backend"};
     Options options;
-    app.add_option("--width", options.width, "screen width in pixels")->check(CLI::Range(64U, 8192U));
-    app.add_option("--height", options.height, "screen height in pixels")->check(CLI::Range(64U, 8192U));
+    app.add_option("--output", options.output, "headless | drm[:/dev/dri/cardN] | fbdev[:/dev/fbN]")
+        ->capture_default_str();
+    app.add_option("--mode", options.mode, "WIDTHxHEIGHT (drm: a mode the connector offers; headless: the size; "
+                                           "default: the preferred mode, headless 800x600)");
     app.add_option("--strip", options.strip, "indicator strip height in pixels")->check(CLI::Range(8U, 512U));
     app.add_option("--videoram", options.videoram_mib, "per-guest framebuffer limit, MiB")->check(CLI::Range(1, 64));
     app.add_option("--persona", options.personas, "DOMAIN_NAME:secure|personal (repeatable)")->required();

@@ -371,6 +371,9 @@ void Mediator::send_current(Clock::time_point now) {
     finish_job(std::string(kError), now);
     return;
   }
+  // Bytes still waiting for their terminator were sent before this command: completed by the
+  // first terminator of its answer they would be read as its final result.
+  drop_stale_modem_input(now);
   responses_.set_context(at::ResponseContext{true, job.current.name, text, is_sms_send(job.current)});
   arbiter_->extend(now + config_.command_timeout);
   ++stats_.forwarded;
@@ -378,7 +381,23 @@ void Mediator::send_current(Clock::time_point now) {
 }
 
 void Mediator::from_modem(std::string_view untrusted_bytes, Clock::time_point now) {
+  drop_stale_modem_input(now);
   responses_.feed(untrusted_bytes, [&](at::ResponseEvent event) { on_response(std::move(event), now); });
+  if (!responses_.has_partial_input()) {
+    modem_partial_since_.reset();
+  } else if (!modem_partial_since_) {
+    modem_partial_since_ = now;
+  }
+}
+
+void Mediator::drop_stale_modem_input(Clock::time_point now) {
+  if (!modem_partial_since_ || now - *modem_partial_since_ < config_.modem_partial_line_timeout) return;
+  if (responses_.has_partial_input()) {
+    ++stats_.stale_modem_fragments;
+    log_("modem: dropped a half line from the modem left unfinished past the timeout");
+    responses_.reset();
+  }
+  modem_partial_since_.reset();
 }
 
 void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
@@ -517,6 +536,7 @@ void Mediator::refresh_calls() {
 void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
   ++stats_.reinitialisations;
   responses_.reset();
+  modem_partial_since_.reset();
   // A modem left waiting for an SMS body would take the next command as text. ESC alone
   // (no CR): in command mode a CR after it would be answered ERROR, and that stray final
   // would be taken for the next command's.
@@ -527,6 +547,7 @@ void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
 }
 
 void Mediator::tick(Clock::time_point now) {
+  drop_stale_modem_input(now);
   if (arbiter_->expired(now)) {
     ++stats_.timeouts;
     log_("modem: no answer to " + arbiter_->in_flight()->current.name +

@@ -46,6 +46,10 @@ struct MediatorConfig {
   std::chrono::milliseconds command_timeout{10000};
   // A half-sent line or an SMS body not finished within this is dropped.
   std::chrono::milliseconds partial_input_timeout{30000};
+  // A half line from the modem not finished within this is dropped. A real modem sends a
+  // line in one burst (2048 bytes take 180 ms at 115200 baud); a fragment left over would
+  // otherwise be completed by the terminator of the next command's answer and taken for it.
+  std::chrono::milliseconds modem_partial_line_timeout{1000};
   std::size_t queue_capacity = 4;
   std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
 };
@@ -56,6 +60,7 @@ struct MediatorStats {
   std::uint64_t malformed = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t reinitialisations = 0;
+  std::uint64_t stale_modem_fragments = 0;
 };
 
 class Mediator {
@@ -98,6 +103,7 @@ class Mediator {
   void finish_job(std::optional<std::string> final_text, Clock::time_point now, bool next = true);
   std::string error_for(PersonaIndex persona, const std::string& cme_text) const;
   void reinitialise(Clock::time_point now, bool cancel_body);
+  void drop_stale_modem_input(Clock::time_point now);
   void refresh_calls();
   void say(PersonaIndex persona, std::string_view text);
   std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
@@ -117,6 +123,7 @@ class Mediator {
   at::ResponseStream responses_;
   PersonaIndex foreground_ = 0;
   bool initialised_ = false;  // the init job has run since the last (re)start
+  std::optional<Clock::time_point> modem_partial_since_;  // a modem line is half received
   MediatorStats stats_;
 };
 

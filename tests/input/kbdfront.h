@@ -16,6 +16,7 @@ namespace twofold::input::testing {
 
 struct KbdFrontOptions {
     bool abs_pointer = true;
+    std::string abs_pointer_value = "1"; // what request-abs-pointer says (a hostile guest: anything)
     bool multi_touch = true;
     bool publish_gref = true;
     std::string bad_gref; // non-empty: published instead of the real grant reference
@@ -37,7 +38,7 @@ public:
         }
         domain_.write(paths_, "page-ref", std::to_string(frame_));
         domain_.write(paths_, "event-channel", std::to_string(port_));
-        if (options.abs_pointer) domain_.write(paths_, "request-abs-pointer", "1");
+        if (options.abs_pointer) domain_.write(paths_, "request-abs-pointer", options.abs_pointer_value);
         if (options.multi_touch) domain_.write(paths_, "request-multi-touch", "1");
         domain_.set_state(paths_, xenbus::XenbusState::Initialised);
     }

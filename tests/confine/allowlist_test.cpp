@@ -60,3 +60,18 @@ TEST(SyscallAllowlist, DenyRemovesAnEntry) {
 
 } // namespace
 } // namespace twofold::confine
+
+namespace twofold::confine {
+namespace {
+
+TEST(SyscallAllowlist, IoctlFamilyAndExactRequestsShareOneRule) {
+    SyscallAllowlist list("x");
+    list.allow_ioctls({1}).allow_ioctl_family(0xff00, 0x4500);
+    const auto rule = list.rule("ioctl");
+    ASSERT_TRUE(rule.has_value());
+    EXPECT_EQ(rule->values, (std::set<std::uint64_t>{1}));
+    EXPECT_EQ(rule->masked, (std::set<std::pair<std::uint64_t, std::uint64_t>>{{0xff00, 0x4500}}));
+}
+
+} // namespace
+} // namespace twofold::confine

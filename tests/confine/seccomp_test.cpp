@@ -138,3 +138,33 @@ TEST(Seccomp, FilterAppliesToThreadsStartedBeforeInstall) {
 
 } // namespace
 } // namespace twofold::confine
+
+namespace twofold::confine {
+namespace {
+
+using testing::exited_with;
+using testing::killed_by;
+using testing::run_in_child;
+
+TEST(SeccompIoctlFamily, RequestInTheFamilySurvives) {
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist().allow_ioctl_family(0xff00, 0x5400), SeccompMode::Kill); // 'T' requests
+        int pending = 0;
+        ioctl(STDIN_FILENO, FIONREAD, &pending);
+        return 0;
+    });
+    EXPECT_TRUE(exited_with(status, 0)) << "status " << status;
+}
+
+TEST(SeccompIoctlFamily, RequestOutsideTheFamilyKills) {
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist().allow_ioctl_family(0xff00, 0x5400), SeccompMode::Kill);
+        int version = 0;
+        ioctl(STDIN_FILENO, _IOR('E', 0x01, int), &version); // EVIOCGVERSION: type 'E'
+        return 0;
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+} // namespace
+} // namespace twofold::confine

@@ -22,7 +22,7 @@ SyscallAllowlist& SyscallAllowlist::allow_if_argument(std::string_view syscall, 
     if (index > 5) throw std::invalid_argument("syscall argument index above 5: " + std::string(syscall));
     auto it = entries_.find(syscall);
     if (it == entries_.end() || !it->second) {
-        entries_.insert_or_assign(std::string(syscall), ArgumentRule{index, values, mask32});
+        entries_.insert_or_assign(std::string(syscall), ArgumentRule{index, values, mask32, {}});
         return *this;
     }
     if (it->second->index != index || it->second->mask32 != mask32) {
@@ -34,6 +34,12 @@ SyscallAllowlist& SyscallAllowlist::allow_if_argument(std::string_view syscall, 
 
 SyscallAllowlist& SyscallAllowlist::allow_ioctls(const std::set<std::uint64_t>& requests) {
     return allow_if_argument("ioctl", 1, requests, true);
+}
+
+SyscallAllowlist& SyscallAllowlist::allow_ioctl_family(std::uint64_t mask, std::uint64_t value) {
+    allow_if_argument("ioctl", 1, {}, true);
+    entries_.find(std::string_view("ioctl"))->second->masked.emplace(mask & 0xffffffffULL, value & mask & 0xffffffffULL);
+    return *this;
 }
 
 SyscallAllowlist& SyscallAllowlist::deny(std::string_view syscall) {
@@ -50,6 +56,7 @@ SyscallAllowlist& SyscallAllowlist::merge(const SyscallAllowlist& other) {
             entries_.emplace(syscall, rule);
         } else if (mine->second) {
             allow_if_argument(syscall, rule->index, rule->values, rule->mask32);
+            mine->second->masked.insert(rule->masked.begin(), rule->masked.end());
         }
         // else: already unconditional here, which is wider than the other's rule.
     }
@@ -157,6 +164,11 @@ SeccompReport install_seccomp(const SyscallAllowlist& allowlist, SeccompMode mod
                 check(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, number, 1,
                                        SCMP_CMP(rule->index, SCMP_CMP_MASKED_EQ, mask, value & mask)),
                       name, "seccomp_rule_add with argument");
+            }
+            for (const auto& [family_mask, family_value] : rule->masked) {
+                check(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, number, 1,
+                                       SCMP_CMP(rule->index, SCMP_CMP_MASKED_EQ, family_mask, family_value)),
+                      name, "seccomp_rule_add with masked argument");
             }
         }
         ++report.installed;

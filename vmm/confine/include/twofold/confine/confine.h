@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,9 @@ struct ArgumentRule {
     unsigned index = 0;                  // 0..5
     std::set<std::uint64_t> values;      // compared on the low 32 bits when mask32 is set
     bool mask32 = false;                 // ioctl request numbers are 32-bit in the kernel
+    // Further (mask, value) matches: allowed when (argument & mask) == value. For families of
+    // requests that differ only in a size or number field (e.g. every EVIOCG* read query).
+    std::set<std::pair<std::uint64_t, std::uint64_t>> masked;
 };
 
 class SyscallAllowlist {
@@ -55,6 +59,9 @@ public:
                                         const std::set<std::uint64_t>& values, bool mask32 = false);
     // Narrows ioctl to these request numbers (arg 1, low 32 bits).
     SyscallAllowlist& allow_ioctls(const std::set<std::uint64_t>& requests);
+    // Also allows ioctl requests whose bits under `mask` equal `value` (arg 1). Same rule as
+    // allow_ioctls(): an unconditional ioctl becomes narrowed to what is listed.
+    SyscallAllowlist& allow_ioctl_family(std::uint64_t mask, std::uint64_t value);
     // Removes `syscall` (a backend that must not have something base_allowlist() grants).
     SyscallAllowlist& deny(std::string_view syscall);
     // Adds every entry of `other`; an unconditional entry on either side wins.

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twofold/confine/options.h"
+#include "twofold/input/confinement.h"
 #include "twofold/input/evdev_source.h"
 #include "twofold/input/focus_client.h"
 #include "twofold/input/input_backend.h"
@@ -103,7 +104,7 @@ int run(const Options& options) {
     if (focus_link) focus_link->start();
 
     // Every device, Xen handle and the focus socket is open: confine before any guest input.
-    const auto confined = confine::apply(options.confine, confine::base_allowlist());
+    const auto confined = confine::apply(options.confine, input::input_allowlist());
     if (confined.confined) {
         log->info("confined as {} (seccomp {}, {} syscalls)", options.confine.user, confine::to_string(options.confine.mode),
                   confined.seccomp.installed);

@@ -137,6 +137,16 @@ void check(int rc, const std::string& subject, const char* what) {
     if (rc < 0) throw ConfineError(-rc, subject, what);
 }
 
+// SCMP_CMP() is a C99 compound literal, which C++ compilers only accept as an extension.
+scmp_arg_cmp masked_equal(unsigned index, scmp_datum_t mask, scmp_datum_t value) noexcept {
+    scmp_arg_cmp compare{};
+    compare.arg = index;
+    compare.op = SCMP_CMP_MASKED_EQ;
+    compare.datum_a = mask;
+    compare.datum_b = value;
+    return compare;
+}
+
 } // namespace
 
 SeccompReport install_seccomp(const SyscallAllowlist& allowlist, SeccompMode mode) {
@@ -162,12 +172,12 @@ SeccompReport install_seccomp(const SyscallAllowlist& allowlist, SeccompMode mod
             const scmp_datum_t mask = rule->mask32 ? 0xffffffffULL : ~scmp_datum_t{0};
             for (const std::uint64_t value : rule->values) {
                 check(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, number, 1,
-                                       SCMP_CMP(rule->index, SCMP_CMP_MASKED_EQ, mask, value & mask)),
+                                       masked_equal(rule->index, mask, value & mask)),
                       name, "seccomp_rule_add with argument");
             }
             for (const auto& [family_mask, family_value] : rule->masked) {
                 check(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, number, 1,
-                                       SCMP_CMP(rule->index, SCMP_CMP_MASKED_EQ, family_mask, family_value)),
+                                       masked_equal(rule->index, family_mask, family_value)),
                       name, "seccomp_rule_add with masked argument");
             }
         }

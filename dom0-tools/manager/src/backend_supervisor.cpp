@@ -398,8 +398,11 @@ void BackendSupervisor::on_exit(const std::shared_ptr<Backend>& b, int status) {
     b->holds.clear();
     const std::string how = describe_exit(status);
     spdlog::warn("backend {}: pid {} {}", b->config.name, pid, how);
-    events_.backend_audit("backend.exit", std::nullopt,
-                          {{"backend", b->config.name}, {"pid", pid}, {"how", how}, {"killed_because", b->kill_reason}});
+    json fields{{"backend", b->config.name}, {"pid", pid}, {"how", how}};
+    if (!b->kill_reason.empty()) {
+        fields["killed_because"] = b->kill_reason;
+    }
+    events_.backend_audit("backend.exit", std::nullopt, std::move(fields));
     b->doomed = false;
     if (stopping_) {
         b->state = BackendState::Stopped;

@@ -138,9 +138,9 @@ void BM_FocusAckRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_FocusAckRoundTrip)->UseManualTime()->Iterations(2000)->Unit(benchmark::kMicrosecond);
 
-// A "Field:   N kB" line of /proc/<pid>/status, in MiB.
-double status_mib(pid_t pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+// A "Field:   N kB" line of /proc/<pid>/<file>, in MiB.
+double status_mib(pid_t pid, const std::string& field, const std::string& file = "status") {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
     std::string line;
     while (std::getline(in, line)) {
         if (line.rfind(field + ":", 0) == 0) {
@@ -243,6 +243,7 @@ void BM_ManagerResidentMemory(benchmark::State& state) {
     }
     double rss = -1;
     double anon = -1;
+    double pss = -1;
     for (auto _ : state) {
         const auto pid_or = mgr::spawn_with_focus_link({TWOFOLD_MANAGER_BIN, "--policy", (dir / "personas.toml").string(),
                                                        "--backends", (dir / "backends.toml").string(), "--libvirt",
@@ -253,6 +254,7 @@ void BM_ManagerResidentMemory(benchmark::State& state) {
         std::this_thread::sleep_for(2s);
         rss = status_mib(pid_or.pid, "VmRSS");
         anon = status_mib(pid_or.pid, "RssAnon"); // private; the rest is shared library pages
+        pss = status_mib(pid_or.pid, "Pss", "smaps_rollup"); // shared pages divided among their users
         ::kill(pid_or.pid, SIGTERM);
         int status = 0;
         ::waitpid(pid_or.pid, &status, 0);
@@ -260,6 +262,7 @@ void BM_ManagerResidentMemory(benchmark::State& state) {
     }
     state.counters["twofold_manager_VmRSS_MiB"] = rss;
     state.counters["of_which_RssAnon_MiB"] = anon;
+    state.counters["Pss_MiB"] = pss;
     state.counters["goal_MiB"] = 16;
     std::filesystem::remove_all(dir);
 }

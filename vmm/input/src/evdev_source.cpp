@@ -14,7 +14,7 @@ namespace twofold::input {
 
 struct EvdevSource::Libevdev {
     struct Free {
-        void operator()(libevdev* device) const noexcept { libevdev_free(device); }
+        void operator()(libevdev* handle) const noexcept { libevdev_free(handle); }
     };
     std::unique_ptr<libevdev, Free> device;
 };

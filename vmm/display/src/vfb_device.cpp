@@ -81,8 +81,17 @@ xenbus::ServiceOutcome VfbDevice::on_event(std::size_t budget) {
     std::optional<std::uint8_t> bad_type;
     const auto result = rings_->out.process(budget, [&](const xenfb_out_event& event) noexcept {
         if (bad_type) return; // already broken: drain the budget without acting
+        if (event.type == XENFB_TYPE_RESIZE) {
+            const auto& r = event.resize;
+            const bool same = r.width >= 0 && static_cast<std::uint32_t>(r.width) == geometry.width &&
+                              r.height >= 0 && static_cast<std::uint32_t>(r.height) == geometry.height &&
+                              r.stride >= 0 && static_cast<std::uint32_t>(r.stride) == geometry.line_length &&
+                              r.depth == 32 && r.offset == 0;
+            ++(same ? counters_.resizes_same_mode : counters_.resizes_refused);
+            return;
+        }
         if (event.type != XENFB_TYPE_UPDATE) {
-            // fbif.h: an unknown out event is an error; resize was never offered.
+            // fbif.h: any other out event is a protocol error.
             bad_type = event.type;
             return;
         }

@@ -28,6 +28,11 @@ struct VfbConfig {
 struct VfbCounters {
     std::size_t updates = 0;
     std::size_t empty_updates = 0; // clipped to nothing or no area: ignored
+    // Linux xen-fbfront queues a resize event on every fb set_par (fbcon start, a mode set by
+    // an application) whether or not feature-resize was offered. The mode is the backend's:
+    // the event is checked and ignored, never acted on.
+    std::size_t resizes_same_mode = 0;
+    std::size_t resizes_refused = 0; // asked for another mode: ignored, the guest keeps ours
 };
 
 class VfbDevice final : public xenbus::Device {

@@ -24,7 +24,9 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kDefaultSocket = "/run/twofold/control.sock";
-constexpr int kReplyTimeoutMs = 30000; // a switch waits for every backend's acknowledgement
+// A switch waits for every backend's acknowledgement; a shutdown for the personas to power off
+// (the manager's --shutdown-timeout, 20 s by default).
+constexpr int kReplyTimeoutMs = 60000;
 
 struct Options {
   std::string socket;
@@ -76,7 +78,7 @@ json call(const Options& options, const std::string& command, const json& args) 
   char buf[4096];
   while (reply.find('\n') == std::string::npos) {
     pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, kReplyTimeoutMs) <= 0) fail("twofold-manager did not answer within 30 s");
+    if (::poll(&p, 1, kReplyTimeoutMs) <= 0) fail("twofold-manager did not answer within 60 s");
     const auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
     if (n <= 0) fail("twofold-manager closed the connection without an answer");
     reply.append(buf, static_cast<std::size_t>(n));
@@ -113,6 +115,23 @@ void print_status(const json& r) {
               << p.value("state", "?") << std::setw(7)
               << (p.contains("domid") && !p["domid"].is_null() ? std::to_string(p["domid"].get<int>()) : "-")
               << std::setw(11) << (p.value("foreground", false) ? "yes" : "") << p.value("restarts", 0) << '\n';
+  }
+  const auto backends = r.value("backends", json::array());
+  if (!backends.empty()) {
+    std::cout << '\n' << std::setw(12) << "BACKEND" << std::setw(9) << "PID" << std::setw(12) << "STATE" << std::setw(10)
+              << "RESTARTS" << "HOLDS\n";
+    for (const auto& b : backends) {
+      std::string holds;
+      for (const auto& h : b.value("holds", json::array())) {
+        holds += (holds.empty() ? "" : ",") + h.get<std::string>();
+      }
+      std::cout << std::setw(12) << b.value("name", "?") << std::setw(9)
+                << (b.contains("pid") && !b["pid"].is_null() ? std::to_string(b["pid"].get<long>()) : "-") << std::setw(12)
+                << b.value("state", "?") << std::setw(10) << b.value("restarts", 0) << (holds.empty() ? "-" : holds) << '\n';
+    }
+  }
+  if (r.value("shutting_down", false)) {
+    std::cout << "\nSHUTTING DOWN\n";
   }
   if (r.contains("hardware_key")) {
     const auto& k = r["hardware_key"];
@@ -151,6 +170,23 @@ void register_manager_commands(CLI::App& app) {
       const json args = persona->empty() ? json::object() : json{{"persona", *persona}};
       finish(*options, call(*options, "switch", args), [](const json& r) {
         std::cout << "foreground: " << r.value("foreground", "?") << (r.value("changed", false) ? "" : " (unchanged)") << '\n';
+      });
+    });
+  }
+  {
+    auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
+    auto* sub = app.add_subcommand(
+        "shutdown",
+        "power the device off cleanly: stop both personas, stop the backends, seal the audit log, then run the manager's "
+        "--poweroff-command");
+    add_common(sub, options);
+    sub->callback([options] {
+      finish(*options, call(*options, "shutdown", json::object()), [](const json& r) {
+        std::cout << "personas: " << r.value("personas", "?") << "; audit log "
+                  << (r.value("audit_sealed", false) ? "sealed" : "NOT sealed") << "; "
+                  << (r.contains("poweroff") && !r["poweroff"].is_null() ? "powering off: " + r["poweroff"].get<std::string>()
+                                                                           : "no power-off command: the manager exits")
+                  << '\n';
       });
     });
   }

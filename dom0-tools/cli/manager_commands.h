@@ -3,7 +3,8 @@
 
 namespace twofold::cli {
 
-// `twofold status`, `twofold switch [PERSONA]`, `twofold start|stop|restart PERSONA`: requests
+// `twofold status`, `twofold switch [PERSONA]`, `twofold start|stop|restart PERSONA`,
+// `twofold shutdown`: requests
 // to twofold-manager over its control socket.
 void register_manager_commands(CLI::App& app);
 

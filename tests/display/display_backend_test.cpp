@@ -36,7 +36,8 @@ protected:
                                                 kStrip,
                                                 VfbConfig{1U << 20},
                                                 std::chrono::microseconds(1000),
-                                                8},
+                                                8,
+                                                std::nullopt},
                            std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()),
                            [this](const PresentedSwitch& done) { acks.push_back(done); }};
 

@@ -61,6 +61,31 @@ TEST_F(VfbDeviceTest, ServesAtMostTheBudgetPerWake) {
     EXPECT_FALSE(device->on_event(5).more_pending);
 }
 
+// Seen on the board: Linux xen-fbfront sends a resize event at fbcon start although
+// feature-resize is not offered. It must neither disconnect the guest nor change the mode.
+TEST_F(VfbDeviceTest, ResizeEventsAreCheckedAndIgnoredNotFatal) {
+    ASSERT_TRUE(bind(kMode));
+    xenfb_out_event same{};
+    same.resize.type = XENFB_TYPE_RESIZE;
+    same.resize.width = kMode.width;
+    same.resize.height = kMode.height;
+    same.resize.stride = static_cast<std::int32_t>(kMode.line_length);
+    same.resize.depth = 32;
+    guest.push_raw(same);
+    xenfb_out_event other = same;
+    other.resize.width = 100000;
+    other.resize.stride = -4;
+    guest.push_raw(other);
+    push_updates(1);
+    const auto outcome = device->on_event(16);
+    EXPECT_TRUE(outcome.error.empty()) << outcome.error;
+    EXPECT_EQ(outcome.processed, 3U);
+    EXPECT_EQ(device->counters().resizes_same_mode, 1U);
+    EXPECT_EQ(device->counters().resizes_refused, 1U);
+    EXPECT_EQ(device->counters().updates, 1U);
+    EXPECT_TRUE(device->bound());
+}
+
 TEST_F(VfbDeviceTest, BindPublishesTheSourceAndClosingWithdrawsIt) {
     ASSERT_TRUE(bind(kMode));
     EXPECT_EQ(hv.live_foreign_mappings(), 2U); // the page (ours here) and the framebuffer

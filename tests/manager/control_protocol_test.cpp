@@ -86,5 +86,17 @@ TEST(ControlProtocol, ErrorResponseCarriesCodeAndNullIdWhenUnknown) {
     EXPECT_EQ(doc["error"]["code"], "bad-json");
 }
 
+TEST(ControlProtocol, ShutdownParsesAndRoundTrips) {
+    const auto parsed = parse_request(make_request(4, ShutdownRequest{}));
+    ASSERT_TRUE(std::holds_alternative<Request>(parsed));
+    EXPECT_TRUE(std::holds_alternative<ShutdownRequest>(std::get<Request>(parsed).command));
+}
+
+TEST(ControlProtocol, ShutdownWithArgumentsIsRefused) {
+    const auto parsed = parse_request(R"({"version":1,"id":4,"command":"shutdown","args":{"now":true}})");
+    ASSERT_TRUE(std::holds_alternative<ProtocolError>(parsed));
+    EXPECT_EQ(std::get<ProtocolError>(parsed).code, "bad-request");
+}
+
 } // namespace
 } // namespace twofold::manager::control

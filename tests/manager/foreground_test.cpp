@@ -179,5 +179,103 @@ TEST(ForegroundStateMachine, WithoutHoldersSwitchCommitsAtOnce) {
     EXPECT_TRUE(std::holds_alternative<SwitchCommitted>(out[0]));
 }
 
+
+TEST(ForegroundStateMachine, RegisteredHolderIsToldTheForegroundWhenIdle) {
+    ForegroundStateMachine m({"personal", "secure"}, "secure", {});
+    std::vector<Command> out;
+    m.register_holder(FocusHolder::Display, out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[0].persona, "secure");
+    EXPECT_FALSE(m.switching());
+}
+
+TEST(ForegroundStateMachine, SwitchWaitsForAHolderRegisteredBeforeIt) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {});
+    std::vector<Command> out;
+    m.register_holder(FocusHolder::Input, out);
+    out.clear();
+    m.request({"secure", SwitchSource::Cli}, out);
+    EXPECT_TRUE(only<SwitchCommitted>(out).empty());
+    m.acknowledge(FocusHolder::Input, m.epoch(), out);
+    EXPECT_EQ(only<SwitchCommitted>(out).size(), 1u);
+    EXPECT_EQ(m.foreground(), "secure");
+}
+
+TEST(ForegroundStateMachine, HolderRegisteredMidSwitchIsSentTheTargetAndAwaited) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {FocusHolder::Display});
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    out.clear();
+    m.register_holder(FocusHolder::Input, out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].persona, "secure");
+    EXPECT_EQ(sends[0].epoch, m.epoch());
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    EXPECT_TRUE(only<SwitchCommitted>(out).empty()); // input has not acknowledged yet
+    m.acknowledge(FocusHolder::Input, m.epoch(), out);
+    EXPECT_EQ(only<SwitchCommitted>(out).size(), 1u);
+}
+
+TEST(ForegroundStateMachine, HolderDyingMidSwitchRollsTheOthersBack) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    out.clear();
+    m.unregister_holder(FocusHolder::Input, out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 2u); // display and modem audio move back; the dead input is not asked
+    for (const auto& s : sends) {
+        EXPECT_EQ(s.persona, "personal");
+        EXPECT_NE(s.holder, FocusHolder::Input);
+    }
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    m.acknowledge(FocusHolder::ModemAudio, m.epoch(), out);
+    const auto aborts = only<SwitchAborted>(out);
+    ASSERT_EQ(aborts.size(), 1u);
+    EXPECT_EQ(aborts[0].kept, "personal");
+    EXPECT_NE(aborts[0].reason.find("input backend died"), std::string::npos);
+    EXPECT_FALSE(m.switching());
+}
+
+TEST(ForegroundStateMachine, HolderDyingAfterItsAckDoesNotAbortTheSwitch) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {FocusHolder::Display, FocusHolder::Input});
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    m.acknowledge(FocusHolder::Input, m.epoch(), out);
+    out.clear();
+    m.unregister_holder(FocusHolder::Input, out);
+    EXPECT_TRUE(out.empty());
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    EXPECT_EQ(only<SwitchCommitted>(out).size(), 1u);
+}
+
+TEST(ForegroundStateMachine, LastHolderDyingMidSwitchEndsItAtOnce) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {FocusHolder::Display});
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    out.clear();
+    m.unregister_holder(FocusHolder::Display, out);
+    ASSERT_EQ(only<SwitchAborted>(out).size(), 1u);
+    EXPECT_TRUE(only<ArmTimeout>(out).empty());
+    EXPECT_FALSE(m.switching());
+    EXPECT_EQ(m.foreground(), "personal");
+}
+
+TEST(ForegroundStateMachine, HolderDyingDuringRollbackEndsTheRollbackWithoutIt) {
+    ForegroundStateMachine m({"personal", "secure"}, "personal", {FocusHolder::Display, FocusHolder::Input});
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    m.refuse(FocusHolder::Display, m.epoch(), "no frame", out);
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    out.clear();
+    m.unregister_holder(FocusHolder::Input, out);
+    ASSERT_EQ(only<SwitchAborted>(out).size(), 1u);
+    EXPECT_FALSE(m.switching());
+}
+
 } // namespace
 } // namespace twofold::manager

@@ -70,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         FamilyCase{"AT+CLIP?", AtFamily::supplementary}, FamilyCase{"AT+CLIR=1", AtFamily::supplementary},
         FamilyCase{"AT+COLP=1", AtFamily::supplementary},
         FamilyCase{"AT+CUSD=1,\"*100#\"", AtFamily::supplementary},
-        FamilyCase{"AT+CPBS?", AtFamily::phonebook}, FamilyCase{"AT+CPBR=1,10", AtFamily::phonebook},
+        FamilyCase{"AT+CPBR=1,10", AtFamily::phonebook},
         FamilyCase{"AT+CPBW=1,\"+4912\"", AtFamily::phonebook},
         FamilyCase{"AT+CPBF=\"Bob\"", AtFamily::phonebook}, FamilyCase{"AT+CGMI", AtFamily::info},
         FamilyCase{"AT+CGMM", AtFamily::info}, FamilyCase{"AT+CGMR", AtFamily::info},
@@ -106,6 +106,19 @@ INSTANTIATE_TEST_SUITE_P(PersonaVirtualModem, LocalCommand,
                                            "ATS5=8", "ATS0?", "ATS7=?", "AT+CMEE=2", "AT+CMEE?",
                                            "AT+CMGF=0", "AT+CNMI=2,1", "AT+CREG=2", "AT+CLIP=1",
                                            "AT+CRC=1", "AT+CEREG=1"));
+
+TEST(CommandPolicy, PhonebookStorageIsLocalButStillNeedsThePhonebookFamily) {
+  for (const char* text : {"AT+CPBS?", "AT+CPBS=\"SM\"", "AT+CPBS=?"}) {
+    const Classification c = classify(one(text));
+    EXPECT_EQ(c.handling, Handling::kLocal) << text;
+    EXPECT_EQ(c.family, AtFamily::phonebook) << text;
+  }
+  PersonaRights no_phonebook = all_rights("secure");
+  no_phonebook.families.erase(AtFamily::phonebook);
+  const auto refusal = CommandPolicy(no_phonebook).decide(one("AT+CPBS?"));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
+}
 
 TEST(CommandPolicy, UnknownCommandsAreRefusedAsUnknown) {
   const CommandPolicy policy(all_rights("secure"));

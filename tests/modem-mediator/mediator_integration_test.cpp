@@ -152,6 +152,25 @@ TEST_F(MediatorWithSimulator, HalfSentLineIsDroppedAfterTheTimeout) {
   EXPECT_EQ(h.command(kPersonal, "AT+CGMI"), "\r\nTwofold\r\n\r\nOK\r\n");
 }
 
+// Regression (modem_mediator_fuzz finding secure-starved-after-unsolicited-connect): a
+// fragment "CONNECT R=C" without terminator, left by the modem while the line was idle, was
+// completed by the first CR LF of the next command's answer and taken for its final result.
+TEST_F(MediatorWithSimulator, UnfinishedModemLineIsNotTakenForTheNextCommandsAnswer) {
+  h.mediator().from_modem("\x02\r\n\r\nCONNECT R=C", h.now);
+  h.advance(std::chrono::milliseconds(41000));
+  EXPECT_EQ(h.command(kSecure, "AT+CGMI"), "\r\nTwofold\r\n\r\nOK\r\n");
+  EXPECT_EQ(h.mediator().stats().stale_modem_fragments, 1U);
+  EXPECT_EQ(h.take(kPersonal), "");
+}
+
+TEST_F(MediatorWithSimulator, ModemLineSplitAcrossReadsWithinTheTimeoutIsKept) {
+  h.mediator().from_modem("\r\n+CREG", h.now);
+  h.advance(std::chrono::milliseconds(200));
+  h.mediator().from_modem(": 2\r\n", h.now);
+  EXPECT_EQ(h.take(kSecure), "\r\n+CREG: 2\r\n");
+  EXPECT_EQ(h.mediator().stats().stale_modem_fragments, 0U);
+}
+
 TEST_F(MediatorWithSimulator, ReservedCommandIsRefusedAuditedAndNeverSent) {
   EXPECT_EQ(h.command(kPersonal, "AT+CFUN=0"), "\r\nERROR\r\n");
   ASSERT_EQ(h.command(kPersonal, "AT+CMEE=2"), "\r\nOK\r\n");

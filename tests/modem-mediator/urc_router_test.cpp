@@ -16,7 +16,7 @@ class CollectingSink : public AuditSink {
   std::vector<audit::Event> events;
 };
 
-policy::Modem modem_policy(bool slot2_to_secure, policy::RouteTarget fallback) {
+policy::Modem modem_policy(bool slot2_to_secure, policy::RouteTarget fallback, bool line_to_secure = true) {
   policy::Modem m;
   m.number_logging.value = policy::NumberLogging::clear;
   m.incoming_default.value = std::move(fallback);
@@ -26,10 +26,12 @@ policy::Modem modem_policy(bool slot2_to_secure, policy::RouteTarget fallback) {
     r.to.value = policy::RouteTarget{false, "secure"};
     m.routes.push_back(r);
   }
-  policy::IncomingRoute line;
-  line.called_line = policy::Located<std::string>{"+4930555", {}};
-  line.to.value = policy::RouteTarget{false, "secure"};
-  m.routes.push_back(line);
+  if (line_to_secure) {
+    policy::IncomingRoute line;
+    line.called_line = policy::Located<std::string>{"+4930555", {}};
+    line.to.value = policy::RouteTarget{false, "secure"};
+    m.routes.push_back(line);
+  }
   return m;
 }
 
@@ -64,13 +66,51 @@ class Routing : public ::testing::Test {
  protected:
   Routing()
       : reporter_(sink_, NumberRedactor(policy::NumberLogging::clear, {})),
-        router_(IncomingRouter(modem_policy(true, policy::RouteTarget{true, {}}), kNames), state_, reporter_,
+        router_(IncomingRouter(modem_policy(true, policy::RouteTarget{true, {}}, false), kNames), state_, reporter_,
                 kNames) {}
   CollectingSink sink_;
   AuditReporter reporter_;
   StateFilter state_{2};
   UrcRouter router_;
 };
+
+// With a route by called line, a new call is routed when +CDIP names the line.
+class RoutingByCalledLine : public ::testing::Test {
+ protected:
+  RoutingByCalledLine()
+      : reporter_(sink_, NumberRedactor(policy::NumberLogging::clear, {})),
+        router_(IncomingRouter(modem_policy(false, policy::RouteTarget{true, {}}), kNames), state_, reporter_,
+                kNames) {}
+  CollectingSink sink_;
+  AuditReporter reporter_;
+  StateFilter state_{2};
+  UrcRouter router_;
+};
+
+TEST_F(RoutingByCalledLine, RingIsHeldUntilCdipNamesTheLine) {
+  EXPECT_EQ(router_.route(urc("RING"), kPersonal), std::vector<Delivery>{});
+  EXPECT_EQ(router_.route(urc("+CLIP: \"+4930111\",145"), kPersonal), std::vector<Delivery>{});
+  EXPECT_TRUE(router_.holding());
+  EXPECT_EQ(router_.route(urc("+CDIP: \"+4930555\",145"), kPersonal),
+            (std::vector<Delivery>{{kSecure, "RING"}, {kSecure, "+CLIP: \"+4930111\",145"}}));
+  EXPECT_FALSE(router_.holding());
+  // The next ring goes straight to the routed persona; +CDIP itself reaches nobody.
+  EXPECT_EQ(router_.route(urc("RING"), kPersonal), (std::vector<Delivery>{{kSecure, "RING"}}));
+  EXPECT_EQ(router_.route(urc("+CDIP: \"+4930555\",145"), kPersonal), std::vector<Delivery>{});
+  ASSERT_EQ(sink_.events.size(), 1U);
+  EXPECT_EQ(sink_.events[0].persona, "secure");
+}
+
+TEST_F(RoutingByCalledLine, HeldCallWithoutCdipIsReleasedToTheDefault) {
+  EXPECT_EQ(router_.route(urc("RING"), kSecure), std::vector<Delivery>{});
+  EXPECT_EQ(router_.release_held(kPersonal, IncomingContext{}), (std::vector<Delivery>{{kPersonal, "RING"}}));
+  EXPECT_FALSE(router_.holding());
+}
+
+TEST_F(RoutingByCalledLine, HeldCodesAreBounded) {
+  for (int i = 0; i < 100; ++i) (void)router_.route(urc("RING"), kPersonal);
+  EXPECT_EQ(router_.release_held(kPersonal, IncomingContext{}).size(), UrcRouter::kMaxHeld);
+}
 
 TEST_F(Routing, NetworkStatusGoesToBoth) {
   const auto out = router_.route(urc("+CREG: 1"), kPersonal);

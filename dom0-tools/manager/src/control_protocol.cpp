@@ -109,6 +109,12 @@ std::variant<Request, ProtocolError> parse_request(std::string_view line) {
         }
         return Request{*id, StatusRequest{}};
     }
+    if (name == "shutdown") {
+        if (!args.empty()) {
+            return error("bad-request", "'shutdown' takes no arguments", id);
+        }
+        return Request{*id, ShutdownRequest{}};
+    }
     if (name == "switch") {
         if (!only_known_keys(args, {"persona"}, unknown)) {
             return error("bad-request", "unknown argument '" + unknown + "' for 'switch'", id);
@@ -137,7 +143,7 @@ std::variant<Request, ProtocolError> parse_request(std::string_view line) {
         }
         return Request{*id, LifecycleRequest{action, std::move(*persona)}};
     }
-    return error("unknown-command", "unknown command '" + name + "' (known: status, switch, start, stop, restart)", id);
+    return error("unknown-command", "unknown command '" + name + "' (known: status, switch, start, stop, restart, shutdown)", id);
 }
 
 std::string make_ok_response(std::int64_t id, const json& result) {
@@ -157,6 +163,8 @@ std::string make_request(std::int64_t id, const Command& command) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, StatusRequest>) {
                 doc["command"] = "status";
+            } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
+                doc["command"] = "shutdown";
             } else if constexpr (std::is_same_v<T, SwitchRequest>) {
                 doc["command"] = "switch";
                 if (c.persona) {

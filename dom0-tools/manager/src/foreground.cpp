@@ -113,10 +113,39 @@ void ForegroundStateMachine::abort(const std::string& reason, std::vector<Comman
     f.rolling_back = true;
     f.abort_reason = reason;
     f.awaiting = holders_;
+    if (holders_.empty()) {
+        finish(out); // the last holder died: nothing is left to move back
+        return;
+    }
     for (const FocusHolder h : holders_) {
         out.emplace_back(SendFocus{h, f.from, epoch_});
     }
     out.emplace_back(ArmTimeout{epoch_});
+}
+
+void ForegroundStateMachine::register_holder(FocusHolder holder, std::vector<Command>& out) {
+    holders_.insert(holder);
+    if (!in_flight_) {
+        // Nothing waits for this ack: acknowledge() ignores an epoch with no switch in flight.
+        out.emplace_back(SendFocus{holder, foreground_, epoch_});
+        return;
+    }
+    in_flight_->awaiting.insert(holder);
+    out.emplace_back(SendFocus{holder, *switching_to(), in_flight_->epoch});
+}
+
+void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<Command>& out) {
+    holders_.erase(holder);
+    if (!in_flight_ || in_flight_->awaiting.erase(holder) == 0) {
+        return; // nothing was waiting for it
+    }
+    if (!in_flight_->rolling_back) {
+        abort(std::string(to_string(holder)) + " backend died", out);
+        return;
+    }
+    if (in_flight_->awaiting.empty()) {
+        finish(out);
+    }
 }
 
 void ForegroundStateMachine::finish(std::vector<Command>& out) {

@@ -4,6 +4,9 @@
 #include <libevdev/libevdev.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 namespace twofold::manager {
@@ -26,27 +29,46 @@ HardwareKey::~HardwareKey() {
 
 void HardwareKey::try_open() {
     const int fd = ::open(config_.device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0) {
-        libevdev* dev = nullptr;
-        if (libevdev_new_from_fd(fd, &dev) == 0) {
-            evdev_.reset(dev);
-            if (libevdev_grab(dev, LIBEVDEV_GRAB) != 0) {
-                spdlog::warn("hardware key: cannot grab {}: another reader may see the key", config_.device.string());
-            }
-            if (libevdev_has_event_code(dev, EV_KEY, config_.code) == 0) {
-                spdlog::error("hardware key: {} ({}) has no key code {}", config_.device.string(),
-                              libevdev_get_name(dev), config_.code);
-            }
-            stream_.assign(fd);
-            spdlog::info("hardware key: reading {} ({}), code {}, gesture {}", config_.device.string(),
-                         libevdev_get_name(dev), config_.code, to_string(config_.bound));
-            wait_readable();
-            return;
-        }
-        ::close(fd);
+    if (fd < 0) {
+        retry_later("cannot open " + config_.device.string() + ": " + std::strerror(errno));
+        return;
     }
-    spdlog::warn("hardware key: {} not available yet; retrying in 5 s", config_.device.string());
-    retry_.expires_after(std::chrono::seconds(5));
+    libevdev* dev = nullptr;
+    if (const int rc = libevdev_new_from_fd(fd, &dev); rc != 0) {
+        ::close(fd);
+        retry_later(config_.device.string() + " is not an evdev device: " + std::strerror(-rc));
+        return;
+    }
+    evdev_.reset(dev);
+    if (const int rc = libevdev_grab(dev, LIBEVDEV_GRAB); rc != 0) {
+        // Reading it ungrabbed would let another reader (the input backend feeding a guest, a
+        // leftover power-key watcher) see the key too: the key is never read that way.
+        evdev_.reset();
+        ::close(fd);
+        retry_later("cannot grab " + config_.device.string() + " (EVIOCGRAB: " + std::strerror(-rc) +
+                    "): another process holds it exclusively");
+        return;
+    }
+    if (libevdev_has_event_code(dev, EV_KEY, config_.code) == 0) {
+        spdlog::error("hardware key: {} ({}) has no key code {}", config_.device.string(), libevdev_get_name(dev), config_.code);
+    }
+    stream_.assign(fd);
+    unavailable_reported_ = false;
+    spdlog::info("hardware key: reading {} ({}), code {}, gesture {}, grabbed", config_.device.string(), libevdev_get_name(dev),
+                 config_.code, to_string(config_.bound));
+    wait_readable();
+}
+
+void HardwareKey::retry_later(const std::string& why) {
+    // Said once per outage at warning level, so a board without the key does not fill the log.
+    if (!unavailable_reported_) {
+        spdlog::warn("hardware key: {}; the key switches nothing until this is fixed; retrying every {} ms", why,
+                     config_.retry_every.count());
+        unavailable_reported_ = true;
+    } else {
+        spdlog::debug("hardware key: {}", why);
+    }
+    retry_.expires_after(config_.retry_every);
     retry_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) {
             try_open();

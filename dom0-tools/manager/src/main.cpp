@@ -12,6 +12,7 @@
 
 #include "twofold/audit/keys.h"
 #include "twofold/audit/sink.h"
+#include "twofold/manager/backends_config.h"
 #include "twofold/manager/manager.h"
 #include "twofold/policy/checker.h"
 #include "twofold/policy/report.h"
@@ -26,6 +27,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitPolicy = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 3;
+constexpr const char* kDefaultBackendsFile = "/etc/twofold/backends.toml";
 
 // Loads the signing key, creating it on first boot (private 0600 + public .pub beside it),
 // so that a fresh device starts auditing at once. The public key is what a verifier pins.
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
     bool no_xen = false;
     bool test_driver = false;
     bool check_only = false;
+    std::string backends_file = kDefaultBackendsFile;
+    std::int64_t shutdown_timeout_s = options.shutdown_timeout.count();
     app.add_option("--policy", policy_file, "persona policy file")->capture_default_str();
     app.add_option("--libvirt", options.libvirt_uri, "libvirt connection URI")->capture_default_str();
     app.add_flag("--libvirt-test-flavor", test_driver, "generate domains for libvirt's test driver (host tests)");
@@ -65,9 +69,18 @@ int main(int argc, char** argv) {
     app.add_option("--audit-dir", audit_dir, "audit log directory (default: the policy's [audit] log folder)");
     app.add_flag("--no-xen", no_xen, "do not touch xenstore (host runs without Xen)");
     app.add_flag("--no-hardware-key", [&](std::int64_t) { options.use_hardware_key = false; }, "do not read the hardware key");
-    app.add_flag("--check", check_only, "load and check the policy, then exit");
-    app.footer("Exit codes: 0 stopped cleanly, 1 policy has errors, 2 usage, 3 runtime failure.\n"
-               "Signals: SIGTERM/SIGINT stop the manager; personas keep running.");
+    app.add_option("--backends", backends_file,
+                   "backend processes to supervise (TOML, docs/manager.md); the default file may be absent: no backends")
+        ->capture_default_str();
+    app.add_option("--poweroff-command", options.poweroff_command,
+                   "run with /bin/sh -c after `twofold shutdown` stopped the personas and sealed the audit log (default: none)");
+    app.add_option("--shutdown-timeout", shutdown_timeout_s, "seconds a persona gets to power off before it is destroyed")
+        ->check(CLI::Range(1, 600))
+        ->capture_default_str();
+    app.add_flag("--check", check_only, "load and check the policy (and the backends file), then exit");
+    app.footer("Exit codes: 0 stopped cleanly, 1 policy or backends file has errors, 2 usage, 3 runtime failure.\n"
+               "Signals: SIGTERM/SIGINT stop the manager and its backends; personas keep running.\n"
+               "`twofold shutdown` stops the personas too, seals the audit log, runs --poweroff-command and exits 0.");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -84,6 +97,20 @@ int main(int argc, char** argv) {
         std::cerr << "twofold-manager: policy " << policy_file << " has errors; nothing started\n";
         return kExitPolicy;
     }
+    if (backends_file != kDefaultBackendsFile || std::filesystem::exists(backends_file)) {
+        auto backends = twofold::manager::load_backends_file(backends_file);
+        for (const auto& e : backends.errors) {
+            std::cerr << e << '\n';
+        }
+        if (!backends.config) {
+            std::cerr << "twofold-manager: " << backends_file << " has errors; nothing started\n";
+            return kExitPolicy;
+        }
+        options.backends = std::move(backends.config->backends);
+    } else {
+        spdlog::info("no {}: no backend processes to supervise", backends_file);
+    }
+    options.shutdown_timeout = std::chrono::seconds(shutdown_timeout_s);
     if (check_only) {
         return kExitOk;
     }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "twofold/manager/child_process.h"
 #include "twofold/manager/pv_devices.h"
 #include "twofold/manager/reconcile.h"
 
@@ -51,7 +52,7 @@ PersonaSpec persona_spec(const policy::Persona& p) {
 Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions options,
                  std::unique_ptr<xen::XenStore> xenstore, std::unique_ptr<audit::Writer> audit)
     : io_(io), policy_(std::move(policy)), options_(std::move(options)), xenstore_(std::move(xenstore)),
-      audit_(std::move(audit)), libvirt_(options_.libvirt_uri), supervision_timer_(io) {
+      audit_(std::move(audit)), libvirt_(options_.libvirt_uri), supervision_timer_(io), shutdown_timer_(io) {
     std::vector<std::string> names;
     for (const auto& p : policy_.personas) {
         names.push_back(p.name.value);
@@ -61,12 +62,17 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
                                        false, false, std::nullopt, 0});
     }
     const std::string initial = recovered_foreground().value_or(policy_.default_foreground.value);
-    // No backend holds focus yet: the display, input and modem backends register as holders
-    // when they exist (see docs/architecture.md); until then a switch commits at once.
+    // No holder until a supervised backend says hello (BackendEvents below); a switch with no
+    // holder registered commits at once.
     foreground_ = std::make_unique<ForegroundStateMachine>(names, initial, std::set<FocusHolder>{});
+    backends_ = std::make_unique<BackendSupervisor>(io_, options_.backends, static_cast<BackendEvents&>(*this));
 }
 
 Manager::~Manager() {
+    if (sealed_) {
+        return;
+    }
+    backends_->stop_all(options_.backend_stop_grace); // audited before the seal
     if (audit_) {
         audit("manager.stop", std::nullopt, {{"foreground", foreground()}});
         // Seal on the way out so a verifier sees every record of this run signed.
@@ -90,6 +96,7 @@ bool Manager::start() {
     audit("manager.start", std::nullopt, {{"libvirt", options_.libvirt_uri}, {"foreground", foreground()}});
     audit("policy.load", std::nullopt, {{"source", policy_.source}, {"personas", personas_.size()}});
 
+    backends_->start(/*after_personas=*/false);
     std::vector<PersonaSpec> specs;
     for (const auto& [name, state] : personas_) {
         specs.push_back(state.spec);
@@ -110,6 +117,7 @@ bool Manager::start() {
         spdlog::warn("libvirt domain '{}' is not in the policy; left alone", name);
     }
 
+    backends_->start(/*after_personas=*/true);
     persist_foreground();
     control_ = std::make_unique<control::ControlServer>(io_, options_.control_socket, options_.control_access, *this);
     if (options_.use_hardware_key) {
@@ -119,7 +127,7 @@ bool Manager::start() {
                                                std::chrono::milliseconds(k.double_press_window_ms.value),
                                                std::chrono::milliseconds(k.long_press_ms.value)}};
         key_ = std::make_unique<HardwareKey>(io_, config, [this](Gesture) {
-            request_switch(std::nullopt, SwitchSource::HardwareKey, [](const control::Reply&) {});
+            hardware_key_switch([](const control::Reply&) {});
         });
     }
     arm_supervision();
@@ -186,6 +194,9 @@ void Manager::supervise() {
             spdlog::critical("audit: checkpoint failed: {}", status.message());
         }
     }
+    if (shutting_down_) {
+        return; // the personas are being stopped on purpose
+    }
     const auto now = RestartBudget::Clock::now();
     for (auto& [name, state] : personas_) {
         std::optional<DomainInfo> info;
@@ -240,6 +251,10 @@ void Manager::handle(const control::Request& request, const control::PeerCredent
         done(error_reply("audit-failed", "the audit log cannot be written; state changes are refused"));
         return;
     }
+    if (shutting_down_ && !std::holds_alternative<control::StatusRequest>(request.command)) {
+        done(error_reply("shutting-down", "the manager is shutting the device down"));
+        return;
+    }
     std::visit(
         [&](const auto& cmd) {
             using T = std::decay_t<decltype(cmd)>;
@@ -248,12 +263,23 @@ void Manager::handle(const control::Request& request, const control::PeerCredent
             } else if constexpr (std::is_same_v<T, control::SwitchRequest>) {
                 audit("control.switch", cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
                 request_switch(cmd.persona, SwitchSource::Cli, std::move(done));
+            } else if constexpr (std::is_same_v<T, control::ShutdownRequest>) {
+                audit("control.shutdown", std::nullopt, {{"uid", peer.uid}, {"pid", peer.pid}});
+                shutdown(std::move(done));
             } else {
                 audit(std::string("control.") + control::to_string(cmd.action), cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
                 lifecycle(cmd, std::move(done));
             }
         },
         request.command);
+}
+
+void Manager::hardware_key_switch(std::function<void(control::Reply)> done) {
+    if (shutting_down_) {
+        done(error_reply("shutting-down", "the manager is shutting the device down"));
+        return;
+    }
+    request_switch(std::nullopt, SwitchSource::HardwareKey, std::move(done));
 }
 
 void Manager::request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done) {
@@ -282,15 +308,16 @@ void Manager::run_commands(std::vector<Command>& commands) {
     for (std::size_t i = 0; i < commands.size(); ++i) {
         const Command command = commands[i];
         if (const auto* send = std::get_if<SendFocus>(&command)) {
-            spdlog::info("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona);
+            spdlog::debug("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona);
+            backends_->send_focus(send->holder, send->persona, send->epoch);
         } else if (const auto* arm = std::get_if<ArmTimeout>(&command)) {
             auto timer = std::make_unique<asio::steady_timer>(io_, options_.switch_timeout);
             const auto epoch = arm->epoch;
             timer->async_wait([this, epoch](const boost::system::error_code& ec) {
-                switch_timers_.erase(epoch);
                 if (ec) {
-                    return;
+                    return; // cancelled: the timer (and maybe the manager) is gone; touch nothing
                 }
+                switch_timers_.erase(epoch);
                 std::vector<Command> more;
                 foreground_->timeout(epoch, more);
                 run_commands(more);
@@ -308,6 +335,7 @@ void Manager::run_commands(std::vector<Command>& commands) {
     if (foreground_->switching()) {
         return;
     }
+    switch_timers_.clear(); // no switch in flight: no timeout may fire for an ended one
     // Settled: answer everyone who waited. A request superseded by a later one is told so.
     auto waiters = std::move(switch_waiters_);
     switch_waiters_.clear();
@@ -380,7 +408,8 @@ json Manager::status_json() {
         p["foreground"] = name == foreground();
         personas.push_back(std::move(p));
     }
-    json out{{"foreground", foreground()}, {"personas", personas}};
+    json out{{"foreground", foreground()}, {"personas", personas}, {"backends", backends_->status()},
+             {"shutting_down", shutting_down_}};
     out["switching_to"] = foreground_->switching() ? json(*foreground_->switching_to()) : json(nullptr);
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
@@ -388,6 +417,125 @@ json Manager::status_json() {
         out["audit"] = {{"last_sequence", audit_->last_sequence()}, {"failed", audit_->failed()}};
     }
     return out;
+}
+
+void Manager::shutdown(std::function<void(control::Reply)> done) {
+    shutting_down_ = true;
+    spdlog::warn("twofold-manager: shutdown requested; stopping the personas");
+    for (const auto& [name, state] : personas_) {
+        try {
+            auto domain = libvirt_.lookup(name);
+            if (domain && domain->info().state == DomainState::Running) {
+                domain->shutdown(); // the guest powers off cleanly (file systems, LUKS volume)
+                audit("persona.shutdown", name, {{"reason", "device shutdown"}});
+            }
+        } catch (const LibvirtError& e) {
+            spdlog::error("persona {}: cannot ask it to shut down: {}", name, e.what());
+        }
+    }
+    await_personas_off(RestartBudget::Clock::now() + options_.shutdown_timeout, std::move(done));
+}
+
+void Manager::await_personas_off(RestartBudget::Clock::time_point deadline, std::function<void(control::Reply)> done) {
+    std::vector<std::string> still_up;
+    for (const auto& [name, state] : personas_) {
+        try {
+            auto domain = libvirt_.lookup(name);
+            if (domain && domain->info().state != DomainState::ShutOff) {
+                still_up.push_back(name);
+            }
+        } catch (const LibvirtError& e) {
+            spdlog::error("persona {}: cannot read state: {}", name, e.what());
+        }
+    }
+    if (!still_up.empty() && RestartBudget::Clock::now() < deadline) {
+        shutdown_timer_.expires_after(std::chrono::milliseconds(250));
+        shutdown_timer_.async_wait([this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
+            if (!ec) {
+                await_personas_off(deadline, std::move(done));
+            }
+        });
+        return;
+    }
+    for (const auto& name : still_up) {
+        // It ignored the request: the power goes anyway, so stop it now rather than mid-write.
+        try {
+            if (auto domain = libvirt_.lookup(name)) {
+                domain->destroy();
+            }
+            audit("persona.destroyed", name, {{"reason", "no clean shutdown within " + std::to_string(options_.shutdown_timeout.count()) + " s"}});
+        } catch (const LibvirtError& e) {
+            spdlog::error("persona {}: cannot destroy: {}", name, e.what());
+        }
+    }
+    finish_shutdown(std::move(done));
+}
+
+void Manager::finish_shutdown(std::function<void(control::Reply)> done) {
+    backends_->stop_all(options_.backend_stop_grace);
+    bool sealed = true;
+    if (audit_) {
+        audit("manager.stop", std::nullopt,
+              {{"foreground", foreground()}, {"reason", "shutdown"}, {"poweroff", options_.poweroff_command}});
+        if (const auto status = audit_->seal(); !status.ok()) {
+            sealed = false;
+            spdlog::critical("audit: cannot seal on shutdown: {}", status.message());
+        }
+    }
+    sealed_ = true;
+    spdlog::warn("twofold-manager: personas stopped, audit log sealed");
+    done(ok_reply({{"personas", "shut-off"},
+                   {"audit_sealed", sealed},
+                   {"poweroff", options_.poweroff_command.empty() ? json(nullptr) : json(options_.poweroff_command)}}));
+    // Give the reply time to leave before the power goes (or the manager exits).
+    shutdown_timer_.expires_after(std::chrono::milliseconds(200));
+    shutdown_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        if (!options_.poweroff_command.empty()) {
+            spdlog::warn("twofold-manager: running power-off command: {}", options_.poweroff_command);
+            const int status = run_and_wait({"/bin/sh", "-c", options_.poweroff_command}, 30000);
+            if (status != 0) {
+                spdlog::critical("power-off command failed (wait status {})", status);
+            }
+        }
+        io_.stop();
+    });
+}
+
+void Manager::holders_registered(const std::string& backend, const std::vector<FocusHolder>& holders) {
+    std::vector<Command> commands;
+    for (const auto h : holders) {
+        spdlog::info("focus holder {} served by backend {}", to_string(h), backend);
+        foreground_->register_holder(h, commands);
+    }
+    run_commands(commands);
+}
+
+void Manager::holders_lost(const std::string& backend, const std::vector<FocusHolder>& holders) {
+    std::vector<Command> commands;
+    for (const auto h : holders) {
+        spdlog::warn("focus holder {} lost with backend {}", to_string(h), backend);
+        foreground_->unregister_holder(h, commands);
+    }
+    run_commands(commands);
+}
+
+void Manager::focus_acknowledged(FocusHolder holder, std::uint64_t epoch) {
+    std::vector<Command> commands;
+    foreground_->acknowledge(holder, epoch, commands);
+    run_commands(commands);
+}
+
+void Manager::focus_refused(FocusHolder holder, std::uint64_t epoch, const std::string& reason) {
+    std::vector<Command> commands;
+    foreground_->refuse(holder, epoch, reason, commands);
+    run_commands(commands);
+}
+
+void Manager::backend_audit(const std::string& kind, const std::optional<std::string>& persona, json fields) {
+    audit(kind, persona, std::move(fields));
 }
 
 void Manager::persist_foreground() {

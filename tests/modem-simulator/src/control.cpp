@@ -44,7 +44,10 @@ std::string handle_control_line(Modem& modem, std::string_view line) {
   if (verb == "call") {
     const std::string_view number = next_word(rest);
     if (!valid_number(number)) return "ERROR bad number";
-    return reply(modem.incoming_call(number));
+    // Optional: the subscription's line that was called (reported as +CDIP).
+    const std::string_view called_line = next_word(rest);
+    if (!called_line.empty() && !valid_number(called_line)) return "ERROR bad called line";
+    return reply(modem.incoming_call(number, called_line));
   }
   if (verb == "answer") return reply(modem.remote_answer());
   if (verb == "busy") return reply(modem.remote_busy());

@@ -85,6 +85,7 @@ void Modem::defaults() {
   cmee_ = 0;
   creg_mode_ = 0;
   clip_ = false;
+  cdip_ = false;
   crc_ = false;
   text_mode_ = false;
   cnmi_mt_ = 1;  // +CMTI on arrival without setup: what the lab tests expect
@@ -274,7 +275,7 @@ Modem::Reply Modem::execute_dial(const Command& command) {
   const int registration = effective_registration();
   if (registration != 1 && registration != 5) return Reply::final("NO CARRIER", 3);
   if (!calls_.empty()) return Reply::cme(kCmeNotAllowed);
-  calls_.push_back(Call{1, false, CallState::kAlerting, command.dial.number});
+  calls_.push_back(Call{1, false, CallState::kAlerting, command.dial.number, {}});
   return Reply::ok();
 }
 
@@ -344,8 +345,8 @@ Modem::Reply Modem::execute_extended(const Command& command) {
     if (!action) return Reply::cme(kCmeNotSupported);
     return Reply::ok({"+CSQ: " + std::to_string(cfun_ == 1 ? rssi_ : 99) + ",99"});
   }
-  if (name == "+CLIP" || name == "+CRC") {
-    bool& setting = name == "+CLIP" ? clip_ : crc_;
+  if (name == "+CLIP" || name == "+CRC" || name == "+CDIP") {
+    bool& setting = name == "+CLIP" ? clip_ : name == "+CRC" ? crc_ : cdip_;
     if (read) return Reply::ok({name + ": " + std::to_string(setting ? 1 : 0) + (name == "+CLIP" ? ",1" : "")});
     if (test) return Reply::ok({name + ": (0,1)"});
     const auto value = number_param(command, 0).value_or(0);
@@ -381,6 +382,7 @@ Modem::Reply Modem::execute_extended(const Command& command) {
     charset_ = charset;
     return Reply::ok();
   }
+  if (name.starts_with("+CPB")) return execute_phonebook(command);
   if (name.starts_with("+CM") || name == "+CNMI" || name == "+CPMS" || name == "+CSCA") {
     return execute_sms(command);
   }
@@ -606,11 +608,11 @@ void Modem::announce_registration() {
   send_urc({line});
 }
 
-std::optional<std::string> Modem::incoming_call(std::string_view number) {
+std::optional<std::string> Modem::incoming_call(std::string_view number, std::string_view called_line) {
   const int stat = effective_registration();
   if (stat != 1 && stat != 5) return "not registered";
   if (!calls_.empty()) return "line busy";
-  calls_.push_back(Call{1, true, CallState::kIncoming, std::string(number)});
+  calls_.push_back(Call{1, true, CallState::kIncoming, std::string(number), std::string(called_line)});
   rings_ = 0;
   ring_tick();
   return std::nullopt;
@@ -626,6 +628,10 @@ void Modem::ring_tick() {
   ++rings_;
   std::vector<std::string> lines{crc_ ? "+CRING: VOICE" : "RING"};
   if (clip_) lines.push_back("+CLIP: " + at::quote_string(call->number) + "," + std::to_string(number_type(call->number)));
+  // 27.007 §7.9: +CDIP after RING, on subscriptions with several lines.
+  if (cdip_ && !call->called_line.empty()) {
+    lines.push_back("+CDIP: " + at::quote_string(call->called_line) + "," + std::to_string(number_type(call->called_line)));
+  }
   for (const auto& line : lines) send_urc({line});
 }
 
@@ -688,6 +694,83 @@ std::optional<std::string> Modem::set_signal(int rssi) {
   return std::nullopt;
 }
 
+// 27.007 §8.11-8.14, "SM" storage only: +CPBS, +CPBR, +CPBW (with +CPBW: <written_index>
+// when the index is omitted), +CPBF.
+Modem::Reply Modem::execute_phonebook(const Command& command) {
+  constexpr int kCmeMemoryFull = 20;
+  constexpr int kCmeInvalidIndex = 21;
+  constexpr std::size_t kNumberLength = 40;
+  constexpr std::size_t kTextLength = 18;
+  const std::string& name = command.name;
+  const bool read = command.form == CommandForm::kRead;
+  const bool test = command.form == CommandForm::kTest;
+  const bool set = command.form == CommandForm::kSet;
+  const int capacity = static_cast<int>(options_.phonebook_capacity);
+  const std::string range = "(1-" + std::to_string(capacity) + ")";
+  const auto entry_line = [](const std::string& prefix, const PhonebookEntry& e) {
+    return prefix + ": " + std::to_string(e.index) + "," + at::quote_string(e.number) + "," + std::to_string(e.type) +
+           "," + at::quote_string(e.text);
+  };
+  if (name == "+CPBS") {
+    if (test) return Reply::ok({"+CPBS: (\"SM\")"});
+    if (read) return Reply::ok({"+CPBS: \"SM\"," + std::to_string(phonebook_.size()) + "," + std::to_string(capacity)});
+    if (set && !command.params.empty() && command.params[0].is_string() && command.params[0].text == "SM") return Reply::ok();
+    return Reply::cme(kCmeNotSupported);
+  }
+  if (name == "+CPBR") {
+    if (test) return Reply::ok({"+CPBR: " + range + "," + std::to_string(kNumberLength) + "," + std::to_string(kTextLength)});
+    const auto first = number_param(command, 0);
+    const auto last = command.params.size() > 1 ? number_param(command, 1) : first;
+    if (!set || !first || !last || *first < 1 || *last < *first || *last > static_cast<std::uint32_t>(capacity)) {
+      return Reply::cme(kCmeInvalidIndex);
+    }
+    std::vector<std::string> lines;
+    for (const auto& e : phonebook_) {
+      const auto index = static_cast<std::uint32_t>(e.index);
+      if (index >= *first && index <= *last) lines.push_back(entry_line("+CPBR", e));
+    }
+    return Reply::ok(lines);
+  }
+  if (name == "+CPBF") {
+    if (test) return Reply::ok({"+CPBF: " + std::to_string(kNumberLength) + "," + std::to_string(kTextLength)});
+    if (!set || command.params.empty() || !command.params[0].is_string()) return Reply::cme(kCmeIncorrectParameters);
+    std::vector<std::string> lines;
+    for (const auto& e : phonebook_) {
+      if (e.text.starts_with(command.params[0].text)) lines.push_back(entry_line("+CPBF", e));
+    }
+    return Reply::ok(lines);
+  }
+  if (name == "+CPBW") {
+    if (test) return Reply::ok({"+CPBW: " + range + "," + std::to_string(kNumberLength) + ",(129,145)," + std::to_string(kTextLength)});
+    if (!set || command.params.empty()) return Reply::cme(kCmeIncorrectParameters);
+    const bool omitted = command.params[0].is_empty();
+    int index = 0;
+    if (omitted) {
+      for (int i = 1; i <= capacity && index == 0; ++i) {
+        if (std::none_of(phonebook_.begin(), phonebook_.end(), [&](const PhonebookEntry& e) { return e.index == i; })) index = i;
+      }
+      if (index == 0) return Reply::cme(kCmeMemoryFull);
+    } else {
+      const auto given = number_param(command, 0);
+      if (!given || *given < 1 || *given > static_cast<std::uint32_t>(capacity)) return Reply::cme(kCmeInvalidIndex);
+      index = static_cast<int>(*given);
+    }
+    std::erase_if(phonebook_, [&](const PhonebookEntry& e) { return e.index == index; });
+    if (command.params.size() == 1) return Reply::ok();  // delete
+    if (!command.params[1].is_string() || command.params[1].text.size() > kNumberLength) {
+      return Reply::cme(kCmeIncorrectParameters);
+    }
+    PhonebookEntry entry{index, command.params[1].text, static_cast<std::uint32_t>(number_type(command.params[1].text)), {}};
+    if (auto type = number_param(command, 2)) entry.type = *type;
+    if (command.params.size() > 3 && command.params[3].is_string()) entry.text = command.params[3].text.substr(0, kTextLength);
+    phonebook_.push_back(std::move(entry));
+    std::sort(phonebook_.begin(), phonebook_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+    if (omitted) return Reply::ok({"+CPBW: " + std::to_string(index)});
+    return Reply::ok();
+  }
+  return Reply::cme(kCmeNotSupported);
+}
+
 nlohmann::json Modem::state() const {
   nlohmann::json calls = nlohmann::json::array();
   for (const auto& call : calls_) {
@@ -699,6 +782,10 @@ nlohmann::json Modem::state() const {
     messages.push_back({{"index", m.index}, {"status", std::string(kStatusNames[static_cast<int>(m.status)])},
                         {"number", m.number}, {"text", m.text}});
   }
+  nlohmann::json phonebook = nlohmann::json::array();
+  for (const auto& e : phonebook_) {
+    phonebook.push_back({{"index", e.index}, {"number", e.number}, {"type", e.type}, {"text", e.text}});
+  }
   nlohmann::json sent = nlohmann::json::array();
   for (const auto& s : sent_) {
     sent.push_back({{"number", s.number}, {"text", s.text}, {"pdu", s.pdu}, {"reference", s.reference}});
@@ -706,7 +793,8 @@ nlohmann::json Modem::state() const {
   return {{"echo", echo_},          {"verbose", verbose_},   {"text_mode", text_mode_},
           {"cmee", cmee_},          {"cfun", cfun_},         {"registration", effective_registration()},
           {"silent", silent_},      {"calls", calls},        {"messages", messages},
-          {"sent", sent},           {"lines_received", lines_received_}, {"last_line", last_line_}};
+          {"sent", sent},           {"lines_received", lines_received_}, {"last_line", last_line_},
+          {"phonebook", phonebook}};
 }
 
 }  // namespace twofold::modem::sim

@@ -4,6 +4,16 @@
 
 namespace twofold::display {
 
+namespace {
+
+// Audit field values travel on the focus link, which bounds strings.
+std::string bounded(std::string text) {
+    if (text.size() > focus::kMaxReasonBytes) text.resize(focus::kMaxReasonBytes);
+    return text;
+}
+
+} // namespace
+
 DisplayBackend::DisplayBackend(xen::Platform& platform, DisplayTarget& target, const DisplayBackendConfig& config,
                                std::shared_ptr<spdlog::logger> log, OnSwitchPresented on_switch)
     : log_(std::move(log)), compositor_(target, config.strip_height), map_(compositor_, config.personas),
@@ -14,12 +24,27 @@ DisplayBackend::DisplayBackend(xen::Platform& platform, DisplayTarget& target, c
                    const auto persona = map_.for_domain(runtime_.store(), paths.frontend_domid());
                    if (!persona) {
                        log_->warn("vfb {}: domain is no configured persona; refused", paths.frontend_domid());
+                       report_rejected("domid", paths.frontend_domid(), "not a configured persona");
                        return nullptr;
                    }
-                   return std::make_unique<VfbDevice>(compositor_, *persona, runtime_.services().foreign,
-                                                      paths.frontend_domid(), vfb_);
+                   return std::make_unique<VfbDevice>(
+                       compositor_, *persona, runtime_.services().foreign, paths.frontend_domid(), vfb_,
+                       [this](PersonaId id, const std::string& reason) {
+                           log_->warn("vfb {}: refused: {}", map_.name_of(id), reason);
+                           report_rejected("persona", std::string(map_.name_of(id)), reason);
+                       });
                }),
-      presenter_(runtime_.io()) {}
+      presenter_(runtime_.io()) {
+    if (config.focus_fd) {
+        focus_ = std::make_unique<FocusClient>(
+            runtime_.io(), *config.focus_fd, log_, [this](const focus::Focus& order) { on_focus(order); },
+            [this](const std::string& why) {
+                log_->info("focus link closed ({}); stopping", why);
+                stop_reason_ = why;
+                runtime_.stop();
+            });
+    }
+}
 
 // The service (and its devices, which hold sources in the compositor) goes before the
 // compositor: members are destroyed in reverse order, service_ after presenter_.
@@ -27,6 +52,7 @@ DisplayBackend::~DisplayBackend() = default;
 
 void DisplayBackend::start() {
     service_.start();
+    if (focus_) focus_->start(focus::Hello{std::string(kBackendName), {focus::Holder::Display}});
     arm_presenter();
 }
 
@@ -34,13 +60,43 @@ void DisplayBackend::arm_presenter() {
     presenter_.expires_after(refresh_);
     presenter_.async_wait([this](const boost::system::error_code& error) {
         if (error) return;
-        compositor_.present();
-        if (const auto done = compositor_.take_presented_switch()) {
-            log_->info("presenting persona {} (epoch {})", done->persona, done->epoch);
-            if (on_switch_) on_switch_(*done);
-        }
+        present_now();
         arm_presenter();
     });
+}
+
+void DisplayBackend::present_now() {
+    compositor_.present();
+    if (const auto done = compositor_.take_presented_switch()) report_switch(*done);
+}
+
+void DisplayBackend::on_focus(const focus::Focus& order) {
+    const auto persona = map_.by_name(order.persona);
+    if (!persona) {
+        log_->warn("focus epoch {}: persona {} is not configured here; refused", order.epoch, order.persona);
+        focus_->send(focus::Refuse{order.epoch, bounded("persona " + order.persona + " is not configured")});
+        return;
+    }
+    // The frame with the new indicator and content goes out now, not at the next refresh:
+    // the ack (sent by report_switch) follows that present.
+    compositor_.switch_to(*persona, order.epoch);
+    present_now();
+}
+
+void DisplayBackend::report_switch(const PresentedSwitch& done) {
+    const std::string name(map_.name_of(done.persona));
+    log_->info("presenting {} (epoch {})", name, done.epoch);
+    if (focus_) {
+        focus_->send(focus::Ack{done.epoch});
+        focus_->send(focus::AuditEvent{std::string(kBackendName) + ".switch", {{"persona", name}, {"epoch", done.epoch}}});
+    }
+    if (on_switch_) on_switch_(done);
+}
+
+void DisplayBackend::report_rejected(std::string_view who_key, const nlohmann::json& who, const std::string& reason) {
+    if (!focus_) return;
+    focus_->send(focus::AuditEvent{std::string(kBackendName) + ".guest-rejected",
+                                   {{std::string(who_key), who}, {"reason", bounded(reason)}}});
 }
 
 } // namespace twofold::display

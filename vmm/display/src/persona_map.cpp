@@ -28,6 +28,12 @@ std::optional<PersonaId> PersonaMap::by_name(std::string_view domain_name) const
     return ids_[static_cast<std::size_t>(it - names_.begin())];
 }
 
+std::string_view PersonaMap::name_of(PersonaId persona) const noexcept {
+    const auto it = std::find(ids_.begin(), ids_.end(), persona);
+    if (it == ids_.end()) return {};
+    return names_[static_cast<std::size_t>(it - ids_.begin())];
+}
+
 std::optional<PersonaId> PersonaMap::for_domain(xen::XenStore& store, xen::DomId domid) const {
     std::optional<std::string> untrusted_name;
     try {

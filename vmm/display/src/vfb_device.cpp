@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <xen/io/fbif.h>
 
@@ -18,9 +19,10 @@ struct VfbDevice::Rings {
 };
 
 VfbDevice::VfbDevice(Compositor& compositor, PersonaId persona, xen::ForeignMemory& foreign, xen::DomId frontend_domid,
-                     VfbConfig config)
+                     VfbConfig config, OnRejected on_rejected)
     : compositor_(compositor), persona_(persona), foreign_(foreign), frontend_domid_(frontend_domid),
-      limits_(compositor.content_limits(std::min(config.max_mem_length, kMaxFramebufferBytes))) {}
+      limits_(compositor.content_limits(std::min(config.max_mem_length, kMaxFramebufferBytes))),
+      on_rejected_(std::move(on_rejected)) {}
 
 VfbDevice::~VfbDevice() { on_closing(); }
 
@@ -44,6 +46,12 @@ std::vector<std::pair<std::string, std::string>> VfbDevice::backend_nodes() cons
 }
 
 xenbus::Result<void> VfbDevice::on_bind(const xenbus::BindContext& context) {
+    auto bound = bind(context);
+    if (!bound && on_rejected_) on_rejected_(persona_, bound.error().message);
+    return bound;
+}
+
+xenbus::Result<void> VfbDevice::bind(const xenbus::BindContext& context) {
     if (context.ring.size() < xen::kPageSize) return xenbus::Error{"shared page mapping too small"};
     if (auto protocol = context.frontend.read_or("protocol", check_protocol, xenbus::Protocol::Arm); !protocol) {
         return protocol.error();
@@ -73,8 +81,17 @@ xenbus::ServiceOutcome VfbDevice::on_event(std::size_t budget) {
     std::optional<std::uint8_t> bad_type;
     const auto result = rings_->out.process(budget, [&](const xenfb_out_event& event) noexcept {
         if (bad_type) return; // already broken: drain the budget without acting
+        if (event.type == XENFB_TYPE_RESIZE) {
+            const auto& r = event.resize;
+            const bool same = r.width >= 0 && static_cast<std::uint32_t>(r.width) == geometry.width &&
+                              r.height >= 0 && static_cast<std::uint32_t>(r.height) == geometry.height &&
+                              r.stride >= 0 && static_cast<std::uint32_t>(r.stride) == geometry.line_length &&
+                              r.depth == 32 && r.offset == 0;
+            ++(same ? counters_.resizes_same_mode : counters_.resizes_refused);
+            return;
+        }
         if (event.type != XENFB_TYPE_UPDATE) {
-            // fbif.h: an unknown out event is an error; resize was never offered.
+            // fbif.h: any other out event is a protocol error.
             bad_type = event.type;
             return;
         }
@@ -102,6 +119,7 @@ xenbus::ServiceOutcome VfbDevice::on_event(std::size_t budget) {
         // A frontend without update events changes pixels silently: every wake redraws it.
         compositor_.mark_dirty(persona_, Rect{0, 0, geometry.width, geometry.height});
     }
+    if (!outcome.error.empty() && on_rejected_) on_rejected_(persona_, outcome.error);
     return outcome;
 }
 

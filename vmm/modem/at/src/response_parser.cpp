@@ -17,7 +17,7 @@ constexpr std::array kUnsolicitedNames = {
     "RING"sv,   "+CRING"sv, "+CLIP"sv,  "+CCWA"sv,  "+CMTI"sv,  "+CMT"sv,   "+CDSI"sv,
     "+CDS"sv,   "+CBM"sv,   "+CBMI"sv,  "+CUSD"sv,  "+CSSI"sv,  "+CSSU"sv,  "+CREG"sv,
     "+CGREG"sv, "+CEREG"sv, "+C5GREG"sv, "+CIEV"sv, "+CTZV"sv,  "+CTZE"sv,  "+CGEV"sv,
-    "+CPIN"sv,
+    "+CPIN"sv,  "+CDIP"sv,
 };
 
 bool is_unsolicited_name(std::string_view name) noexcept {

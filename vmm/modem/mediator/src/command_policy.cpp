@@ -101,6 +101,9 @@ Classification classify_extended(const at::Command& command) {
     return reserved();
   }
   if (command.name == "+CMEE") return local();
+  // The phonebook storage stays "SM" for everyone: "LD"/"MC"/"RC" would list the other
+  // persona's calls, and a persona's choice would change what the other one reads.
+  if (command.name == "+CPBS") return {Handling::kLocal, AtFamily::phonebook};
   const auto* entry = std::find_if(kExtended.begin(), kExtended.end(),
                                    [&](const ExtendedEntry& e) { return e.name == command.name; });
   if (entry == kExtended.end()) return unknown();

@@ -4,19 +4,20 @@
 
 namespace twofold::modem::mediator {
 
-std::optional<rings::RingFault> ConsoleChannel::pump_in(Mediator& mediator, PersonaIndex persona,
-                                                        Mediator::Clock::time_point now) {
-  for (;;) {
+ConsoleChannel::PumpResult ConsoleChannel::pump(Mediator& mediator, PersonaIndex persona,
+                                                Mediator::Clock::time_point now, std::size_t max_reads) {
+  for (std::size_t reads = 0;; ++reads) {
     if (!pending_in_.empty()) {
       const std::size_t taken = mediator.from_persona(persona, pending_in_, now);
       pending_in_.erase(0, taken);
       // Not all taken: the mediator's queue for this persona is full; the ring waits.
-      if (!pending_in_.empty()) return std::nullopt;
+      if (!pending_in_.empty()) return {};
     }
+    if (reads == max_reads) return {std::nullopt, true};
     std::array<std::byte, kReadBudget> chunk{};
     const rings::ByteReadResult read = ring_.read_output(chunk);
-    if (read.fault) return read.fault;
-    if (read.bytes == 0) return std::nullopt;
+    if (read.fault) return {read.fault, false};
+    if (read.bytes == 0) return {};
     pending_in_.assign(reinterpret_cast<const char*>(chunk.data()), read.bytes);
   }
 }

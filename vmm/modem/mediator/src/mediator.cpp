@@ -115,6 +115,7 @@ Mediator::Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& persona
       log_(std::move(log)),
       audit_(audit, std::move(redactor)),
       state_(config_.personas.size()),
+      phonebook_(config_.personas.size()),
       urcs_(IncomingRouter(config_.modem_policy,
                            [&] {
                              std::vector<std::string> names;
@@ -142,8 +143,14 @@ Mediator::Job Mediator::init_job() const {
   // Echo off and verbose results: the response parser relies on both. Numeric +CME errors
   // are translated per persona. +CLIP/+CREG URCs on: personas filter them per their own
   // settings.
-  job.commands = {basic_set("E", 0), basic_set("V", 1), set_command("+CMEE", 1), set_command("+CLIP", 1),
-                  set_command("+CREG", 1)};
+  // +CDIP: the called line after RING (multi-line subscriptions), for routes by called line.
+  // The phonebook storage is the SIM's for both personas (PhonebookFilter partitions it).
+  at::Command storage = action_command("+CPBS");
+  storage.form = at::CommandForm::kSet;
+  storage.params = {at::Parameter::of_string("SM")};
+  job.commands = {basic_set("E", 0),         basic_set("V", 1),          set_command("+CMEE", 1),
+                  set_command("+CLIP", 1),   set_command("+CREG", 1),    set_command("+CDIP", 1),
+                  std::move(storage)};
   return job;
 }
 
@@ -292,6 +299,14 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
       session.clip = value != 0;
     } else if (command.name == "+CREG") {
       session.creg = value != 0;
+    } else if (command.name == "+CPBS") {
+      if (command.form == at::CommandForm::kRead) {
+        job.prefix_output += "\r\n+CPBS: \"SM\"\r\n";
+      } else if (command.form == at::CommandForm::kTest) {
+        job.prefix_output += "\r\n+CPBS: (\"SM\")\r\n";
+      } else if (command.params.empty() || !command.params[0].is_string() || command.params[0].text != "SM") {
+        local_error = true;
+      }
     }
     // +CNMI, +CRC, +CGREG, +CEREG set forms: accepted; the physical modem keeps dom0's.
   }
@@ -355,8 +370,15 @@ void Mediator::send_current(Clock::time_point now) {
   Job& job = *arbiter_->in_flight();
   const at::Command& command = job.commands[job.next];
   if (job.persona) {
-    Rewritten rewritten = state_.rewrite(*job.persona, command);
+    Rewritten rewritten = PhonebookFilter::handles(command) ? phonebook_.rewrite(*job.persona, command)
+                                                            : state_.rewrite(*job.persona, command);
     if (auto* error = std::get_if<LocalError>(&rewritten)) {
+      if (error->result == kOk && job.next + 1 < job.commands.size()) {
+        // Answered locally (e.g. a phonebook read with no own entries): go on with the line.
+        ++job.next;
+        send_current(now);
+        return;
+      }
       finish_job(error_for(*job.persona, error->result), now);
       return;
     }
@@ -371,6 +393,9 @@ void Mediator::send_current(Clock::time_point now) {
     finish_job(std::string(kError), now);
     return;
   }
+  // Bytes still waiting for their terminator were sent before this command: completed by the
+  // first terminator of its answer they would be read as its final result.
+  drop_stale_modem_input(now);
   responses_.set_context(at::ResponseContext{true, job.current.name, text, is_sms_send(job.current)});
   arbiter_->extend(now + config_.command_timeout);
   ++stats_.forwarded;
@@ -378,7 +403,23 @@ void Mediator::send_current(Clock::time_point now) {
 }
 
 void Mediator::from_modem(std::string_view untrusted_bytes, Clock::time_point now) {
+  drop_stale_modem_input(now);
   responses_.feed(untrusted_bytes, [&](at::ResponseEvent event) { on_response(std::move(event), now); });
+  if (!responses_.has_partial_input()) {
+    modem_partial_since_.reset();
+  } else if (!modem_partial_since_) {
+    modem_partial_since_ = now;
+  }
+}
+
+void Mediator::drop_stale_modem_input(Clock::time_point now) {
+  if (!modem_partial_since_ || now - *modem_partial_since_ < config_.modem_partial_line_timeout) return;
+  if (responses_.has_partial_input()) {
+    ++stats_.stale_modem_fragments;
+    log_("modem: dropped a half line from the modem left unfinished past the timeout");
+    responses_.reset();
+  }
+  modem_partial_since_.reset();
 }
 
 void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
@@ -403,6 +444,8 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
       if (job == nullptr) return;
       if (!job->persona) {
         state_.observe_call_line(line);
+      } else if (PhonebookFilter::handles(job->current)) {
+        if (auto text = phonebook_.filter_information(*job->persona, line)) say(*job->persona, *text);
       } else if (auto text = state_.filter_information(*job->persona, line)) {
         say(*job->persona, *text);
       }
@@ -431,13 +474,22 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
   }
 }
 
-void Mediator::route_urc(const at::ResponseLine& line, Clock::time_point now) {
-  const auto deliveries = urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt});
+void Mediator::deliver(const std::vector<Delivery>& deliveries) {
   for (const Delivery& d : deliveries) {
     const Session& s = *sessions_[d.persona];
-    if (line.name == "+CLIP" && !s.clip) continue;
-    if (line.name == "+CREG" && !s.creg) continue;
+    // Each persona's own +CLIP/+CREG setting; the physical modem has both on for everyone.
+    if (d.text.starts_with("+CLIP:") && !s.clip) continue;
+    if (d.text.starts_with("+CREG:") && !s.creg) continue;
     say(d.persona, d.text);
+  }
+}
+
+void Mediator::route_urc(const at::ResponseLine& line, Clock::time_point now) {
+  deliver(urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt}));
+  if (!urcs_.holding()) {
+    held_since_.reset();
+  } else if (!held_since_) {
+    held_since_ = now;
   }
   if (line.name == "NO CARRIER" || line.name == "BUSY" || line.name == "NO ANSWER") refresh_calls();
   pump(now);
@@ -447,6 +499,7 @@ void Mediator::on_final(const at::FinalResult& result, Clock::time_point now) {
   Job& job = *arbiter_->in_flight();
   const bool ok = result.code == at::FinalCode::kOk;
   state_.on_final(job.persona.value_or(0), job.current, result);
+  if (job.persona && PhonebookFilter::handles(job.current)) phonebook_.on_final(*job.persona, result);
   if (job.persona && ok) {
     const std::string& name = config_.personas[*job.persona].name;
     if (job.current.kind == at::CommandKind::kDial) {
@@ -470,8 +523,11 @@ void Mediator::on_final(const at::FinalResult& result, Clock::time_point now) {
 
 std::string Mediator::error_for(PersonaIndex persona, const std::string& cme_text) const {
   constexpr std::string_view kNotAllowed = "+CME ERROR: 3";
-  if (cme_text != kNotAllowed) return cme_text;  // +CMS errors are numeric in every mode
-  return refusal_result(RefusalReason::kReservedToDom0, sessions_[persona]->cmee);
+  if (cme_text == kNotAllowed) return refusal_result(RefusalReason::kReservedToDom0, sessions_[persona]->cmee);
+  // Other local +CME errors (an invalid phonebook index) follow the persona's +CMEE too;
+  // +CMS errors are numeric in every mode.
+  if (cme_text.starts_with("+CME ERROR:") && sessions_[persona]->cmee == ErrorFormat::kPlain) return std::string(kError);
+  return cme_text;
 }
 
 std::string Mediator::persona_final(PersonaIndex persona, const at::FinalResult& result) const {
@@ -517,6 +573,7 @@ void Mediator::refresh_calls() {
 void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
   ++stats_.reinitialisations;
   responses_.reset();
+  modem_partial_since_.reset();
   // A modem left waiting for an SMS body would take the next command as text. ESC alone
   // (no CR): in command mode a CR after it would be answered ERROR, and that stray final
   // would be taken for the next command's.
@@ -527,6 +584,12 @@ void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
 }
 
 void Mediator::tick(Clock::time_point now) {
+  drop_stale_modem_input(now);
+  if (held_since_ && now - *held_since_ >= config_.called_line_wait) {
+    // The modem did not say which line was called: route as if no route named a line.
+    held_since_.reset();
+    deliver(urcs_.release_held(foreground_, IncomingContext{config_.sim_slot, std::nullopt}));
+  }
   if (arbiter_->expired(now)) {
     ++stats_.timeouts;
     log_("modem: no answer to " + arbiter_->in_flight()->current.name +

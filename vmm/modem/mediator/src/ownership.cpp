@@ -22,6 +22,16 @@ std::optional<std::uint32_t> OwnershipTable::claim(PersonaIndex persona, std::ui
   return std::nullopt;
 }
 
+std::optional<std::uint32_t> OwnershipTable::claim_as(PersonaIndex persona, std::uint32_t physical,
+                                                     std::uint32_t visible) {
+  if (persona >= persona_count_ || visible == 0 || visible > max_visible_id_ || by_physical_.count(physical) != 0 ||
+      physical_id(persona, visible)) {
+    return std::nullopt;
+  }
+  by_physical_.emplace(physical, Entry{persona, visible});
+  return visible;
+}
+
 void OwnershipTable::release(std::uint32_t physical) { by_physical_.erase(physical); }
 void OwnershipTable::clear() { by_physical_.clear(); }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace twofold::modem::mediator {
 namespace {
@@ -38,7 +39,10 @@ IncomingRouter::IncomingRouter(const policy::Modem& modem, const std::vector<std
   for (const policy::IncomingRoute& route : modem.routes) {
     Route r;
     if (route.sim_slot) r.sim_slot = route.sim_slot->value;
-    if (route.called_line) r.called_line = route.called_line->value;
+    if (route.called_line) {
+      r.called_line = route.called_line->value;
+      uses_called_line_ = true;
+    }
     r.to = resolve(route.to.value, personas);
     routes_.push_back(std::move(r));
   }
@@ -66,6 +70,7 @@ std::vector<Delivery> UrcRouter::route(const at::ResponseLine& urc, PersonaIndex
   if (urc.name == "RING" || urc.name == "+CRING" || urc.name == "+CLIP" || urc.name == "+CCWA") {
     return incoming_call(urc, foreground, context);
   }
+  if (urc.name == "+CDIP") return called_line(urc, foreground, context);
   if (urc.name == "+CMTI" || urc.name == "+CMT") return incoming_sms(urc, foreground, context);
   if (urc.name == "NO CARRIER" || urc.name == "BUSY" || urc.name == "NO ANSWER") return call_progress(urc);
   if (urc.name == "+CUSD" && ussd_owner_) return {Delivery{*ussd_owner_, urc.raw}};
@@ -76,7 +81,12 @@ std::vector<Delivery> UrcRouter::route(const at::ResponseLine& urc, PersonaIndex
 std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, PersonaIndex foreground,
                                                const IncomingContext& context) {
   // The routing decision is taken once per call, at its first code, so that a foreground
-  // switch between two RINGs cannot move a ringing call to the other persona.
+  // switch between two RINGs cannot move a ringing call to the other persona. With routes by
+  // called line it waits for +CDIP (or the mediator's deadline, release_held).
+  if (!state_.incoming_owner() && router_.uses_called_line() && !context.called_line) {
+    if (held_.size() < kMaxHeld) held_.push_back(urc);
+    return {};
+  }
   if (!state_.incoming_owner()) {
     state_.set_incoming_owner(router_.route(context, foreground));
     incoming_audited_ = false;
@@ -89,6 +99,37 @@ std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, Pers
     incoming_audited_ = true;
   }
   return {Delivery{owner, urc.raw}};
+}
+
+std::vector<Delivery> UrcRouter::called_line(const at::ResponseLine& urc, PersonaIndex foreground,
+                                             const IncomingContext& context) {
+  // +CDIP: <number>,<type>: which of the subscription's lines was called. Decides a call not
+  // routed yet; never delivered itself (no persona asked for it, and it names a line).
+  if (state_.incoming_owner()) return {};
+  IncomingContext with_line = context;
+  if (urc.fields_valid && !urc.fields.empty() && urc.fields[0].is_string()) with_line.called_line = urc.fields[0].text;
+  if (!with_line.called_line) return {};
+  if (held_.empty()) {
+    // +CDIP before any RING: the call is routed now and its RINGs follow the decision.
+    state_.set_incoming_owner(router_.route(with_line, foreground));
+    incoming_audited_ = false;
+    return {};
+  }
+  return release_held(foreground, with_line);
+}
+
+std::vector<Delivery> UrcRouter::release_held(PersonaIndex foreground, const IncomingContext& context) {
+  std::vector<Delivery> out;
+  if (held_.empty()) return out;
+  if (!state_.incoming_owner()) {
+    state_.set_incoming_owner(router_.route(context, foreground));
+    incoming_audited_ = false;
+  }
+  const std::vector<at::ResponseLine> held = std::exchange(held_, {});
+  for (const auto& line : held) {
+    for (auto& d : incoming_call(line, foreground, context)) out.push_back(std::move(d));
+  }
+  return out;
 }
 
 std::vector<Delivery> UrcRouter::incoming_sms(const at::ResponseLine& urc, PersonaIndex foreground,

@@ -29,7 +29,10 @@ struct LifecycleRequest {
     LifecycleAction action{};
     std::string persona;
 };
-using Command = std::variant<StatusRequest, SwitchRequest, LifecycleRequest>;
+// Stops the personas gracefully, stops the backends, seals the audit log, then runs the
+// manager's configured power-off command and exits.
+struct ShutdownRequest {};
+using Command = std::variant<StatusRequest, SwitchRequest, LifecycleRequest, ShutdownRequest>;
 
 struct Request {
     std::int64_t id = 0;

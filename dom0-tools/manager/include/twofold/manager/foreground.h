@@ -74,6 +74,17 @@ public:
     void refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason, std::vector<Command>& out);
     void timeout(std::uint64_t epoch, std::vector<Command>& out);
 
+    // A backend (re)started and announced `holder`. It is told where the device is (or is
+    // going): the foreground, or the persona of the switch in flight, which then also waits for
+    // it — a holder that joins mid-switch must not be left on the other persona.
+    void register_holder(FocusHolder holder, std::vector<Command>& out);
+    // The backend serving `holder` died. No switch may wait for it: a switch still awaiting it
+    // is aborted and rolled back on the remaining holders (together or not at all; the restarted
+    // backend is told the foreground when it registers again). A rollback in progress simply
+    // stops waiting for it.
+    void unregister_holder(FocusHolder holder, std::vector<Command>& out);
+    [[nodiscard]] const std::set<FocusHolder>& holders() const noexcept { return holders_; }
+
 private:
     struct InFlight {
         std::string from;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@ struct HardwareKeyConfig {
     std::uint16_t code = 0;
     Gesture bound = Gesture::Press;
     GestureTiming timing;
+    std::chrono::milliseconds retry_every{5000}; // missing or already grabbed device
 };
 
 class HardwareKey {
@@ -42,6 +44,7 @@ private:
     };
 
     void try_open();
+    void retry_later(const std::string& why);
     void wait_readable();
     void drain();
     void arm_deadline();
@@ -54,6 +57,7 @@ private:
     boost::asio::steady_timer deadline_;
     boost::asio::steady_timer retry_;
     std::unique_ptr<libevdev, FreeEvdev> evdev_;
+    bool unavailable_reported_ = false;
 };
 
 } // namespace twofold::manager

@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "twofold/audit/writer.h"
+#include "twofold/manager/backend_supervisor.h"
+#include "twofold/manager/backends_config.h"
 #include "twofold/manager/control_server.h"
 #include "twofold/manager/domain_xml.h"
 #include "twofold/manager/foreground.h"
@@ -34,9 +36,13 @@ struct ManagerOptions {
     bool use_hardware_key = true;
     std::chrono::milliseconds supervise_every{2000};
     std::chrono::milliseconds switch_timeout{500};
+    std::vector<BackendConfig> backends;              // backends.toml; empty: none supervised
+    std::chrono::milliseconds backend_stop_grace{3000}; // SIGTERM to SIGKILL when the manager stops
+    std::chrono::seconds shutdown_timeout{20};        // `twofold shutdown`: guest power-off, then destroy
+    std::string poweroff_command;                     // run with /bin/sh -c after a shutdown; empty: none
 };
 
-class Manager : public control::RequestHandler {
+class Manager : public control::RequestHandler, private BackendEvents {
 public:
     // `xenstore`: dom0's xenstore for PV plumbing; null on a host without Xen.
     // `audit`: null only in tests that do not look at the audit trail.
@@ -53,8 +59,13 @@ public:
     void handle(const control::Request& request, const control::PeerCredentials& peer,
                 std::function<void(control::Reply)> done) override;
 
+    // What the hardware key's bound gesture does: toggle the foreground. `done` is called when
+    // the switch is committed or aborted (the benchmark times key-to-commit with it).
+    void hardware_key_switch(std::function<void(control::Reply)> done);
+
     [[nodiscard]] const std::string& foreground() const { return foreground_->foreground(); }
     [[nodiscard]] nlohmann::json status_json();
+    [[nodiscard]] const BackendSupervisor& backends() const { return *backends_; }
 
 private:
     struct PersonaState {
@@ -79,6 +90,16 @@ private:
     void persist_foreground();
     [[nodiscard]] std::optional<std::string> recovered_foreground() const;
     void arm_supervision();
+    void shutdown(std::function<void(control::Reply)> done);
+    void await_personas_off(RestartBudget::Clock::time_point deadline, std::function<void(control::Reply)> done);
+    void finish_shutdown(std::function<void(control::Reply)> done);
+
+    // BackendEvents: the supervised backends' focus link, fed into the foreground machine.
+    void holders_registered(const std::string& backend, const std::vector<FocusHolder>& holders) override;
+    void holders_lost(const std::string& backend, const std::vector<FocusHolder>& holders) override;
+    void focus_acknowledged(FocusHolder holder, std::uint64_t epoch) override;
+    void focus_refused(FocusHolder holder, std::uint64_t epoch, const std::string& reason) override;
+    void backend_audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields) override;
 
     boost::asio::io_context& io_;
     policy::Policy policy_;
@@ -93,6 +114,10 @@ private:
     std::unique_ptr<control::ControlServer> control_;
     std::unique_ptr<HardwareKey> key_;
     boost::asio::steady_timer supervision_timer_;
+    boost::asio::steady_timer shutdown_timer_;
+    std::unique_ptr<BackendSupervisor> backends_;
+    bool shutting_down_ = false;
+    bool sealed_ = false; // the shutdown path already wrote manager.stop and sealed
 };
 
 // Maps the policy's persona to what libvirt needs.

@@ -2,17 +2,23 @@
 // The display backend process's wiring, apart from main() so it runs on the loopback in
 // tests: one BackendRuntime, a BackendService for vfb whose devices feed one Compositor, the
 // PersonaMap that says whose frontend is whose, and a presenter that composes at the refresh
-// rate (frames only when something changed) and reports each completed switch.
+// rate (frames only when something changed) and reports each completed switch. With a focus
+// fd (the manager's socketpair) it says Hello, takes Focus orders, presents the persona at once
+// and acks after that present; the link's EOF stops the backend.
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "twofold/display/compositor.h"
+#include "twofold/display/focus_client.h"
 #include "twofold/display/persona_map.h"
 #include "twofold/display/vfb_device.h"
 #include "twofold/xen/platform.h"
@@ -27,7 +33,10 @@ struct DisplayBackendConfig {
     VfbConfig vfb;
     std::chrono::microseconds refresh{16667}; // 60 Hz
     std::size_t budget_per_wake = xenbus::kDefaultBudgetPerWake;
+    std::optional<int> focus_fd; // owned by the backend once given
 };
+
+inline constexpr std::string_view kBackendName = "display";
 
 class DisplayBackend {
 public:
@@ -48,11 +57,18 @@ public:
 
     // Posted onto the io_context by callers on other threads; here: the event-loop thread.
     void switch_to(PersonaId persona, std::uint64_t epoch = 0) { compositor_.switch_to(persona, epoch); }
+    // Composes and presents now (not at the next refresh), reporting a completed switch.
+    void present_now();
+    // Why the backend stopped on its own (the focus link ended); empty otherwise.
+    [[nodiscard]] const std::string& stop_reason() const noexcept { return stop_reason_; }
     [[nodiscard]] const PersonaMap& personas() const noexcept { return map_; }
     [[nodiscard]] const Compositor& compositor() const noexcept { return compositor_; }
 
 private:
     void arm_presenter();
+    void on_focus(const focus::Focus& order);
+    void report_switch(const PresentedSwitch& done);
+    void report_rejected(std::string_view who_key, const nlohmann::json& who, const std::string& reason);
 
     std::shared_ptr<spdlog::logger> log_;
     Compositor compositor_;
@@ -63,6 +79,8 @@ private:
     xenbus::BackendRuntime runtime_;
     xenbus::BackendService service_;
     boost::asio::steady_timer presenter_;
+    std::unique_ptr<FocusClient> focus_; // after the runtime: closed before its io_context goes
+    std::string stop_reason_;
 };
 
 } // namespace twofold::display

@@ -27,6 +27,8 @@ public:
     // The persona of a frontend domain, or nullopt (unknown, unnamed, or gone).
     [[nodiscard]] std::optional<PersonaId> for_domain(xen::XenStore& store, xen::DomId domid) const;
     [[nodiscard]] std::optional<PersonaId> by_name(std::string_view domain_name) const;
+    // The domain name a persona was configured with ("" for an id this map did not register).
+    [[nodiscard]] std::string_view name_of(PersonaId persona) const noexcept;
 
 private:
     std::vector<std::string> names_;

@@ -5,6 +5,7 @@
 // consumes at most `budget` out-ring events (update rectangles, clipped and validated). On
 // closing it withdraws the source before the FrontendConnection unmaps anything.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,12 +28,20 @@ struct VfbConfig {
 struct VfbCounters {
     std::size_t updates = 0;
     std::size_t empty_updates = 0; // clipped to nothing or no area: ignored
+    // Linux xen-fbfront queues a resize event on every fb set_par (fbcon start, a mode set by
+    // an application) whether or not feature-resize was offered. The mode is the backend's:
+    // the event is checked and ignored, never acted on.
+    std::size_t resizes_same_mode = 0;
+    std::size_t resizes_refused = 0; // asked for another mode: ignored, the guest keeps ours
 };
 
 class VfbDevice final : public xenbus::Device {
 public:
+    // Told why a guest's framebuffer or ring was refused (the manager audits it).
+    using OnRejected = std::function<void(PersonaId, const std::string& reason)>;
+
     VfbDevice(Compositor& compositor, PersonaId persona, xen::ForeignMemory& foreign, xen::DomId frontend_domid,
-              VfbConfig config = {});
+              VfbConfig config = {}, OnRejected on_rejected = {});
     ~VfbDevice() override;
 
     [[nodiscard]] xenbus::RingSpec ring_spec() const override;
@@ -46,6 +55,7 @@ public:
 
 private:
     struct Rings;
+    xenbus::Result<void> bind(const xenbus::BindContext& context);
 
     Compositor& compositor_;
     PersonaId persona_;
@@ -56,6 +66,7 @@ private:
     std::unique_ptr<Rings> rings_;
     bool update_events_ = false;
     VfbCounters counters_;
+    OnRejected on_rejected_;
 };
 
 } // namespace twofold::display

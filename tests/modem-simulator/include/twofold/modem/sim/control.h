@@ -1,7 +1,7 @@
 #pragma once
 // The simulator's control channel: one command per line, one reply line each.
 //
-//   call <number>        incoming voice call (RING, +CLIP per +CLIP=1)
+//   call <number> [<line>] incoming voice call (RING, +CLIP per +CLIP=1, +CDIP: <line> per +CDIP=1)
 //   answer | busy        the remote party answers / rejects our outgoing call
 //   hangup               the remote party hangs up (NO CARRIER)
 //   sms <number> <text>  incoming SMS (+CMTI per +CNMI), text to the end of the line

@@ -18,6 +18,7 @@ namespace twofold::modem::sim {
 
 struct ModemOptions {
   std::size_t storage_capacity = 20;  // SIM message slots ("SM")
+  std::size_t phonebook_capacity = 50;  // SIM phonebook entries ("SM")
   std::string operator_name = "Twofold Net";
   std::string own_smsc = "+491720000000";
 };
@@ -30,6 +31,14 @@ struct Call {
   bool incoming = false;
   CallState state = CallState::kDialing;
   std::string number;
+  std::string called_line;  // which of the subscription's lines was called (+CDIP), if known
+};
+
+struct PhonebookEntry {
+  int index = 1;
+  std::string number;
+  std::uint32_t type = 129;
+  std::string text;
 };
 
 struct Message {
@@ -57,7 +66,7 @@ class Modem {
   void receive(std::string_view bytes);
 
   // Network side (the control channel). Each returns an error text or nullopt.
-  std::optional<std::string> incoming_call(std::string_view number);
+  std::optional<std::string> incoming_call(std::string_view number, std::string_view called_line = {});
   std::optional<std::string> remote_answer();
   std::optional<std::string> remote_busy();
   std::optional<std::string> remote_hangup();
@@ -82,6 +91,7 @@ class Modem {
   Reply execute_dial(const at::Command& command);
   Reply execute_extended(const at::Command& command);
   Reply execute_sms(const at::Command& command);
+  Reply execute_phonebook(const at::Command& command);
   void finish_body(std::optional<std::string> text, std::optional<std::vector<std::uint8_t>> tpdu);
   void send_final(std::string_view verbose, int numeric);
   void send_error(std::optional<int> cme, bool sms);
@@ -107,6 +117,7 @@ class Modem {
   int creg_mode_ = 0;
   bool clip_ = false;
   bool crc_ = false;
+  bool cdip_ = false;
   bool text_mode_ = false;
   int cnmi_mt_ = 1;
   int cfun_ = 1;
@@ -121,6 +132,7 @@ class Modem {
   int rings_ = 0;
   std::vector<Message> messages_;
   std::vector<SentMessage> sent_;
+  std::vector<PhonebookEntry> phonebook_;  // kept across reset(), like SIM storage
   int next_reference_ = 0;
 
   // SMS body in progress: +CMGS (send) or +CMGW (write) and its destination.

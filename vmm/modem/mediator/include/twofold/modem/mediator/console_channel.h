@@ -22,9 +22,25 @@ class ConsoleChannel {
 
   explicit ConsoleChannel(std::span<std::byte> shared_page) : ring_(shared_page) {}
 
-  // Feeds guest bytes to the mediator until it stops taking them or the ring is empty.
-  // A ring fault (impossible indices) means the guest is hostile: the caller disconnects it.
-  std::optional<rings::RingFault> pump_in(Mediator& mediator, PersonaIndex persona, Mediator::Clock::time_point now);
+  // Without a bound a guest that keeps refilling its ring (garbage is answered at once, never
+  // queued) would hold the backend's thread: at most this many reads per call by default.
+  static constexpr std::size_t kDefaultMaxReads = 16;
+
+  struct PumpResult {
+    std::optional<rings::RingFault> fault;
+    bool more_pending = false;  // the read budget ran out with bytes left in the ring
+  };
+
+  // Feeds guest bytes to the mediator until it stops taking them, the ring is empty or
+  // `max_reads` reads were made. A ring fault (impossible indices) means the guest is
+  // hostile: the caller disconnects it.
+  PumpResult pump(Mediator& mediator, PersonaIndex persona, Mediator::Clock::time_point now,
+                  std::size_t max_reads = kDefaultMaxReads);
+  std::optional<rings::RingFault> pump_in(Mediator& mediator, PersonaIndex persona, Mediator::Clock::time_point now) {
+    return pump(mediator, persona, now).fault;
+  }
+  // Bytes read from the ring that the mediator has not taken yet (its queue was full).
+  bool holds_input() const noexcept { return !pending_in_.empty(); }
   // Queues bytes for the guest and writes what fits now.
   void queue_output(std::string_view bytes);
   std::optional<rings::RingFault> flush_output();

@@ -21,6 +21,7 @@
 #include "twofold/modem/mediator/arbiter.h"
 #include "twofold/modem/mediator/audit_reporter.h"
 #include "twofold/modem/mediator/command_policy.h"
+#include "twofold/modem/mediator/phonebook_filter.h"
 #include "twofold/modem/mediator/state_filter.h"
 #include "twofold/modem/mediator/urc_router.h"
 
@@ -46,6 +47,13 @@ struct MediatorConfig {
   std::chrono::milliseconds command_timeout{10000};
   // A half-sent line or an SMS body not finished within this is dropped.
   std::chrono::milliseconds partial_input_timeout{30000};
+  // A half line from the modem not finished within this is dropped. A real modem sends a
+  // line in one burst (2048 bytes take 180 ms at 115200 baud); a fragment left over would
+  // otherwise be completed by the terminator of the next command's answer and taken for it.
+  std::chrono::milliseconds modem_partial_line_timeout{1000};
+  // With routes by called line, a new call's RING waits this long for the modem's +CDIP
+  // before it is routed without one (27.007 sends +CDIP right after RING).
+  std::chrono::milliseconds called_line_wait{1000};
   std::size_t queue_capacity = 4;
   std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
 };
@@ -56,6 +64,7 @@ struct MediatorStats {
   std::uint64_t malformed = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t reinitialisations = 0;
+  std::uint64_t stale_modem_fragments = 0;
 };
 
 class Mediator {
@@ -94,10 +103,12 @@ class Mediator {
   void on_response(at::ResponseEvent event, Clock::time_point now);
   void on_final(const at::FinalResult& result, Clock::time_point now);
   void route_urc(const at::ResponseLine& line, Clock::time_point now);
+  void deliver(const std::vector<Delivery>& deliveries);
   // next: start the next job at once (false when the caller must queue something first).
   void finish_job(std::optional<std::string> final_text, Clock::time_point now, bool next = true);
   std::string error_for(PersonaIndex persona, const std::string& cme_text) const;
   void reinitialise(Clock::time_point now, bool cancel_body);
+  void drop_stale_modem_input(Clock::time_point now);
   void refresh_calls();
   void say(PersonaIndex persona, std::string_view text);
   std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
@@ -112,11 +123,14 @@ class Mediator {
   std::vector<CommandPolicy> policies_;
   std::vector<std::unique_ptr<Session>> sessions_;
   StateFilter state_;
+  PhonebookFilter phonebook_;
   UrcRouter urcs_;
   std::unique_ptr<Arbiter<Job>> arbiter_;
   at::ResponseStream responses_;
   PersonaIndex foreground_ = 0;
   bool initialised_ = false;  // the init job has run since the last (re)start
+  std::optional<Clock::time_point> modem_partial_since_;
+  std::optional<Clock::time_point> held_since_;  // an incoming call waits for its called line  // a modem line is half received
   MediatorStats stats_;
 };
 

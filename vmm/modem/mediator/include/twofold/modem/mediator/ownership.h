@@ -21,6 +21,8 @@ class OwnershipTable {
   // Gives modem id `physical` to `persona` and returns the id it sees (the lowest free);
   // nullopt when the persona's visible ids are exhausted or the id already has an owner.
   std::optional<std::uint32_t> claim(PersonaIndex persona, std::uint32_t physical);
+  // The same, under the id the persona asked for; nullopt when that id is taken or out of range.
+  std::optional<std::uint32_t> claim_as(PersonaIndex persona, std::uint32_t physical, std::uint32_t visible);
   void release(std::uint32_t physical);
   void clear();
 

@@ -27,6 +27,8 @@ class IncomingRouter {
   // route naming an unknown persona (the policy checker refuses such a policy first).
   IncomingRouter(const policy::Modem& modem, const std::vector<std::string>& personas);
   PersonaIndex route(const IncomingContext& context, PersonaIndex foreground) const;
+  // Some route matches on the called line: a call's routing waits for the modem to name it.
+  bool uses_called_line() const noexcept { return uses_called_line_; }
 
  private:
   struct Target {
@@ -42,6 +44,7 @@ class IncomingRouter {
 
   std::vector<Route> routes_;
   Target default_;
+  bool uses_called_line_ = false;
 };
 
 struct Delivery {
@@ -60,6 +63,13 @@ class UrcRouter {
   // A USSD session (+CUSD) belongs to the persona that started it.
   void note_ussd(PersonaIndex persona) { ussd_owner_ = persona; }
 
+  // A new call's first codes, held until +CDIP names the called line (only when a route
+  // matches on it): nobody hears the call before it is routed.
+  static constexpr std::size_t kMaxHeld = 8;
+  bool holding() const noexcept { return !held_.empty(); }
+  // Routes the held call with what is known now and returns its codes for the owner.
+  std::vector<Delivery> release_held(PersonaIndex foreground, const IncomingContext& context);
+
  private:
   std::vector<Delivery> to_all(const std::string& text) const;
   std::vector<Delivery> incoming_call(const at::ResponseLine& urc, PersonaIndex foreground,
@@ -72,7 +82,11 @@ class UrcRouter {
   StateFilter& state_;
   AuditReporter& audit_;
   std::vector<std::string> personas_;
+  std::vector<Delivery> called_line(const at::ResponseLine& urc, PersonaIndex foreground,
+                                    const IncomingContext& context);
+
   std::optional<PersonaIndex> ussd_owner_;
+  std::vector<at::ResponseLine> held_;
   bool incoming_audited_ = false;
 };
 

@@ -1,0 +1,103 @@
+#pragma once
+// Starts, watches and restarts the backend processes of backends.toml, and speaks the focus
+// link (vmm/focus) with each: it reads the backend's hello, forwards focus orders to the
+// backend that holds a holder, and turns acks, refusals and audit events into calls on
+// BackendEvents. Single-threaded: everything runs on the manager's io_context.
+//
+// A backend is hostile-ish: a dom0 process that may be buggy or compromised. Everything it
+// writes is parsed by twofold_focus before use; a wrong or duplicate hello, too many protocol
+// errors, a full outbox (it stopped reading) or silence past the hello timeout gets it killed
+// and restarted within its budget. It may only add audit records under its own name.
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "twofold/focus/focus_protocol.h"
+#include "twofold/focus/line_splitter.h"
+#include "twofold/manager/backends_config.h"
+#include "twofold/manager/foreground.h"
+#include "twofold/manager/restart_budget.h"
+
+namespace twofold::manager {
+
+// After this many malformed or forbidden messages a backend is killed: each one costs an
+// audit record, and a backend must not be able to flood the log.
+inline constexpr std::uint32_t kMaxBackendProtocolErrors = 8;
+// Audit events accepted per backend per second; the rest are dropped and counted in one record.
+inline constexpr std::uint32_t kMaxBackendAuditPerSecond = 50;
+// Focus orders queued for a backend that does not read them; past this it is hung: killed.
+inline constexpr std::size_t kMaxBackendOutbox = 16;
+
+class BackendEvents {
+public:
+    virtual ~BackendEvents() = default;
+    virtual void holders_registered(const std::string& backend, const std::vector<FocusHolder>& holders) = 0;
+    virtual void holders_lost(const std::string& backend, const std::vector<FocusHolder>& holders) = 0;
+    virtual void focus_acknowledged(FocusHolder holder, std::uint64_t epoch) = 0;
+    virtual void focus_refused(FocusHolder holder, std::uint64_t epoch, const std::string& reason) = 0;
+    virtual void backend_audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields) = 0;
+};
+
+enum class BackendState : std::uint8_t { Stopped, Starting, Running, Restarting, Failed };
+[[nodiscard]] const char* to_string(BackendState state) noexcept;
+
+class BackendSupervisor {
+public:
+    BackendSupervisor(boost::asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events);
+    // Kills what is still running, without reporting (the owner calls stop_all() first to
+    // have the stop audited).
+    ~BackendSupervisor();
+    BackendSupervisor(const BackendSupervisor&) = delete;
+    BackendSupervisor& operator=(const BackendSupervisor&) = delete;
+
+    // Starts every backend whose after_personas equals `after_personas`.
+    void start(bool after_personas);
+    // Sends Focus{persona, epoch} to the backend holding `holder` (once per backend and epoch:
+    // a backend holding two holders gets one order and its one ack counts for both).
+    void send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch);
+    // Closes every focus link (a backend exits on EOF), SIGTERMs, waits up to `grace`, then
+    // SIGKILLs and reaps. Nothing is restarted afterwards.
+    void stop_all(std::chrono::milliseconds grace);
+
+    [[nodiscard]] nlohmann::json status() const;
+    [[nodiscard]] std::optional<pid_t> pid_of(const std::string& backend) const;
+
+private:
+    struct Backend;
+
+    void spawn(const std::shared_ptr<Backend>& b);
+    void read_more(const std::shared_ptr<Backend>& b);
+    void on_line(Backend& b, std::string_view line);
+    void on_hello(Backend& b, const focus::Hello& hello);
+    void on_audit(Backend& b, const focus::AuditEvent& event);
+    void protocol_error(Backend& b, const std::string& what);
+    void kill_backend(Backend& b, const std::string& reason);
+    void write_next(const std::shared_ptr<Backend>& b);
+    void wait_for_children();
+    void reap();
+    void on_exit(const std::shared_ptr<Backend>& b, int status);
+    void schedule_restart(const std::shared_ptr<Backend>& b);
+
+    boost::asio::io_context& io_;
+    BackendEvents& events_;
+    std::vector<std::shared_ptr<Backend>> backends_;
+    boost::asio::signal_set sigchld_;
+    // A SIGCHLD handler already queued when the supervisor goes away must not touch it.
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+    bool stopping_ = false;
+};
+
+} // namespace twofold::manager

@@ -1,0 +1,46 @@
+#pragma once
+// Starting a backend process with its end of the focus link. posix_spawn (not fork): the
+// manager may have threads (libvirt's event loop), and nothing may allocate between fork and
+// exec in a threaded process; glibc's posix_spawn does the fd work in the child itself.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace twofold::manager {
+
+// The fd number the backend finds its end of the focus link on (`--focus-fd 3`).
+inline constexpr int kFocusFd = 3;
+
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd();
+    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept;
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    int release() noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+struct SpawnedBackend {
+    pid_t pid = -1;
+    UniqueFd link; // the manager's end of the socketpair (close-on-exec)
+};
+
+// Runs argv (argv[0] an absolute path) with a fresh SOCK_STREAM socketpair's other end on fd
+// kFocusFd, stdin from /dev/null, stdout/stderr inherited (the manager's log), every other fd
+// closed, default signal dispositions and an empty signal mask. Throws std::system_error.
+[[nodiscard]] SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv);
+
+// Runs argv to completion, waiting at most `timeout_ms`; returns the wait status or -1 if it
+// could not start or did not finish (then it is killed).
+int run_and_wait(const std::vector<std::string>& argv, int timeout_ms);
+
+} // namespace twofold::manager

@@ -1,0 +1,505 @@
+#include "twofold/manager/backend_supervisor.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <system_error>
+#include <thread>
+
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "twofold/manager/child_process.h"
+
+namespace twofold::manager {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+FocusHolder to_focus_holder(focus::Holder h) {
+    switch (h) {
+    case focus::Holder::Display: return FocusHolder::Display;
+    case focus::Holder::Input: return FocusHolder::Input;
+    case focus::Holder::ModemAudio: return FocusHolder::ModemAudio;
+    }
+    return FocusHolder::Display;
+}
+
+std::string describe_exit(int status) {
+    if (WIFEXITED(status)) {
+        return "exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        const char* name = ::sigabbrev_np(WTERMSIG(status));
+        return "killed by signal " + std::to_string(WTERMSIG(status)) + (name ? std::string(" (SIG") + name + ")" : "");
+    }
+    return "ended (status " + std::to_string(status) + ")";
+}
+
+json holder_names(const std::vector<FocusHolder>& holders) {
+    json out = json::array();
+    for (const auto h : holders) {
+        out.push_back(to_string(h));
+    }
+    return out;
+}
+
+} // namespace
+
+const char* to_string(BackendState state) noexcept {
+    switch (state) {
+    case BackendState::Stopped: return "stopped";
+    case BackendState::Starting: return "starting";
+    case BackendState::Running: return "running";
+    case BackendState::Restarting: return "restarting";
+    case BackendState::Failed: return "failed";
+    }
+    return "unknown";
+}
+
+struct BackendSupervisor::Backend {
+    Backend(asio::io_context& io, BackendConfig c)
+        : config(std::move(c)),
+          budget(config.restart.max_attempts, std::chrono::seconds(config.restart.window_seconds), config.restart.first_delay,
+                 config.restart.max_delay),
+          hello_timer(io), restart_timer(io) {}
+
+    BackendConfig config;
+    RestartBudget budget;
+    BackendState state = BackendState::Stopped;
+    pid_t pid = -1; // set while the process exists (until reaped)
+    // Bumped at every spawn and exit: a handler of an earlier incarnation does nothing.
+    std::uint64_t generation = 0;
+    std::unique_ptr<asio::local::stream_protocol::socket> link;
+    std::unique_ptr<focus::LineSplitter> splitter;
+    std::array<char, 4096> buffer{};
+    asio::steady_timer hello_timer;
+    asio::steady_timer restart_timer;
+    std::vector<FocusHolder> holds;
+    std::uint32_t restarts = 0;
+    std::deque<std::string> outbox;
+    bool writing = false;
+    std::optional<std::uint64_t> last_focus_epoch;
+    std::uint32_t protocol_errors = 0;
+    bool doomed = false; // killed, not yet reaped: nothing it says counts any more
+    std::string kill_reason;
+    Clock::time_point audit_window{};
+    std::uint32_t audit_in_window = 0;
+    std::uint32_t audit_dropped = 0;
+};
+
+BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events)
+    : io_(io), events_(events), sigchld_(io, SIGCHLD) {
+    for (auto& config : backends) {
+        backends_.push_back(std::make_shared<Backend>(io, std::move(config)));
+    }
+    wait_for_children();
+}
+
+BackendSupervisor::~BackendSupervisor() {
+    stopping_ = true;
+    for (auto& b : backends_) {
+        b->link.reset();
+        if (b->pid > 0) {
+            ::kill(b->pid, SIGKILL);
+            int status = 0;
+            ::waitpid(b->pid, &status, 0);
+            b->pid = -1;
+        }
+    }
+}
+
+void BackendSupervisor::wait_for_children() {
+    sigchld_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec, int) {
+        if (ec || alive.expired()) {
+            return;
+        }
+        reap();
+        wait_for_children();
+    });
+}
+
+void BackendSupervisor::reap() {
+    // Only our own children: waitpid(-1) would steal the status of a process someone else
+    // in this program waits for.
+    for (const auto& b : std::vector<std::shared_ptr<Backend>>(backends_)) {
+        int status = 0;
+        if (b->pid > 0 && ::waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            on_exit(b, status);
+        }
+    }
+}
+
+void BackendSupervisor::start(bool after_personas) {
+    for (const auto& b : backends_) {
+        if (b->config.after_personas == after_personas && b->state == BackendState::Stopped && !stopping_) {
+            spawn(b);
+        }
+    }
+}
+
+void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
+    std::vector<std::string> argv = b->config.command;
+    argv.insert(argv.end(), {"--focus-fd", std::to_string(kFocusFd), "--user", b->config.user});
+    SpawnedBackend child;
+    try {
+        child = spawn_with_focus_link(argv);
+    } catch (const std::system_error& e) {
+        spdlog::error("backend {}: {}", b->config.name, e.what());
+        events_.backend_audit("backend.start-failed", std::nullopt, {{"backend", b->config.name}, {"error", e.what()}});
+        schedule_restart(b);
+        return;
+    }
+    const auto gen = ++b->generation;
+    b->pid = child.pid;
+    b->state = BackendState::Starting;
+    b->doomed = false;
+    b->kill_reason.clear();
+    b->protocol_errors = 0;
+    b->holds.clear();
+    b->outbox.clear();
+    b->writing = false;
+    b->last_focus_epoch.reset();
+    b->link = std::make_unique<asio::local::stream_protocol::socket>(io_, asio::local::stream_protocol(), child.link.release());
+    Backend& raw = *b;
+    b->splitter = std::make_unique<focus::LineSplitter>(
+        focus::kMaxLineBytes, [this, &raw](std::string_view line) { on_line(raw, line); },
+        [this, &raw](std::size_t dropped) {
+            protocol_error(raw, "line longer than " + std::to_string(focus::kMaxLineBytes) + " bytes (" +
+                                    std::to_string(dropped) + " bytes dropped)");
+        });
+    spdlog::info("backend {}: started pid {}", b->config.name, b->pid);
+    events_.backend_audit("backend.start", std::nullopt, {{"backend", b->config.name}, {"pid", b->pid}, {"attempt", b->restarts}});
+
+    b->hello_timer.expires_after(b->config.hello_timeout);
+    b->hello_timer.async_wait([this, weak = std::weak_ptr<Backend>(b), gen](const boost::system::error_code& ec) {
+        const auto self = weak.lock();
+        if (ec || !self || self->generation != gen || self->state != BackendState::Starting) {
+            return;
+        }
+        kill_backend(*self, "no hello within " + std::to_string(self->config.hello_timeout.count()) + " ms");
+    });
+    read_more(b);
+}
+
+void BackendSupervisor::read_more(const std::shared_ptr<Backend>& b) {
+    const auto gen = b->generation;
+    b->link->async_read_some(asio::buffer(b->buffer), [this, weak = std::weak_ptr<Backend>(b), gen](
+                                                          const boost::system::error_code& ec, std::size_t n) {
+        const auto self = weak.lock();
+        if (!self || self->generation != gen || ec == asio::error::operation_aborted) {
+            return;
+        }
+        if (ec) {
+            // EOF: the backend closed its end or died. A live one that closed it is broken.
+            if (!self->doomed) {
+                kill_backend(*self, "closed its focus link (" + ec.message() + ")");
+            }
+            return;
+        }
+        self->splitter->feed(std::string_view(self->buffer.data(), n));
+        if (!self->doomed && self->generation == gen) {
+            read_more(self);
+        }
+    });
+}
+
+void BackendSupervisor::on_line(Backend& b, std::string_view line) {
+    if (b.doomed) {
+        return;
+    }
+    auto parsed = focus::parse_to_manager(line);
+    if (const auto* error = std::get_if<focus::ParseError>(&parsed)) {
+        protocol_error(b, error->message);
+        if (b.state == BackendState::Starting) {
+            kill_backend(b, "first message is not a valid hello: " + error->message);
+        }
+        return;
+    }
+    auto& message = std::get<focus::ToManager>(parsed);
+    if (const auto* hello = std::get_if<focus::Hello>(&message)) {
+        if (b.state != BackendState::Starting) {
+            protocol_error(b, "second hello");
+            kill_backend(b, "said hello twice");
+            return;
+        }
+        on_hello(b, *hello);
+        return;
+    }
+    if (b.state != BackendState::Running) {
+        protocol_error(b, "message before hello");
+        kill_backend(b, "did not start with a hello");
+        return;
+    }
+    if (const auto* event = std::get_if<focus::AuditEvent>(&message)) {
+        on_audit(b, *event);
+        return;
+    }
+    // An ack or refusal. A late one (older epoch) is normal after a timeout; one for an order
+    // never sent would let a backend pre-acknowledge a switch it never saw.
+    const auto epoch = std::holds_alternative<focus::Ack>(message) ? std::get<focus::Ack>(message).epoch
+                                                                    : std::get<focus::Refuse>(message).epoch;
+    if (!b.last_focus_epoch || epoch > *b.last_focus_epoch) {
+        protocol_error(b, "answer for focus epoch " + std::to_string(epoch) + " that was never sent");
+        return;
+    }
+    const auto holds = b.holds; // the handlers below may run commands that touch this backend
+    for (const auto h : holds) {
+        if (const auto* refuse = std::get_if<focus::Refuse>(&message)) {
+            events_.focus_refused(h, epoch, refuse->reason);
+        } else {
+            events_.focus_acknowledged(h, epoch);
+        }
+    }
+}
+
+void BackendSupervisor::on_hello(Backend& b, const focus::Hello& hello) {
+    if (hello.backend != b.config.name) {
+        events_.backend_audit("backend.hello-rejected", std::nullopt,
+                              {{"backend", b.config.name}, {"announced", hello.backend}, {"reason", "wrong backend name"}});
+        kill_backend(b, "announced itself as '" + hello.backend + "'");
+        return;
+    }
+    std::vector<FocusHolder> holds;
+    for (const auto h : hello.holds) {
+        const FocusHolder holder = to_focus_holder(h);
+        for (const auto& other : backends_) {
+            const bool taken = other.get() != &b && other->state == BackendState::Running && !other->doomed &&
+                               std::find(other->holds.begin(), other->holds.end(), holder) != other->holds.end();
+            if (taken) {
+                events_.backend_audit("backend.hello-rejected", std::nullopt,
+                                      {{"backend", b.config.name}, {"holder", to_string(holder)}, {"held_by", other->config.name},
+                                       {"reason", "holder already held"}});
+                kill_backend(b, std::string("claims ") + to_string(holder) + ", held by " + other->config.name);
+                return;
+            }
+        }
+        holds.push_back(holder);
+    }
+    b.state = BackendState::Running;
+    b.holds = holds;
+    b.hello_timer.cancel();
+    spdlog::info("backend {}: ready (pid {}, {} holder(s))", b.config.name, b.pid, holds.size());
+    events_.backend_audit("backend.ready", std::nullopt, {{"backend", b.config.name}, {"pid", b.pid}, {"holds", holder_names(holds)}});
+    if (!holds.empty()) {
+        events_.holders_registered(b.config.name, holds);
+    }
+}
+
+void BackendSupervisor::on_audit(Backend& b, const focus::AuditEvent& event) {
+    const std::string prefix = b.config.name + ".";
+    if (event.event.rfind(prefix, 0) != 0) {
+        protocol_error(b, "audit event '" + event.event + "' is outside its namespace '" + prefix + "*'");
+        return;
+    }
+    const auto now = Clock::now();
+    if (now - b.audit_window >= std::chrono::seconds(1)) {
+        if (b.audit_dropped > 0) {
+            events_.backend_audit("backend.audit-dropped", std::nullopt, {{"backend", b.config.name}, {"dropped", b.audit_dropped}});
+        }
+        b.audit_window = now;
+        b.audit_in_window = 0;
+        b.audit_dropped = 0;
+    }
+    if (++b.audit_in_window > kMaxBackendAuditPerSecond) {
+        ++b.audit_dropped;
+        return;
+    }
+    json fields = event.fields;
+    fields["backend"] = b.config.name; // the manager's word on who said it, not the backend's
+    std::optional<std::string> persona;
+    if (const auto it = fields.find("persona"); it != fields.end() && it->is_string() && focus::is_valid_name(it->get<std::string>())) {
+        persona = it->get<std::string>();
+    }
+    events_.backend_audit(event.event, persona, std::move(fields));
+}
+
+void BackendSupervisor::protocol_error(Backend& b, const std::string& what) {
+    if (b.doomed) {
+        return;
+    }
+    ++b.protocol_errors;
+    spdlog::warn("backend {}: protocol error: {}", b.config.name, what);
+    events_.backend_audit("backend.protocol-error", std::nullopt, {{"backend", b.config.name}, {"error", what.substr(0, 256)}});
+    if (b.protocol_errors >= kMaxBackendProtocolErrors) {
+        kill_backend(b, "too many protocol errors");
+    }
+}
+
+void BackendSupervisor::kill_backend(Backend& b, const std::string& reason) {
+    if (b.doomed || b.pid <= 0) {
+        return;
+    }
+    b.doomed = true;
+    b.kill_reason = reason;
+    spdlog::error("backend {}: killing pid {}: {}", b.config.name, b.pid, reason);
+    events_.backend_audit("backend.killed", std::nullopt, {{"backend", b.config.name}, {"pid", b.pid}, {"reason", reason}});
+    // Not reaped yet, so the pid cannot have been reused. on_exit() runs from SIGCHLD.
+    ::kill(b.pid, SIGKILL);
+}
+
+void BackendSupervisor::send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch) {
+    for (const auto& b : backends_) {
+        if (b->state != BackendState::Running || b->doomed ||
+            std::find(b->holds.begin(), b->holds.end(), holder) == b->holds.end()) {
+            continue;
+        }
+        if (b->last_focus_epoch == epoch) {
+            return; // this backend holds several holders: one order, one ack
+        }
+        if (b->outbox.size() >= kMaxBackendOutbox) {
+            kill_backend(*b, "does not read its focus orders");
+            return;
+        }
+        b->last_focus_epoch = epoch;
+        b->outbox.push_back(focus::format(focus::ToBackend{focus::Focus{persona, epoch}}) + "\n");
+        write_next(b);
+        return;
+    }
+    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona, epoch);
+}
+
+void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {
+    if (b->writing || b->outbox.empty() || !b->link) {
+        return;
+    }
+    b->writing = true;
+    const auto gen = b->generation;
+    asio::async_write(*b->link, asio::buffer(b->outbox.front()),
+                      [this, weak = std::weak_ptr<Backend>(b), gen](const boost::system::error_code& ec, std::size_t) {
+                          const auto self = weak.lock();
+                          if (!self || self->generation != gen || ec == asio::error::operation_aborted) {
+                              return;
+                          }
+                          self->writing = false;
+                          if (ec) {
+                              kill_backend(*self, "focus link write failed (" + ec.message() + ")");
+                              return;
+                          }
+                          self->outbox.pop_front();
+                          write_next(self);
+                      });
+}
+
+void BackendSupervisor::on_exit(const std::shared_ptr<Backend>& b, int status) {
+    const pid_t pid = b->pid;
+    b->pid = -1;
+    ++b->generation;
+    b->link.reset();
+    b->hello_timer.cancel();
+    b->outbox.clear();
+    b->writing = false;
+    auto lost = std::move(b->holds);
+    b->holds.clear();
+    const std::string how = describe_exit(status);
+    spdlog::warn("backend {}: pid {} {}", b->config.name, pid, how);
+    json fields{{"backend", b->config.name}, {"pid", pid}, {"how", how}};
+    if (!b->kill_reason.empty()) {
+        fields["killed_because"] = b->kill_reason;
+    }
+    events_.backend_audit("backend.exit", std::nullopt, std::move(fields));
+    b->doomed = false;
+    if (stopping_) {
+        b->state = BackendState::Stopped;
+    } else {
+        schedule_restart(b);
+    }
+    if (!lost.empty()) {
+        // After the state change: commands the foreground machine issues now skip this backend.
+        events_.holders_lost(b->config.name, lost);
+    }
+}
+
+void BackendSupervisor::schedule_restart(const std::shared_ptr<Backend>& b) {
+    if (stopping_) {
+        b->state = BackendState::Stopped;
+        return;
+    }
+    const auto now = Clock::now();
+    const auto next = b->budget.next_attempt(now);
+    if (!next) {
+        b->state = BackendState::Failed;
+        spdlog::error("backend {}: restart budget exhausted; not restarting", b->config.name);
+        events_.backend_audit("backend.restart-abandoned", std::nullopt,
+                              {{"backend", b->config.name}, {"attempts", b->budget.attempts_in_window(now)}});
+        return;
+    }
+    b->state = BackendState::Restarting;
+    b->restart_timer.expires_at(*next);
+    b->restart_timer.async_wait([this, weak = std::weak_ptr<Backend>(b)](const boost::system::error_code& ec) {
+        const auto self = weak.lock();
+        if (ec || !self || stopping_ || self->state != BackendState::Restarting) {
+            return;
+        }
+        self->budget.record_attempt(Clock::now());
+        ++self->restarts;
+        events_.backend_audit("backend.restart", std::nullopt, {{"backend", self->config.name}, {"attempt", self->restarts}});
+        spawn(self);
+    });
+}
+
+void BackendSupervisor::stop_all(std::chrono::milliseconds grace) {
+    stopping_ = true;
+    std::vector<std::shared_ptr<Backend>> live;
+    for (const auto& b : backends_) {
+        b->restart_timer.cancel();
+        b->hello_timer.cancel();
+        ++b->generation;
+        b->link.reset(); // EOF on the focus link: a backend exits on its own
+        if (b->pid > 0) {
+            ::kill(b->pid, SIGTERM);
+            live.push_back(b);
+        } else if (b->state != BackendState::Failed) {
+            b->state = BackendState::Stopped;
+        }
+    }
+    // Synchronous on purpose: this runs while the manager goes down, and nothing else may
+    // happen until every backend is gone.
+    const auto deadline = Clock::now() + grace;
+    while (!live.empty()) {
+        for (auto it = live.begin(); it != live.end();) {
+            int status = 0;
+            const bool late = Clock::now() >= deadline;
+            if (late) {
+                ::kill((*it)->pid, SIGKILL);
+            }
+            if (::waitpid((*it)->pid, &status, late ? 0 : WNOHANG) == (*it)->pid) {
+                on_exit(*it, status);
+                it = live.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!live.empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+}
+
+json BackendSupervisor::status() const {
+    json out = json::array();
+    for (const auto& b : backends_) {
+        out.push_back({{"name", b->config.name},
+                       {"pid", b->pid > 0 ? json(b->pid) : json(nullptr)},
+                       {"state", to_string(b->state)},
+                       {"restarts", b->restarts},
+                       {"holds", holder_names(b->holds)}});
+    }
+    return out;
+}
+
+std::optional<pid_t> BackendSupervisor::pid_of(const std::string& backend) const {
+    for (const auto& b : backends_) {
+        if (b->config.name == backend && b->pid > 0) {
+            return b->pid;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace twofold::manager

@@ -1,0 +1,343 @@
+// Backend supervision end to end: the manager (libvirt's real test driver for the personas)
+// starts fake backend processes from tests/manager/fake_backend.cpp over real socketpairs,
+// and each test makes one of them misbehave in one way.
+#include <gtest/gtest.h>
+
+#include <libvirt/virterror.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include "twofold/audit/sink.h"
+#include "twofold/audit/verifier.h"
+#include "twofold/manager/manager.h"
+#include "twofold/policy/checker.h"
+
+#ifndef TWOFOLD_FAKE_BACKEND
+#error "TWOFOLD_FAKE_BACKEND must name the fake backend program"
+#endif
+
+namespace twofold::manager {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+void quiet(void*, virErrorPtr) {}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+        text.replace(pos, from.size(), to);
+    }
+    return text;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class BackendSupervisionTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        virSetErrorFunc(nullptr, quiet);
+        static int counter = 0;
+        const std::string tag = "b" + std::to_string(::getpid() % 10000) + "x" + std::to_string(++counter);
+        dir_ = std::filesystem::temp_directory_path() / ("twofold-backends-" + tag);
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        personal_ = tag + "-personal";
+        secure_ = tag + "-secure";
+        std::string text = read_file(std::string(TWOFOLD_SOURCE_DIR) + "/policy/personas.toml");
+        text = replace_all(text, "name = \"personal\"", "name = \"" + personal_ + "\"");
+        text = replace_all(text, "name = \"secure\"", "name = \"" + secure_ + "\"");
+        text = replace_all(text, "default_foreground = \"personal\"", "default_foreground = \"" + personal_ + "\"");
+        text = replace_all(text, "to = \"secure\"", "to = \"" + secure_ + "\"");
+        auto loaded = policy::load_and_check_policy(text, "personas.toml", policy::CheckOptions{false});
+        ASSERT_TRUE(loaded.policy);
+        policy_ = *loaded.policy;
+        key_ = std::make_unique<audit::SigningKey>(audit::SigningKey::generate());
+    }
+
+    void TearDown() override {
+        stop();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // A fake backend; `args` are fake_backend.cpp's flags. Its log is dir_/<name>.log.
+    BackendConfig backend(const std::string& name, std::vector<std::string> args) {
+        BackendConfig c;
+        c.name = name;
+        c.command = {TWOFOLD_FAKE_BACKEND, "--name", name, "--log", log_of(name).string()};
+        c.command.insert(c.command.end(), args.begin(), args.end());
+        c.user = "twofold-" + name;
+        c.restart.max_attempts = 3;
+        c.restart.window_seconds = 60;
+        c.restart.first_delay = 20ms;
+        c.restart.max_delay = 100ms;
+        c.hello_timeout = 3000ms;
+        return c;
+    }
+    std::filesystem::path log_of(const std::string& name) const { return dir_ / (name + ".log"); }
+
+    void start_manager(std::vector<BackendConfig> backends) {
+        auto writer = audit::Writer::open(std::make_unique<audit::PosixLogStore>(dir_ / "audit"),
+                                          audit::SigningKey::from_pem(key_->private_pem()), audit::WriterConfig{});
+        ManagerOptions o;
+        o.libvirt_uri = "test:///default";
+        o.flavor = DomainFlavor::test_driver();
+        o.control_socket = dir_ / "control.sock";
+        o.state_dir = dir_ / "state";
+        o.use_hardware_key = false;
+        o.supervise_every = std::chrono::hours(1);
+        o.switch_timeout = 2000ms; // a loaded CI machine; the hung-backend test waits for it twice
+        o.backends = std::move(backends);
+        o.backend_stop_grace = 300ms;
+        o.shutdown_timeout = std::chrono::seconds(5);
+        o.poweroff_command = "echo powered-off > " + (dir_ / "poweroff").string();
+        io_ = std::make_unique<asio::io_context>();
+        manager_ = std::make_unique<Manager>(*io_, policy_, o, nullptr, std::move(writer));
+        ASSERT_TRUE(manager_->start());
+        thread_ = std::thread([this] { io_->run(); });
+    }
+
+    void stop() {
+        if (!io_) {
+            return;
+        }
+        if (!io_->stopped()) {
+            std::promise<void> done;
+            asio::post(*io_, [&] {
+                manager_.reset(); // the manager lives and dies on its own thread
+                done.set_value();
+            });
+            done.get_future().wait();
+            io_->stop();
+        }
+        thread_.join();
+        manager_.reset(); // after a `shutdown` the manager stopped its own loop
+        io_.reset();
+    }
+
+    json call(const json& request) {
+        asio::io_context client;
+        asio::local::stream_protocol::socket s(client);
+        s.connect(asio::local::stream_protocol::endpoint((dir_ / "control.sock").string()));
+        asio::write(s, asio::buffer(request.dump() + "\n"));
+        asio::streambuf buf;
+        // The manager's SIGCHLD handler lives in this process: a blocking read may see EINTR.
+        boost::system::error_code ec;
+        std::size_t n = 0;
+        do {
+            n = asio::read_until(s, buf, '\n', ec);
+        } while (ec == boost::asio::error::interrupted);
+        if (ec) throw boost::system::system_error(ec);
+        return json::parse(std::string(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n)));
+    }
+    json status() { return call({{"version", 1}, {"id", 1}, {"command", "status"}})["result"]; }
+    json switch_to(const std::string& persona) {
+        return call({{"version", 1}, {"id", 2}, {"command", "switch"}, {"args", {{"persona", persona}}}});
+    }
+    json backend_status(const std::string& name) {
+        const auto all = status();
+        for (const auto& b : all["backends"]) {
+            if (b["name"] == name) return b;
+        }
+        return nullptr;
+    }
+    // Polls the manager's status (over the control socket, as the CLI does) until `pred` holds.
+    bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 10s) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return pred();
+    }
+    bool running_with(const std::string& name, const std::string& holder) {
+        const auto b = backend_status(name);
+        return !b.is_null() && b["state"] == "running" && b["holds"].size() == 1 && b["holds"][0] == holder;
+    }
+    std::string audit_text() {
+        std::string log;
+        for (const auto& f : std::filesystem::directory_iterator(dir_ / "audit")) {
+            log += read_file(f.path());
+        }
+        return log;
+    }
+
+    LibvirtConnection libvirtd_{"test:///default"};
+    std::filesystem::path dir_;
+    std::string personal_;
+    std::string secure_;
+    policy::Policy policy_;
+    std::unique_ptr<audit::SigningKey> key_;
+    std::unique_ptr<asio::io_context> io_;
+    std::unique_ptr<Manager> manager_;
+    std::thread thread_;
+};
+
+TEST_F(BackendSupervisionTest, SwitchCommitsOnlyAfterEveryBackendAcknowledged) {
+    start_manager({backend("display", {"--holds", "display", "--ack-after-ms", "300"}),
+                   backend("input", {"--holds", "input"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
+    const auto began = std::chrono::steady_clock::now();
+    const auto reply = switch_to(secure_);
+    const auto took = std::chrono::steady_clock::now() - began;
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_EQ(reply["result"]["foreground"], secure_);
+    EXPECT_GE(took, 290ms) << "the reply waited for the slow display backend's ack";
+    EXPECT_NE(read_file(log_of("display")).find("focus " + secure_), std::string::npos);
+    EXPECT_NE(read_file(log_of("input")).find("focus " + secure_), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, RefusingBackendRollsTheSwitchBackEverywhere) {
+    start_manager({backend("display", {"--holds", "display", "--refuse"}), backend("input", {"--holds", "input"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
+    const auto reply = switch_to(secure_);
+    EXPECT_FALSE(reply["ok"].get<bool>());
+    EXPECT_EQ(reply["error"]["code"], "switch-not-done");
+    EXPECT_EQ(status()["foreground"], personal_);
+    const auto input_log = read_file(log_of("input"));
+    const auto to_secure = input_log.find("focus " + secure_);
+    ASSERT_NE(to_secure, std::string::npos);
+    EXPECT_NE(input_log.find("focus " + personal_, to_secure), std::string::npos) << "input was moved back: " << input_log;
+    EXPECT_NE(audit_text().find("display refused: fake backend refuses"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, HungBackendTimesTheSwitchOut) {
+    start_manager({backend("display", {"--holds", "display", "--never-answer"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    const auto reply = switch_to(secure_);
+    EXPECT_FALSE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_EQ(status()["foreground"], personal_);
+    EXPECT_NE(audit_text().find("timed out waiting for display"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, CrashedBackendIsRestartedAndServesTheNextSwitch) {
+    start_manager({backend("display", {"--holds", "display", "--crash-after-hello", "--crash-once", (dir_ / "crashed").string()})});
+    ASSERT_TRUE(eventually([&] {
+        const auto b = backend_status("display");
+        return b["restarts"] == 1 && b["state"] == "running" && b["holds"].size() == 1;
+    })) << backend_status("display").dump();
+    const auto reply = switch_to(secure_);
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    const auto log = read_file(log_of("display"));
+    std::size_t starts = 0;
+    for (auto pos = log.find("start "); pos != std::string::npos; pos = log.find("start ", pos + 1)) ++starts;
+    EXPECT_EQ(starts, 2u) << log;
+    EXPECT_NE(log.find("focus " + secure_), std::string::npos) << "the restarted backend got the order: " << log;
+    const auto audit = audit_text();
+    EXPECT_NE(audit.find("backend.exit"), std::string::npos);
+    EXPECT_NE(audit.find("SIGABRT"), std::string::npos);
+    EXPECT_NE(audit.find("backend.restart"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, BackendThatKeepsCrashingIsGivenUpAndNeverBlocksASwitch) {
+    start_manager({backend("display", {"--holds", "display", "--crash-after-hello"})});
+    ASSERT_TRUE(eventually([&] { return backend_status("display")["state"] == "failed"; })) << backend_status("display").dump();
+    EXPECT_TRUE(backend_status("display")["holds"].empty());
+    const auto reply = switch_to(secure_);
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_NE(audit_text().find("backend.restart-abandoned"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, BackendThatNeverSaysHelloIsKilledAndAudited) {
+    auto silent = backend("display", {"--no-hello"});
+    silent.hello_timeout = 200ms;
+    start_manager({silent});
+    ASSERT_TRUE(eventually([&] { return backend_status("display")["restarts"].get<int>() >= 1; }));
+    EXPECT_NE(audit_text().find("no hello within 200 ms"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, AuditEventsOnlyUnderTheBackendsOwnName) {
+    start_manager({backend("display", {"--holds", "display", "--audit", "display.frame-refused", "--audit", "modem.dial"})});
+    ASSERT_TRUE(eventually([&] {
+        const auto log = audit_text();
+        return log.find("display.frame-refused") != std::string::npos && log.find("backend.protocol-error") != std::string::npos;
+    })) << audit_text();
+    const auto log = audit_text();
+    EXPECT_EQ(log.find("\"modem.dial\""), std::string::npos) << "a foreign event is never recorded under its own name";
+    EXPECT_NE(log.find("outside its namespace"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, SecondBackendClaimingAHeldHolderIsKilled) {
+    auto first = backend("display", {"--holds", "display"});
+    auto second = backend("shadow", {"--holds", "display"});
+    first.restart.max_attempts = 1;
+    second.restart.max_attempts = 1;
+    start_manager({first, second});
+    // Whichever said hello first keeps the display; the other is killed at each attempt.
+    ASSERT_TRUE(eventually([&] {
+        const auto a = backend_status("display");
+        const auto b = backend_status("shadow");
+        return (a["state"] == "running" && b["state"] == "failed") || (a["state"] == "failed" && b["state"] == "running");
+    })) << status().dump();
+    EXPECT_NE(audit_text().find("holder already held"), std::string::npos);
+    EXPECT_EQ(backend_status("display")["holds"].size() + backend_status("shadow")["holds"].size(), 1u);
+}
+
+TEST_F(BackendSupervisionTest, BackendAnnouncingAnotherNameIsKilled) {
+    auto liar = backend("display", {"--holds", "display"});
+    liar.command.push_back("--name");
+    liar.command.push_back("input"); // the last --name wins in the fake
+    start_manager({liar});
+    ASSERT_TRUE(eventually([&] { return audit_text().find("wrong backend name") != std::string::npos; }));
+}
+
+TEST_F(BackendSupervisionTest, StatusShowsEachBackendWithPidStateRestartsAndHolds) {
+    start_manager({backend("display", {"--holds", "display"}), backend("modem", {"--holds", "modem-audio"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("modem", "modem-audio"); }))
+        << status().dump();
+    const auto b = backend_status("modem");
+    EXPECT_GT(b["pid"].get<int>(), 1);
+    EXPECT_EQ(b["restarts"], 0);
+    EXPECT_EQ(::kill(b["pid"].get<pid_t>(), 0), 0) << "the pid shown is a live process";
+}
+
+TEST_F(BackendSupervisionTest, StoppingTheManagerEndsEveryBackendEvenOneIgnoringSigterm) {
+    start_manager({backend("display", {"--holds", "display", "--linger"}), backend("input", {"--holds", "input"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
+    const auto lingering = backend_status("display")["pid"].get<pid_t>();
+    const auto polite = backend_status("input")["pid"].get<pid_t>();
+    stop();
+    EXPECT_NE(::kill(lingering, 0), 0) << "SIGKILLed after the grace period and reaped";
+    EXPECT_NE(::kill(polite, 0), 0);
+    EXPECT_NE(audit_text().find("SIGKILL"), std::string::npos);
+}
+
+TEST_F(BackendSupervisionTest, ShutdownStopsPersonasAndBackendsSealsTheLogThenPowersOff) {
+    start_manager({backend("display", {"--holds", "display"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    const auto pid = backend_status("display")["pid"].get<pid_t>();
+    const auto reply = call({{"version", 1}, {"id", 3}, {"command", "shutdown"}});
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_TRUE(reply["result"]["audit_sealed"].get<bool>());
+    thread_.join(); // the manager ends its own loop after the power-off command
+    thread_ = std::thread([] {});
+    EXPECT_EQ(read_file(dir_ / "poweroff"), "powered-off\n");
+    EXPECT_EQ(libvirtd_.lookup(personal_)->info().state, DomainState::ShutOff);
+    EXPECT_EQ(libvirtd_.lookup(secure_)->info().state, DomainState::ShutOff);
+    EXPECT_NE(::kill(pid, 0), 0);
+    manager_.reset();
+    audit::VerifyOptions opts;
+    opts.public_key = audit::VerifyKey::from_pem(key_->public_pem());
+    const auto report = audit::verify({dir_ / "audit"}, opts);
+    EXPECT_TRUE(report.intact());
+    EXPECT_EQ(report.unsealed_records, 0u);
+    const auto log = audit_text();
+    EXPECT_NE(log.find("control.shutdown"), std::string::npos);
+    EXPECT_EQ(log.find("manager.stop"), log.rfind("manager.stop")) << "one manager.stop, written before the seal";
+}
+
+} // namespace
+} // namespace twofold::manager

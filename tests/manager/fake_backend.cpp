@@ -1,0 +1,143 @@
+// A stand-in backend process for the supervision tests and the benchmark: it speaks the focus
+// link (twofold_focus) on --focus-fd and misbehaves as its arguments say.
+//
+//   --name NAME           name in the hello (default "display")
+//   --holds a,b           holders in the hello (display, input, modem-audio; default display)
+//   --ack-after-ms N      answer each focus order after N ms (default 0)
+//   --refuse              refuse every focus order instead of acknowledging it
+//   --never-answer        read focus orders, answer none (a hung backend)
+//   --no-hello            never say hello
+//   --crash-after-hello   abort() right after the hello
+//   --crash-once FILE     ... but only if FILE does not exist yet (it is created first)
+//   --audit EVENT         send one audit event named EVENT after the hello (repeatable)
+//   --linger              ignore SIGTERM and EOF on the focus link (must be SIGKILLed)
+//   --log FILE            append "focus PERSONA EPOCH" per order received, "start PID" at start
+// It also accepts the contract's --user NAME and ignores it.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "twofold/focus/focus_protocol.h"
+#include "twofold/focus/line_splitter.h"
+
+namespace {
+
+namespace focus = twofold::focus;
+
+struct Args {
+    std::string name = "display";
+    std::vector<focus::Holder> holds{focus::Holder::Display};
+    int ack_after_ms = 0;
+    bool refuse = false;
+    bool never_answer = false;
+    bool no_hello = false;
+    bool crash_after_hello = false;
+    std::string crash_once;
+    std::vector<std::string> audit_events;
+    bool linger = false;
+    std::string log;
+    int fd = -1;
+};
+
+std::vector<focus::Holder> parse_holds(const std::string& list) {
+    std::vector<focus::Holder> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const auto end = std::min(list.find(',', start), list.size());
+        const std::string item = list.substr(start, end - start);
+        if (item == "display") out.push_back(focus::Holder::Display);
+        if (item == "input") out.push_back(focus::Holder::Input);
+        if (item == "modem-audio") out.push_back(focus::Holder::ModemAudio);
+        start = end + 1;
+    }
+    return out;
+}
+
+Args parse(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+        if (arg == "--name") a.name = next();
+        else if (arg == "--holds") a.holds = parse_holds(next());
+        else if (arg == "--ack-after-ms") a.ack_after_ms = std::atoi(next().c_str());
+        else if (arg == "--refuse") a.refuse = true;
+        else if (arg == "--never-answer") a.never_answer = true;
+        else if (arg == "--no-hello") a.no_hello = true;
+        else if (arg == "--crash-after-hello") a.crash_after_hello = true;
+        else if (arg == "--crash-once") a.crash_once = next();
+        else if (arg == "--audit") a.audit_events.push_back(next());
+        else if (arg == "--linger") a.linger = true;
+        else if (arg == "--log") a.log = next();
+        else if (arg == "--focus-fd") a.fd = std::atoi(next().c_str());
+        else if (arg == "--user") next();
+    }
+    return a;
+}
+
+void send_line(int fd, const std::string& line) {
+    const std::string out = line + "\n";
+    for (std::size_t sent = 0; sent < out.size();) {
+        const auto n = ::write(fd, out.data() + sent, out.size() - sent);
+        if (n <= 0) std::_Exit(3);
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+void log_line(const Args& a, const std::string& line) {
+    if (!a.log.empty()) std::ofstream(a.log, std::ios::app) << line << '\n';
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Args a = parse(argc, argv);
+    if (a.fd < 0) return 2;
+    if (a.linger) ::signal(SIGTERM, SIG_IGN);
+    log_line(a, "start " + std::to_string(::getpid()));
+    if (!a.no_hello) send_line(a.fd, focus::format(focus::ToManager{focus::Hello{a.name, a.holds}}));
+    if (a.crash_after_hello) {
+        if (a.crash_once.empty() || ::access(a.crash_once.c_str(), F_OK) != 0) {
+            if (!a.crash_once.empty()) std::ofstream(a.crash_once) << "crashed\n";
+            std::abort();
+        }
+    }
+    for (const auto& event : a.audit_events) {
+        send_line(a.fd, focus::format(focus::ToManager{focus::AuditEvent{event, {{"persona", "secure"}, {"detail", "fake"}}}}));
+    }
+    focus::LineSplitter splitter(
+        focus::kMaxLineBytes,
+        [&](std::string_view line) {
+            const auto parsed = focus::parse_to_backend(line);
+            if (!std::holds_alternative<focus::ToBackend>(parsed)) return;
+            const auto order = std::get<focus::Focus>(std::get<focus::ToBackend>(parsed));
+            log_line(a, "focus " + order.persona + " " + std::to_string(order.epoch));
+            if (a.never_answer) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(a.ack_after_ms));
+            if (a.refuse) {
+                send_line(a.fd, focus::format(focus::ToManager{focus::Refuse{order.epoch, "fake backend refuses"}}));
+            } else {
+                send_line(a.fd, focus::format(focus::ToManager{focus::Ack{order.epoch}}));
+            }
+        },
+        [](std::size_t) {});
+    char buf[4096];
+    for (;;) {
+        const auto n = ::read(a.fd, buf, sizeof buf);
+        if (n <= 0) {
+            if (a.linger) {
+                ::pause();
+                continue;
+            }
+            return 0; // EOF: the manager is gone (the contract)
+        }
+        splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+}

@@ -1,0 +1,114 @@
+#pragma once
+// Routes translated input to the foreground persona only. The manager decides the foreground;
+// the router applies it: at a switch it first releases, in the old persona, every key and
+// contact that guest holds, and only then lets the new persona have input. Background
+// personas get nothing. The hardware switch key never reaches any guest. Releases and motion
+// for keys or contacts the receiving guest does not hold are dropped (a finger that stays down
+// across a switch does not start a phantom touch in the new persona). A full ring drops the
+// event, counts it and logs at most once a second: the router never blocks.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "twofold/input/events.h"
+#include "twofold/input/held_input.h"
+
+namespace twofold::input {
+
+using PersonaId = std::size_t;
+
+enum class PushResult : std::uint8_t {
+    Delivered,
+    Full,        // the guest has not consumed its ring: dropped
+    NotWanted,   // the guest did not request this kind (abs pointer, multi-touch): dropped
+    Broken,      // the guest's ring indices are impossible: dropped, its connection is closing
+};
+
+// A persona's connected vkbd frontend, as the router sees it.
+class GuestInput {
+public:
+    virtual ~GuestInput() = default;
+    virtual PushResult push(const GuestEvent& event) = 0;
+    // Notifies the guest once after a batch of pushes.
+    virtual void flush() = 0;
+};
+
+struct RouterCounters {
+    std::size_t delivered = 0;
+    std::size_t dropped_full = 0;
+    std::size_t dropped_not_wanted = 0;
+    std::size_t dropped_broken = 0;
+    std::size_t dropped_switch_key = 0;
+    std::size_t dropped_no_foreground = 0; // no foreground yet, or its guest is not connected
+    std::size_t dropped_not_held = 0;      // release/motion for something the guest does not hold
+    std::size_t released_at_switch = 0;
+    std::size_t releases_deferred = 0;     // owed releases a full ring could not take at once
+};
+
+struct SwitchReleases {
+    std::size_t keys = 0;
+    std::size_t contacts = 0;
+};
+
+// Log lines for a condition a guest can repeat at will: the first, then at most one per period.
+class RateLimiter {
+public:
+    explicit RateLimiter(std::chrono::steady_clock::duration period) : period_(period) {}
+    [[nodiscard]] bool allow(std::chrono::steady_clock::time_point now) noexcept;
+
+private:
+    std::chrono::steady_clock::duration period_;
+    std::optional<std::chrono::steady_clock::time_point> last_;
+};
+
+class InputRouter {
+public:
+    InputRouter(std::size_t persona_count, std::uint32_t switch_key, std::shared_ptr<spdlog::logger> log);
+
+    // A persona's frontend connected (replaces an earlier one of the same persona, e.g. after
+    // the guest rebooted) or went away. Detach only acts if `guest` is still the attached one.
+    void attach(PersonaId persona, GuestInput& guest);
+    void detach(PersonaId persona, const GuestInput& guest) noexcept;
+    [[nodiscard]] bool attached(PersonaId persona) const;
+
+    void route(std::span<const GuestEvent> events);
+    // The persona's guest consumed events: releases a full ring kept back at a switch go now.
+    void guest_ready(PersonaId persona, const GuestInput& guest);
+    // Releases what the old foreground holds (delivered to it before this returns), then
+    // makes `persona` (or nobody) the foreground.
+    SwitchReleases switch_to(std::optional<PersonaId> persona);
+
+    [[nodiscard]] std::optional<PersonaId> foreground() const noexcept { return foreground_; }
+    [[nodiscard]] const HeldInput& held(PersonaId persona) const { return personas_.at(persona).held; }
+    [[nodiscard]] const RouterCounters& counters() const noexcept { return counters_; }
+
+private:
+    struct Persona {
+        GuestInput* guest = nullptr;
+        HeldInput held;
+        // Releases owed to this guest from a switch that found its ring full, in order.
+        std::vector<GuestEvent> pending_releases;
+    };
+
+    // Pushes owed releases; true when none remain.
+    bool push_pending(Persona& persona);
+
+    bool admit(const Persona& persona, const GuestEvent& event, bool& touch_in_frame);
+    void deliver(Persona& persona, const GuestEvent& event);
+    void note_full();
+
+    std::vector<Persona> personas_;
+    std::uint32_t switch_key_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::optional<PersonaId> foreground_;
+    RouterCounters counters_;
+    RateLimiter full_log_{std::chrono::seconds(1)};
+};
+
+} // namespace twofold::input

@@ -1,0 +1,144 @@
+// twofold-input-backend: serves vkbd to the configured personas and routes dom0's input
+// devices to the foreground one only. Started by twofold-manager with --focus-fd; standalone
+// (lab debugging) with --foreground.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "twofold/confine/options.h"
+#include "twofold/input/confinement.h"
+#include "twofold/input/evdev_source.h"
+#include "twofold/input/focus_client.h"
+#include "twofold/input/input_backend.h"
+#include "twofold/xen/platform.h"
+
+namespace {
+
+using namespace twofold;
+
+struct Options {
+    std::vector<std::string> devices;
+    std::vector<std::string> device_names;
+    std::uint32_t width = 800;
+    std::uint32_t height = 600;
+    unsigned contacts = 10;
+    std::string switch_key = "KEY_POWER";
+    std::vector<std::string> personas;
+    std::string foreground;
+    std::optional<int> focus_fd;
+    std::string log_level = "info";
+    confine::Options confine = confine::default_options("twofold-input");
+};
+
+std::vector<std::unique_ptr<input::InputSource>> open_sources(const Options& options, spdlog::logger& log) {
+    std::vector<std::unique_ptr<input::InputSource>> sources;
+    for (const auto& path : options.devices) sources.push_back(input::EvdevSource::open(path));
+    for (const auto& name : options.device_names) {
+        const auto paths = input::find_devices_by_name(name);
+        if (paths.empty()) throw std::runtime_error("no input device named '" + name + "'");
+        for (const auto& path : paths) {
+            log.info("--device-name '{}': {}", name, path);
+            sources.push_back(input::EvdevSource::open(path));
+        }
+    }
+    return sources;
+}
+
+int run(const Options& options) {
+    auto log = spdlog::stderr_color_mt("input");
+    log->set_level(spdlog::level::from_str(options.log_level));
+
+    input::InputBackendConfig config;
+    for (const auto& text : options.personas) {
+        auto persona = input::parse_persona_option(text);
+        if (!persona) {
+            log->error("--persona {}: {}", text, persona.error().message);
+            return 2;
+        }
+        config.personas.push_back(std::move(persona).value());
+    }
+    config.resolution = input::GuestResolution{options.width, options.height, options.contacts};
+    const auto switch_key = input::key_code_from_name(options.switch_key);
+    if (!switch_key) {
+        log->error("--switch-key {}: not a key name", options.switch_key);
+        return 2;
+    }
+    config.switch_key = *switch_key;
+
+    auto sources = open_sources(options, *log);
+    if (sources.empty()) log->warn("no input device given (--device/--device-name): guests get no input");
+
+    std::unique_ptr<input::FocusClient> focus_link;
+    auto platform = xen::make_real_platform();
+    input::InputBackend backend(*platform, config, log, [&focus_link](const focus::AuditEvent& event) {
+        if (focus_link) focus_link->send(event);
+    });
+    for (auto& source : sources) backend.add_source(std::move(source));
+
+    if (options.focus_fd) {
+        focus_link = std::make_unique<input::FocusClient>(
+            backend.io(), *options.focus_fd, focus::Hello{"input", {focus::Holder::Input}},
+            [&backend](const focus::Focus& order) { return backend.apply_focus(order); },
+            [&backend, &log] {
+                log->info("focus link closed: the manager is gone; exiting");
+                backend.stop();
+            },
+            log);
+    } else if (!options.foreground.empty()) {
+        const auto answer = backend.apply_focus(focus::Focus{options.foreground, 0});
+        if (const auto* refused = std::get_if<focus::Refuse>(&answer)) {
+            log->error("--foreground: {}", refused->reason);
+            return 2;
+        }
+    }
+
+    backend.start();
+    if (focus_link) focus_link->start();
+
+    // Every device, Xen handle and the focus socket is open: confine before any guest input.
+    const auto confined = confine::apply(options.confine, input::input_allowlist());
+    if (confined.confined) {
+        log->info("confined as {} (seccomp {}, {} syscalls)", options.confine.user, confine::to_string(options.confine.mode),
+                  confined.seccomp.installed);
+    } else {
+        log->warn("running unconfined (--no-confine)");
+    }
+
+    boost::asio::signal_set signals(backend.io(), SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) { backend.stop(); });
+    backend.run();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"twofold vkbd input backend"};
+    Options options;
+    app.add_option("--device", options.devices, "evdev node to read and grab (repeatable)");
+    app.add_option("--device-name", options.device_names, "evdev device name to read and grab (repeatable)");
+    app.add_option("--width", options.width, "guest pointer/touch width in pixels")->check(CLI::Range(1U, 16384U));
+    app.add_option("--height", options.height, "guest pointer/touch height in pixels")->check(CLI::Range(1U, 16384U));
+    app.add_option("--contacts", options.contacts, "multi-touch contacts offered (0: none)")->check(CLI::Range(0U, 16U));
+    app.add_option("--switch-key", options.switch_key, "hardware switch key, never delivered")->capture_default_str();
+    app.add_option("--persona", options.personas, "DOMAIN_NAME:secure|personal (repeatable)")->required();
+    app.add_option("--foreground", options.foreground, "standalone: the persona that gets input");
+    app.add_option("--focus-fd", options.focus_fd, "focus link socket inherited from twofold-manager");
+    app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")->capture_default_str();
+    confine::add_options(app, options.confine);
+    CLI11_PARSE(app, argc, argv);
+    try {
+        return run(options);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "twofold-input-backend: %s\n", e.what());
+        return 1;
+    }
+}

@@ -193,11 +193,14 @@ build_dom0_binaries() {
 
 lab_cflags=(-std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -Wconversion -static)
 build_probes() {
-  step_needed probes "$lab_root/guests/src" "${lab_cflags[*]}" || return 0
-  log "probes: cross-compiling guests/src/*.c (static arm64)"
+  step_needed probes "$lab_root/guests/src" "$lab_root/vmm/display/tools" "${lab_cflags[*]}" || return 0
+  log "probes: cross-compiling guests/src/*.c and the display test pattern (static arm64)"
   mkdir -p "$lab_build/bin"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/binder-probe" "$lab_root/guests/src/binder_probe.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-powerkey" "$lab_root/guests/src/powerkey.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-keylog" "$lab_root/guests/src/keylog.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -I "$lab_root/vmm/display/tools" -o "$lab_build/bin/fbpattern" \
+    "$lab_root/vmm/display/tools/fbpattern.c"
   stamp_done
 }
 
@@ -239,6 +242,7 @@ build_personal() {
   rm -rf "$stage"; stage_busybox "$debroot" "$stage"
   cp -a "$lab_root/guests/personal/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/binder-probe" "$stage/usr/bin/binder-probe"
+  install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$stage/usr/bin/"
   install_modules "$debroot" "$stage" "$lab_root/guests/personal/modules"
   check_elf_libraries "$stage"
   make_cpio "$stage" "$lab_images/personal-initramfs.cpio.gz"
@@ -253,12 +257,14 @@ secure_tools=(sbin/veritysetup sbin/cryptsetup sbin/dmsetup)
 build_secure() {
   local debroot=$lab_build/debroot/secure stage=$lab_build/stage/secure-initramfs
   local root=$lab_build/stage/secure-root
-  step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_root/scripts/lab.d/build.sh" \
+  step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_build/stamps/probes" "$lab_root/scripts/lab.d/build.sh" \
     || { log "secure: up to date"; return 0; }
   log "secure: staging the verified root (squashfs)"
   rm -rf "$root"; stage_busybox "$debroot" "$root"
   stage_programs "$debroot" "$root" "${secure_tools[@]}"
   cp -a "$lab_root/guests/secure/rootfs/." "$root/"
+  mkdir -p "$root/usr/bin"
+  install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$root/usr/bin/"
   mkdir -p "$root/data"
   check_elf_libraries "$root"
   local img=$lab_images/secure-root.img size out hash

@@ -95,8 +95,41 @@ PHASES
 }
 
 # The manager on the board: status, a switch by the GPIO hardware key and one by the CLI,
-# each visible in `twofold status` and in the audit log, which must verify intact.
+# each visible in `twofold status`, on the screen (QMP screen dumps, kept in the run folder,
+# checked for the foreground persona's pattern and indicator) and in where typed keys go;
+# then the audit log, which must verify intact.
 foreground_of() { sed -n 's/^foreground: \([a-z-]*\).*/\1/p' <<<"$1" | head -1; }
+wait_foreground() {  # run persona: polls `twofold status` (bounded); prints what it saw last
+  local t0=$SECONDS fg=""
+  while [ $((SECONDS - t0)) -lt 40 ]; do
+    fg=$(foreground_of "$(dom0_exec "$1" 30 'twofold status')")
+    [ "$fg" = "$2" ] && break
+    sleep 1
+  done
+  echo "$fg"
+}
+check_screen() {  # run name file persona
+  local out rc=0
+  screendump "$1" "$3"
+  sleep 1
+  out=$(python3 "$lab_root/vmm/display/tools/check-screendump" "$1/$3" "$4" 2>&1) || rc=1
+  check_result "$2" $rc "$3: $(tr '\n' ' ' <<<"$out" | cut -c1-200)"
+}
+check_key() {  # run name qmp-key code persona other: the key reaches persona and not other
+  local before_other after_other
+  before_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
+  qmp "$1" "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[{\"type\":\"qcode\",\"data\":\"$3\"}]}}" >/dev/null
+  if wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=$4 value=0" 20; then
+    after_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
+    if [ "$after_other" = "$before_other" ]; then
+      check_result "$2" 0 "key $3 (code $4) reached $5 only"
+    else
+      check_result "$2" 1 "key $3 (code $4) also reached $6"
+    fi
+  else
+    check_result "$2" 1 "key $3 (code $4) never reached $5"
+  fi
+}
 check_manager() {  # run
   local run=$1 out fg
   out=$(dom0_exec "$run" 60 'twofold status') || out=""
@@ -106,28 +139,33 @@ check_manager() {  # run
   else
     check_result "twofold status (manager)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
-  screendump "$run" "screen-1-personal.ppm"
+  if grep -qE '^display +[0-9]+ +running' <<<"$out" && grep -qE '^input +[0-9]+ +running' <<<"$out"; then
+    check_result "backends running (status)" 0 "$(grep -E '^(display|input|modem) ' <<<"$out" | tr -s ' ' | tr '\n' ';')"
+  else
+    check_result "backends running (status)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  fi
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-CHECK personal fb=' 60 || true
+  wait_for_log "$run" '\[secure\] .*TWOFOLD-CHECK secure fb=' 60 || true
+  check_log "$run" "personal draws on its PV framebuffer" '\[personal\] .*TWOFOLD-CHECK personal fb=drawn' 'personal fb=FAIL'
+  check_log "$run" "secure draws on its PV framebuffer" '\[secure\] .*TWOFOLD-CHECK secure fb=drawn' 'secure fb=FAIL'
+  sleep 2
+  check_screen "$run" "screen shows personal" screen-1-personal.ppm personal
+  check_key "$run" "typed key reaches personal only" a 30 personal secure
 
   log "test: pressing the GPIO hardware key (QMP system_powerdown)"
   qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
-  local t0=$SECONDS
-  fg=""
-  while [ $((SECONDS - t0)) -lt 30 ]; do
-    out=$(dom0_exec "$run" 30 'twofold status') || out=""
-    fg=$(foreground_of "$out")
-    [ "$fg" = secure ] && break
-    sleep 1
-  done
+  fg=$(wait_foreground "$run" secure)
   check_result "hardware key switches to secure" "$([ "$fg" = secure ] && echo 0 || echo 1)" "twofold status: foreground=${fg:-?}"
-  screendump "$run" "screen-2-secure.ppm"
+  check_screen "$run" "screen shows secure after the key" screen-2-secure.ppm secure
+  check_key "$run" "typed key reaches secure only" b 48 secure personal
 
   out=$(dom0_exec "$run" 60 'twofold switch personal') || out=""
-  fg=$(foreground_of "$(dom0_exec "$run" 30 'twofold status')")
+  fg=$(wait_foreground "$run" personal)
   check_result "twofold switch personal" "$([ "$fg" = personal ] && grep -q '^foreground: personal' <<<"$out" && echo 0 || echo 1)" \
     "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-200); status foreground=${fg:-?}"
-  screendump "$run" "screen-3-personal.ppm"
+  check_screen "$run" "screen shows personal after the CLI" screen-3-personal.ppm personal
 
-  out=$(dom0_exec "$run" 60 'twofold audit show /var/lib/twofold/audit | grep -cE "switch"; twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
+  out=$(dom0_exec "$run" 60 'twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
   if grep -q INTACT <<<"$out"; then
     check_result "audit log verifies on the board" 0 "$(grep INTACT <<<"$out" | head -1)"
   else

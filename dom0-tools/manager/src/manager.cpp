@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "twofold/manager/child_process.h"
@@ -34,7 +35,16 @@ constexpr const char* kForegroundNode = "/local/domain/0/twofold/foreground";
 
 } // namespace
 
-PersonaSpec persona_spec(const policy::Persona& p) {
+GuestScreen guest_screen(const policy::Display& screen) {
+    GuestScreen g;
+    g.width = screen.width.value;
+    g.height = screen.height.value - screen.indicator_height.value;
+    constexpr std::uint64_t kMiB = 1024 * 1024;
+    g.videoram_mib = static_cast<std::uint32_t>((std::uint64_t{g.width} * g.height * 4 + kMiB - 1) / kMiB);
+    return g;
+}
+
+PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::Display>& screen) {
     PersonaSpec spec;
     spec.name = p.name.value;
     spec.kind = std::string(policy::to_string(p.kind.value));
@@ -43,6 +53,13 @@ PersonaSpec persona_spec(const policy::Persona& p) {
     spec.kernel = p.kernel.value;
     spec.initrd = p.initrd ? p.initrd->value : std::string{};
     spec.cmdline = p.cmdline.value;
+    if (screen && p.devices.display.value) {
+        // Linux xen-fbfront takes its mode only from this parameter (it reads just videoram from
+        // the backend): the toolstack tells the guest the area under the indicator strip. A
+        // guest that ignores it is still held to that mode by the display backend.
+        const GuestScreen g = guest_screen(*screen);
+        spec.cmdline += fmt::format(" xen_fbfront.video={},{},{}", g.videoram_mib, g.width, g.height);
+    }
     for (const auto& d : p.disks) {
         spec.disks.push_back({d.path.value, d.target.value, d.readonly.value});
     }
@@ -57,7 +74,7 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
     for (const auto& p : policy_.personas) {
         names.push_back(p.name.value);
         personas_.emplace(p.name.value,
-                          PersonaState{&p, persona_spec(p),
+                          PersonaState{&p, persona_spec(p, policy_.board.display),
                                        RestartBudget(p.restart.max_attempts.value, std::chrono::seconds(p.restart.window_seconds.value)),
                                        false, false, std::nullopt, 0});
     }
@@ -142,16 +159,14 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
     const auto& p = *personas_.at(persona).policy;
     std::vector<PvDevice> devices;
     if (p.devices.display.value) {
-        // xen-fbfront takes its mode from the backend directory when it probes, which is as
-        // soon as its device appears: the size goes in before the frontend directory does.
+        // The guest's mode is on its kernel command line (persona_spec); xen-fbfront bounds its
+        // framebuffer by "videoram" here, and the display backend reads the same mode.
         std::vector<std::pair<std::string, std::string>> settings;
         if (const auto& screen = policy_.board.display) {
-            const std::uint64_t width = screen->width.value;
-            const std::uint64_t height = screen->height.value - screen->indicator_height.value;
-            constexpr std::uint64_t kMiB = 1024 * 1024;
-            settings = {{"width", std::to_string(width)},
-                        {"height", std::to_string(height)},
-                        {"videoram", std::to_string((width * height * 4 + kMiB - 1) / kMiB)}};
+            const GuestScreen g = guest_screen(*screen);
+            settings = {{"width", std::to_string(g.width)},
+                        {"height", std::to_string(g.height)},
+                        {"videoram", std::to_string(g.videoram_mib)}};
         }
         devices.push_back({PvDeviceType::Vfb, 0, xen::kDom0, std::move(settings)});
     }

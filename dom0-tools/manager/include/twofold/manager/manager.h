@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +122,15 @@ private:
 };
 
 // Maps the policy's persona to what libvirt needs.
-PersonaSpec persona_spec(const policy::Persona& persona);
+// The framebuffer mode every persona gets on this board's screen: the panel minus dom0's
+// indicator strip, and the video memory that takes.
+struct GuestScreen {
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    std::uint32_t videoram_mib = 0;
+};
+GuestScreen guest_screen(const policy::Display& screen);
+// screen: the board's [board.display], if any (it sets the guest's framebuffer mode).
+PersonaSpec persona_spec(const policy::Persona& persona, const std::optional<policy::Display>& screen = std::nullopt);
 
 } // namespace twofold::manager

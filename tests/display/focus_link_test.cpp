@@ -196,6 +196,18 @@ TEST_F(FocusLinkTest, ManagerClosingTheLinkStopsTheBackend) {
     EXPECT_THAT(backend.stop_reason(), HasSubstr("closed the focus link"));
 }
 
+TEST_F(FocusLinkTest, AckToAManagerThatAlreadyLeftEndsTheLinkWithoutSigpipe) {
+    start_with_both_guests();
+    send(focus::Focus{"secure", 3});
+    link.close_manager(); // gone before the ack: writing it must not raise SIGPIPE in the backend
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!backend.io().stopped() && std::chrono::steady_clock::now() < deadline) {
+        backend.io().run_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_TRUE(backend.io().stopped());
+    EXPECT_FALSE(backend.stop_reason().empty());
+}
+
 TEST_F(FocusLinkTest, WithoutOrdersNothingIsShown) {
     start_with_both_guests();
     // Many refresh periods (1 ms here) pass without an order.

@@ -163,6 +163,20 @@ TEST_F(MediatorWithSimulator, UnfinishedModemLineIsNotTakenForTheNextCommandsAns
   EXPECT_EQ(h.take(kPersonal), "");
 }
 
+// Regression (modem_mediator_fuzz): AT+CMGW without parameters (27.005: a message with no
+// address) made the modem prompt for a body the mediator did not expect; the modem then took
+// every re-initialisation for body text and nobody was answered again.
+TEST_F(MediatorWithSimulator, SmsWriteWithoutAddressCollectsItsBodyFirst) {
+  ASSERT_EQ(h.command(kPersonal, "AT+CMGF=1"), "\r\nOK\r\n");
+  EXPECT_EQ(h.command(kPersonal, "AT+CMGW"), "\r\n> ");
+  h.write(kPersonal, "a note\x1a");
+  h.run();
+  const std::string written = h.take(kPersonal);
+  EXPECT_NE(written.find("+CMGW: 1"), std::string::npos) << written;
+  EXPECT_NE(written.find("\r\nOK\r\n"), std::string::npos) << written;
+  EXPECT_EQ(h.command(kSecure, "AT+CGMI"), "\r\nTwofold\r\n\r\nOK\r\n");
+}
+
 TEST_F(MediatorWithSimulator, ModemLineSplitAcrossReadsWithinTheTimeoutIsKept) {
   h.mediator().from_modem("\r\n+CREG", h.now);
   h.advance(std::chrono::milliseconds(200));

@@ -61,9 +61,13 @@ class Rig : public ModemPort, public PersonaPort {
     using twofold::policy::AtFamily;
     MediatorConfig c;
     const std::set<AtFamily> all = {AtFamily::call, AtFamily::sms, AtFamily::network,
-                                    AtFamily::supplementary, AtFamily::info};
+                                    AtFamily::supplementary, AtFamily::phonebook, AtFamily::info};
     c.personas = {PersonaRights{"personal", all, true, true}, PersonaRights{"secure", all, true, true}};
     c.modem_policy.incoming_default.value = twofold::policy::RouteTarget{true, {}};
+    // A route by called line: incoming calls are held until +CDIP (or the wait) decides.
+    twofold::policy::IncomingRoute& line = c.modem_policy.routes.emplace_back();
+    line.called_line = twofold::policy::Located<std::string>{"+4930555000", {}};
+    line.to.value = twofold::policy::RouteTarget{false, "secure"};
     c.command_timeout = std::chrono::milliseconds(100);
     return c;
   }

@@ -94,6 +94,10 @@ SyscallAllowlist base_allowlist() {
                              "ppoll", "select", "pselect6"}) {
         list.allow(name);
     }
+    // libxenstore creates its watch-notification pipe lazily, on the first xs_fileno() or
+    // watch, which can come after confinement (seen on the board: the input backend was
+    // killed on pipe2).
+    list.allow("pipe2");
     // Memory: allocator and grant/foreign mappings (mmap on an already open device fd).
     for (const char* name : {"mmap", "munmap", "mremap", "mprotect", "brk", "madvise"}) list.allow(name);
     // Threads already running (spdlog, Asio) synchronise and exit.

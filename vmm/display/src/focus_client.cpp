@@ -8,7 +8,7 @@ namespace twofold::display {
 
 FocusClient::FocusClient(boost::asio::io_context& io, int fd, std::shared_ptr<spdlog::logger> log, OnFocus on_focus,
                          OnClosed on_closed)
-    : stream_(io, fd), log_(std::move(log)), on_focus_(std::move(on_focus)), on_closed_(std::move(on_closed)),
+    : stream_(io, boost::asio::local::stream_protocol(), fd), log_(std::move(log)), on_focus_(std::move(on_focus)), on_closed_(std::move(on_closed)),
       splitter_(
           focus::kMaxLineBytes, [this](std::string_view line) { on_line(line); },
           [this](std::size_t dropped) { log_->warn("focus link: over-long line from the manager dropped ({} bytes)", dropped); }),

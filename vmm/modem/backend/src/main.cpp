@@ -15,6 +15,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "twofold/confine/options.h"
+#include "twofold/modem/backend/confinement.h"
 #include "twofold/modem/backend/modem_backend.h"
 #include "twofold/policy/loader.h"
 #include "twofold/policy/report.h"
@@ -35,6 +37,7 @@ struct Options {
   std::string foreground;
   std::string log_level = "info";
   unsigned tick_ms = 100;
+  confine::Options confinement = confine::default_options("twofold-modem");
 };
 
 std::vector<std::uint8_t> read_key(const std::string& path) {
@@ -99,11 +102,18 @@ int run(const Options& options) {
   auto platform = xen::make_real_platform();
   modem::backend::ModemBackend backend(*platform, std::move(config), std::move(redactor), std::move(modem_fd),
                                        std::move(focus_fd), log);
-  // TODO(vmm/confine): drop to --user and install the seccomp allowlist here, once
-  // twofold_confine is committed (every handle above is open by now).
+  // Everything is open before confinement: the modem line, the focus link, Xen handles, the
+  // xenstore connection and its watch thread (started by the first watch), the signal pipe.
   backend.start();
   boost::asio::signal_set signals(backend.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { backend.stop(0); });
+  const auto confined = confine::apply(options.confinement, modem::backend::modem_allowlist());
+  if (confined.confined) {
+    log->info("confined: user {}, seccomp {} ({} syscalls)", options.confinement.user,
+              confine::to_string(options.confinement.mode), confined.seccomp.installed);
+  } else {
+    log->warn("running unconfined (--no-confine)");
+  }
   backend.run();
   return backend.exit_code();
 }
@@ -127,6 +137,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--tick-ms", options.tick_ms, "timeout check interval")->check(CLI::Range(10U, 1000U));
+  confine::add_options(app, options.confinement);
   CLI11_PARSE(app, argc, argv);
   if (options.modem_tty.empty() == options.modem_socket.empty()) {
     std::fprintf(stderr, "twofold-modem-backend: give exactly one of --modem-tty, --modem-socket\n");

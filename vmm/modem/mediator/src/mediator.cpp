@@ -15,9 +15,12 @@ constexpr std::string_view kOk = "OK";
 constexpr std::string_view kError = "ERROR";
 constexpr std::size_t kSRegisters = at::kMaxSRegister + 1;
 
+// Commands after which the modem prompts "> " for a body. 27.005 §3.5.3: +CMGW may be given
+// without parameters (a message with no address), so its action form prompts too.
 bool is_sms_send(const at::Command& c) {
-  return c.kind == at::CommandKind::kExtended && c.form == at::CommandForm::kSet &&
-         (c.name == "+CMGS" || c.name == "+CMGW");
+  if (c.kind != at::CommandKind::kExtended) return false;
+  if (c.form == at::CommandForm::kSet) return c.name == "+CMGS" || c.name == "+CMGW";
+  return c.form == at::CommandForm::kAction && c.name == "+CMGW";
 }
 
 bool needs_text_mode_choice(const at::Command& c) {

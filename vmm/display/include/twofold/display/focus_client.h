@@ -11,7 +11,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <spdlog/logger.h>
 
 #include "twofold/focus/focus_protocol.h"
@@ -27,7 +27,7 @@ public:
     // Called once, when the link ends (EOF, error, or a manager that stopped reading).
     using OnClosed = std::function<void(const std::string& why)>;
 
-    // Takes ownership of `fd` (the --focus-fd end of the manager's socketpair).
+    // Takes ownership of `fd` (the --focus-fd end of the manager's AF_UNIX socketpair).
     FocusClient(boost::asio::io_context& io, int fd, std::shared_ptr<spdlog::logger> log, OnFocus on_focus,
                 OnClosed on_closed);
     ~FocusClient();
@@ -45,7 +45,9 @@ private:
     void on_line(std::string_view line);
     void close(const std::string& why);
 
-    boost::asio::posix::stream_descriptor stream_;
+    // A socket, not a plain descriptor: Asio sends with MSG_NOSIGNAL, so a manager that died
+    // is an EPIPE here (the link closes, the backend exits cleanly) and never a SIGPIPE.
+    boost::asio::local::stream_protocol::socket stream_;
     std::shared_ptr<spdlog::logger> log_;
     OnFocus on_focus_;
     OnClosed on_closed_;

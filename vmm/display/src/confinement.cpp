@@ -44,6 +44,9 @@ confine::SyscallAllowlist display_allowlist() {
     list.merge(confine::base_allowlist());
     auto requests = xen_ioctls();
     requests.merge(drm_runtime_ioctls());
+    // Asio switches a descriptor to non-blocking (FIONBIO) on its first asynchronous operation;
+    // all of ours start before confinement, but a wrapper made later must not be fatal.
+    requests.insert(FIONBIO);
     // base_allowlist() allows ioctl outright; this backend takes only its own requests.
     list.deny("ioctl");
     list.allow_ioctls(requests);

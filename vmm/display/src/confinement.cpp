@@ -7,26 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <xen/xen.h>
-#include <xen/sys/evtchn.h>
-#include <xen/sys/gntdev.h>
-#include <xen/sys/privcmd.h>
 
 namespace twofold::display {
 
 std::set<std::uint64_t> xen_ioctls() {
-    return {
-        // libxenforeignmemory: map a guest's framebuffer and shared page (V1 is its fallback).
-        IOCTL_PRIVCMD_MMAPBATCH_V2,
-        IOCTL_PRIVCMD_MMAPBATCH,
-        // libxenevtchn: the per-frontend event channel.
-        IOCTL_EVTCHN_BIND_INTERDOMAIN,
-        IOCTL_EVTCHN_UNBIND,
-        IOCTL_EVTCHN_NOTIFY,
-        // libxengnttab: the runtime's grant mapper (vfb maps by frame number, other rings grant).
-        IOCTL_GNTDEV_MAP_GRANT_REF,
-        IOCTL_GNTDEV_UNMAP_GRANT_REF,
-        IOCTL_GNTDEV_SET_UNMAP_NOTIFY,
-    };
+    // The guest's framebuffer is mapped by frame number; the rings by grant.
+    auto requests = confine::xen_ring_ioctls();
+    requests.merge(confine::xen_foreign_map_ioctls());
+    return requests;
 }
 
 std::set<std::uint64_t> drm_runtime_ioctls() {
@@ -44,6 +32,9 @@ confine::SyscallAllowlist display_allowlist() {
     list.merge(confine::base_allowlist());
     auto requests = xen_ioctls();
     requests.merge(drm_runtime_ioctls());
+    // Asio switches a descriptor to non-blocking (FIONBIO) on its first asynchronous operation;
+    // all of ours start before confinement, but a wrapper made later must not be fatal.
+    requests.insert(FIONBIO);
     // base_allowlist() allows ioctl outright; this backend takes only its own requests.
     list.deny("ioctl");
     list.allow_ioctls(requests);

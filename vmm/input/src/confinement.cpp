@@ -6,8 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <xen/xen.h>
-#include <xen/sys/evtchn.h>
-#include <xen/sys/gntdev.h>
 
 namespace twofold::input {
 
@@ -18,16 +16,8 @@ confine::SyscallAllowlist input_allowlist() {
     // EVIOCGRAB (grabbed before confining) nor any evdev write (EVIOCS*), nor privcmd: vkbd
     // pages are grant-mapped, never foreign-mapped.
     list.deny("ioctl");
-    list.allow_ioctls({
-        // libxenevtchn: each frontend's event channel.
-        IOCTL_EVTCHN_BIND_INTERDOMAIN,
-        IOCTL_EVTCHN_UNBIND,
-        IOCTL_EVTCHN_NOTIFY,
-        // libxengnttab: each frontend's shared page.
-        IOCTL_GNTDEV_MAP_GRANT_REF,
-        IOCTL_GNTDEV_UNMAP_GRANT_REF,
-        IOCTL_GNTDEV_SET_UNMAP_NOTIFY,
-    });
+    // libxenevtchn (each frontend's event channel) and libxengnttab (its shared page).
+    list.allow_ioctls(confine::xen_ring_ioctls());
     list.allow_ioctl_family(kEvdevQueryMask, kEvdevQueryValue);
     return list;
 }

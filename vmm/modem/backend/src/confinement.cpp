@@ -6,24 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <xen/xen.h>
-#include <xen/sys/evtchn.h>
-#include <xen/sys/gntdev.h>
 
 namespace twofold::modem::backend {
 
 std::set<std::uint64_t> modem_ioctls() {
-  return {
-      // libxengnttab: each persona's console page is a grant (hvc_xen's ring-ref).
-      IOCTL_GNTDEV_MAP_GRANT_REF,
-      IOCTL_GNTDEV_UNMAP_GRANT_REF,
-      IOCTL_GNTDEV_SET_UNMAP_NOTIFY,
-      // libxenevtchn: the console's port.
-      IOCTL_EVTCHN_BIND_INTERDOMAIN,
-      IOCTL_EVTCHN_UNBIND,
-      IOCTL_EVTCHN_NOTIFY,
-      // Asio may switch a descriptor to non-blocking when it first waits on it.
-      FIONBIO,
-  };
+  // libxengnttab (each persona's console page is a grant: hvc_xen's ring-ref) and
+  // libxenevtchn (the console's port).
+  auto requests = confine::xen_ring_ioctls();
+  // Asio may switch a descriptor to non-blocking when it first waits on it.
+  requests.insert(FIONBIO);
+  return requests;
 }
 
 confine::SyscallAllowlist modem_allowlist() {

@@ -1,7 +1,8 @@
 #pragma once
 // twofold-manager: the control plane. It turns the checked policy into running personas
 // (libvirt), plumbs their PV devices (xenstore), owns the foreground, reacts to the hardware
-// key and the control socket, supervises the personas, and audits every decision.
+// key and the control socket, supervises the personas and the backend processes (whose acks
+// commit a switch), and audits every decision.
 // Single-threaded: everything runs on one io_context.
 #include <filesystem>
 #include <map>

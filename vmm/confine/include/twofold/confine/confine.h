@@ -104,4 +104,11 @@ struct SeccompReport {
 // skipped and reported. Throws ConfineError.
 SeccompReport install_seccomp(const SyscallAllowlist& allowlist, SeccompMode mode);
 
+// The Xen device requests of a ring backend, made by libxenevtchn (bind, unbind, notify) and
+// libxengnttab (map, unmap, unmap notify, and the offset lookup xengnttab_unmap makes first):
+// one list, so that no backend is killed for a library call another backend found.
+[[nodiscard]] std::set<std::uint64_t> xen_ring_ioctls();
+// libxenforeignmemory's requests, for a backend that maps guest frames by number (vfb).
+[[nodiscard]] std::set<std::uint64_t> xen_foreign_map_ioctls();
+
 } // namespace twofold::confine

@@ -36,10 +36,12 @@ define(`singleton_domain', `
 	domain_common($1, $1)
 ')
 
-# create_channel(source, dest, channel): source may create/send/query channels it labels
-# `channel`, and such a channel may be bound by dest.
+# create_channel(source, dest, channel): source may create and send on channels it labels
+# `channel`, and such a channel may be bound by dest. No `status`: Xen checks
+# EVTCHNOP_status against the channel's *owner* (owner -> channel), not the caller, so an
+# owner allowed status on its channels would let any domain read their state and peers.
 define(`create_channel', `
-	allow $1 $3:event { create send status };
+	allow $1 $3:event { create send };
 	allow $3 $2:event bind;
 ')
 

@@ -201,6 +201,7 @@ build_probes() {
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-keylog" "$lab_root/guests/src/keylog.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -I "$lab_root/vmm/display/tools" -o "$lab_build/bin/fbpattern" \
     "$lab_root/vmm/display/tools/fbpattern.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/xsm-attack" "$lab_root/guests/src/xsm_attack.c"
   stamp_done
 }
 
@@ -243,6 +244,7 @@ build_personal() {
   cp -a "$lab_root/guests/personal/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/binder-probe" "$stage/usr/bin/binder-probe"
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$stage/usr/bin/"
+  install -m 0755 "$lab_build/bin/xsm-attack" "$stage/usr/bin/xsm-attack"
   install_modules "$debroot" "$stage" "$lab_root/guests/personal/modules"
   check_elf_libraries "$stage"
   make_cpio "$stage" "$lab_images/personal-initramfs.cpio.gz"
@@ -265,6 +267,7 @@ build_secure() {
   cp -a "$lab_root/guests/secure/rootfs/." "$root/"
   mkdir -p "$root/usr/bin"
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$root/usr/bin/"
+  install -D -m 0755 "$lab_build/bin/xsm-attack" "$root/usr/bin/xsm-attack"
   mkdir -p "$root/data"
   check_elf_libraries "$root"
   local img=$lab_images/secure-root.img size out hash
@@ -305,7 +308,7 @@ dom0_excludes=(./boot ./lib/modules ./usr/lib/linux-image-* ./usr/share/doc ./us
 build_dom0() {
   local debroot=$lab_build/debroot/dom0 stage=$lab_build/stage/dom0
   step_needed dom0 "$debroot.stamp" "$lab_root/guests/dom0" "$lab_build/stamps/probes" \
-    "$lab_root/scripts/lab.d/build.sh" "$lab_build/stage/dom0-bins" \
+    "$lab_root/scripts/lab.d/build.sh" "$lab_build/stage/dom0-bins" "$lab_root/policy/xsm" \
     || { log "dom0: up to date"; return 0; }
   log "dom0: staging Xen tools, libvirt (libxl driver only), busybox, bash, flock"
   rm -rf "$stage"; mkdir -p "$stage"
@@ -325,6 +328,8 @@ build_dom0() {
   for a in poweroff reboot halt; do [ -e "$stage/sbin/$a" ] || ln -s ../bin/busybox "$stage/sbin/$a"; done
   cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
+  # The FLASK policy dom0 loads before any persona starts (policy/xsm, same script as CMake).
+  "$lab_root/policy/xsm/build-policy" "$stage/boot/xenpolicy-4.17" || die "policy/xsm/build-policy failed"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules.late" modules.late
   # Modules already loaded early are not loaded twice.

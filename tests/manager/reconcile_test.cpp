@@ -21,8 +21,8 @@ protected:
         personal_.name = "p-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
         secure_.name = "s-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
     }
-    PersonaSpec personal_{"", "personal", 256, 1, "/k", "/i", "console=hvc0", {}};
-    PersonaSpec secure_{"", "secure", 256, 1, "/k", "/i", "console=hvc0", {{"/var/lib/twofold/secure-root.img", "xvda", true}}};
+    PersonaSpec personal_{"", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    PersonaSpec secure_{"", "secure", 256, 1, "/k", "/i", "console=hvc0", {{"/var/lib/twofold/secure-root.img", "xvda", true}}, {}};
     LibvirtConnection libvirt_{"test:///default"};
 };
 
@@ -78,7 +78,7 @@ TEST_F(ReconcileTest, DomainsOutsidePolicyAreReportedNotTouched) {
 }
 
 TEST(DomainXml, XenArmFlavorUsesXenpvMachineAndEscapesText) {
-    PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}};
+    PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}, {}};
     const auto xml = make_domain_xml(p, DomainFlavor::xen_arm());
     EXPECT_NE(xml.find("<type arch='aarch64' machine='xenpv'>xen</type>"), std::string::npos);
     EXPECT_NE(xml.find("root=/dev/xvda a&lt;b&amp;c"), std::string::npos);

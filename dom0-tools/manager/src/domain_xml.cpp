@@ -20,7 +20,36 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
+std::optional<std::string> flask_label_for_kind(std::string_view kind) {
+    // One FLASK type per persona kind; user and role are the policy's only ones.
+    if (kind == "personal") {
+        return std::string("system_u:system_r:personal_t");
+    }
+    if (kind == "secure") {
+        return std::string("system_u:system_r:secure_t");
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+std::string checked_label(const PersonaSpec& p) {
+    const auto label = flask_label_for_kind(p.kind);
+    if (!label) {
+        throw PersonaLabelError(fmt::format("persona '{}': kind '{}' has no FLASK label; refused", p.name, p.kind));
+    }
+    if (!p.seclabel.empty() && p.seclabel != *label) {
+        throw PersonaLabelError(fmt::format("persona '{}' of kind '{}' asks for FLASK label '{}', its kind's is '{}'; refused",
+                                            p.name, p.kind, p.seclabel, *label));
+    }
+    return *label;
+}
+
+} // namespace
+
 std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, const std::string& uuid) {
+    // Checked before anything else, so a refused persona never reaches libvirt.
+    const std::string label = checked_label(p);
     std::string xml = fmt::format("<domain type='{}'>\n  <name>{}</name>\n", xml_escape(flavor.domain_type), xml_escape(p.name));
     if (!uuid.empty()) {
         xml += fmt::format("  <uuid>{}</uuid>\n", xml_escape(uuid));
@@ -56,7 +85,12 @@ std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, co
                            driver, xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
     }
     xml += "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n";
-    xml += "  </devices>\n</domain>\n";
+    xml += "  </devices>\n";
+    // libvirt's libxl driver passes a static label to Xen (libxl_flask_context_to_sid) when
+    // it creates the domain; relabel='no': there is nothing on disk to relabel.
+    xml += fmt::format("  <seclabel type='static' model='xen' relabel='no'>\n    <label>{}</label>\n  </seclabel>\n",
+                       xml_escape(label));
+    xml += "</domain>\n";
     return xml;
 }
 

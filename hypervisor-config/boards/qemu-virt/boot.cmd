@@ -71,7 +71,7 @@ if test "${tf_ok}" = yes; then
   # address here is below 4 GiB.
   fdt set /chosen \#address-cells <1>
   fdt set /chosen \#size-cells <1>
-  fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=silo console=dtuart dtuart=/pl011@9000000 bootscrub=0"
+  fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=flask flask=late console=dtuart dtuart=/pl011@9000000 bootscrub=0"
   fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xenboot rdinit=/sbin/init"
   fdt mknod /chosen module@49000000
   fdt set /chosen/module@49000000 compatible "xen,linux-zimage" "xen,multiboot-module"

@@ -3,8 +3,12 @@
 // checked policy (dom0-tools/policy); this header keeps its own small struct so the manager's
 // libvirt side does not depend on the policy file format.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "twofold/manager/libvirt.h"
 
 namespace twofold::manager {
 
@@ -23,6 +27,21 @@ struct PersonaSpec {
     std::string initrd;
     std::string cmdline;
     std::vector<DiskSpec> disks;
+    // FLASK label the persona asks for (policy/xsm). Empty: the label of its kind. Set and
+    // different from its kind's label: the persona is refused (PersonaLabelError).
+    std::string seclabel;
+};
+
+// The FLASK label (Xen security context) of each persona kind; nothing for an unknown kind.
+std::optional<std::string> flask_label_for_kind(std::string_view kind);
+
+// A persona whose kind has no label, or whose requested label is not its kind's, is not
+// started: a personal persona running as secure_t (or the reverse) would hold the other
+// persona's rights under the hypervisor's policy. A LibvirtError, so that reconcile reports
+// it as that persona's failure and carries on with the others.
+class PersonaLabelError : public LibvirtError {
+public:
+    using LibvirtError::LibvirtError;
 };
 
 // Where the domain runs: Xen PV on ARM in dom0, or libvirt's test driver in host tests.
@@ -38,7 +57,7 @@ struct DomainFlavor {
 inline constexpr const char* kMetadataNamespace = "https://twofold.invalid/xmlns/persona/1";
 
 // `uuid`: keep an existing domain's identity when redefining it (libvirt refuses a second
-// definition of the same name with another UUID).
+// definition of the same name with another UUID). Throws PersonaLabelError (see above).
 std::string make_domain_xml(const PersonaSpec& persona, const DomainFlavor& flavor, const std::string& uuid = {});
 // Escapes text for XML element content and attribute values.
 std::string xml_escape(const std::string& text);

@@ -82,6 +82,7 @@ protected:
         o.state_dir = dir_ / "state";
         o.use_hardware_key = false;
         o.supervise_every = std::chrono::hours(1); // tests drive supervise() themselves
+        o.backends = backends_;
         return o;
     }
 
@@ -140,6 +141,17 @@ protected:
     std::string personal_;
     std::string secure_;
     policy::Policy policy_;
+    std::vector<BackendConfig> backends_;
+    // A configured backend that stays quiet (it never says hello, so it holds nothing): these
+    // tests look only at which devices the manager offers the guests. One that exited at once
+    // would send SIGCHLDs into the test's blocking socket reads.
+    static BackendConfig idle_backend(const char* name) {
+        BackendConfig b;
+        b.name = name;
+        b.command = {"/bin/sh", "-c", "exec sleep 60", name}; // ignores the --focus-fd/--user it is given
+        b.after_personas = true;
+        return b;
+    }
     std::unique_ptr<audit::SigningKey> key_;
     loopback::Hypervisor hv_;
     std::unique_ptr<asio::io_context> io_;
@@ -159,6 +171,7 @@ TEST_F(ManagerTest, StartsBothPersonasThroughLibvirtAndReportsThem) {
 }
 
 TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
+    for (const char* name : {"display", "input", "modem"}) backends_.push_back(idle_backend(name));
     start_manager();
     auto store = hv_.platform(xen::kDom0)->open_xenstore();
     const auto status = call(R"({"version":1,"id":1,"command":"status"})");
@@ -167,6 +180,21 @@ TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
         EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vfb, 0, xen::kDom0, {}})) << p.dump();
         EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vkbd, 0, xen::kDom0, {}}));
         EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Console, 1, xen::kDom0, {}}));
+    }
+}
+
+// A guest kernel waits at boot for every device it has a driver for: a device without a
+// configured backend would only delay it.
+TEST_F(ManagerTest, OffersOnlyDevicesWhoseBackendIsConfigured) {
+    backends_.push_back(idle_backend("display"));
+    start_manager();
+    auto store = hv_.platform(xen::kDom0)->open_xenstore();
+    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
+    for (const auto& p : status["result"]["personas"]) {
+        const auto domid = static_cast<xen::DomId>(p["domid"].get<int>());
+        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vfb, 0, xen::kDom0, {}})) << p.dump();
+        EXPECT_FALSE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vkbd, 0, xen::kDom0, {}}));
+        EXPECT_FALSE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Console, 1, xen::kDom0, {}}));
     }
 }
 

@@ -493,6 +493,13 @@ json BackendSupervisor::status() const {
     return out;
 }
 
+bool BackendSupervisor::configured(const std::string& backend) const {
+    for (const auto& b : backends_) {
+        if (b->config.name == backend) return true;
+    }
+    return false;
+}
+
 std::optional<pid_t> BackendSupervisor::pid_of(const std::string& backend) const {
     for (const auto& b : backends_) {
         if (b->config.name == backend && b->pid > 0) {

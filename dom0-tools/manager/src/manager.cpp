@@ -157,8 +157,11 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
         return;
     }
     const auto& p = *personas_.at(persona).policy;
+    // A device is offered only when its backend is configured: a guest kernel waits at boot
+    // (up to 30 s for vfb/vkbd, longer for a console) for every device it has a driver for.
+    const auto served = [this](const char* backend) { return backends_ && backends_->configured(backend); };
     std::vector<PvDevice> devices;
-    if (p.devices.display.value) {
+    if (p.devices.display.value && served("display")) {
         // The guest's mode is on its kernel command line (persona_spec); xen-fbfront bounds its
         // framebuffer by "videoram" here, and the display backend reads the same mode.
         std::vector<std::pair<std::string, std::string>> settings;
@@ -170,10 +173,10 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
         }
         devices.push_back({PvDeviceType::Vfb, 0, xen::kDom0, std::move(settings)});
     }
-    if (p.devices.input.value) {
+    if (p.devices.input.value && served("input")) {
         devices.push_back({PvDeviceType::Vkbd, 0, xen::kDom0, {}});
     }
-    if (p.modem) {
+    if (p.modem && served("modem")) {
         devices.push_back({PvDeviceType::Console, 1, xen::kDom0, {{"name", "modem"}, {"protocol", "vt100"}}});
     }
     PvDevicePlumber plumber(*xenstore_);

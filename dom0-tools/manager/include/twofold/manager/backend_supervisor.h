@@ -74,6 +74,8 @@ public:
 
     [[nodiscard]] nlohmann::json status() const;
     [[nodiscard]] std::optional<pid_t> pid_of(const std::string& backend) const;
+    // Whether backends.toml names this backend (started or not).
+    [[nodiscard]] bool configured(const std::string& backend) const;
 
 private:
     struct Backend;

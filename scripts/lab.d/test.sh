@@ -290,8 +290,8 @@ lab_test() {
   check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
   check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
   # dom0's own view (xenstore), independent of what the guest says about itself.
-  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
-  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
   out=$(dom0_exec "$run" 90 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then

@@ -114,9 +114,10 @@ bool Manager::start() {
     audit("policy.load", std::nullopt, {{"source", policy_.source}, {"personas", personas_.size()}});
 
     backends_->start(/*after_personas=*/false);
+    // In the policy's order: the officer lists first the persona that should come up first.
     std::vector<PersonaSpec> specs;
-    for (const auto& [name, state] : personas_) {
-        specs.push_back(state.spec);
+    for (const auto& p : policy_.personas) {
+        specs.push_back(personas_.at(p.name.value).spec);
     }
     const auto report = reconcile(specs, libvirt_, options_.flavor);
     for (const auto& r : report.personas) {

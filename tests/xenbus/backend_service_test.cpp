@@ -53,6 +53,18 @@ TEST_F(BackendServiceTest, DiscoversToolstackEntry) {
     EXPECT_EQ(service.find(guest.domid(), 0)->backend_state(), XenbusState::InitWait);
 }
 
+// The toolstack writes a backend directory node by node; "state" comes last.
+TEST_F(BackendServiceTest, WaitsForTheToolstackToFinishTheEntry) {
+    toolstack.store().mkdir(paths.backend());
+    toolstack.store().write(paths.backend_node("online"), "1");
+    backend.settle();
+    EXPECT_EQ(created, 0);
+    EXPECT_EQ(service.connection_count(), 0U);
+    toolstack.add_device(paths);
+    ASSERT_TRUE(wait_count(1));
+    EXPECT_EQ(created, 1);
+}
+
 TEST_F(BackendServiceTest, CreatesOneConnectionPerEntryDespiteRepeatedWatchEvents) {
     toolstack.add_device(paths);
     ASSERT_TRUE(wait_count(1));

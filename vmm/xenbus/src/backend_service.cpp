@@ -74,6 +74,11 @@ void BackendService::rescan() {
         if (connections_.contains(key) || retired_.contains(key)) continue;
         if (key.first == self_ || key.first >= xen::kFirstReservedDomId) continue;
         DevicePaths paths(self_, key.first, type_, key.second);
+        // The toolstack writes the backend directory node by node and its "state" last (there
+        // are no transactions on this path): an entry without it is still being written, and
+        // the write of "state" wakes this scan again. Seen on the board: a backend that looked
+        // earlier refused the device for a missing "frontend" node, for good.
+        if (!toolstack_done(paths)) continue;
         auto device = factory_(paths);
         if (!device) {
             services_.log->warn("{} {}/{}: no device for this frontend", to_string(type_), key.first, key.second);
@@ -86,6 +91,16 @@ void BackendService::rescan() {
         connections_.emplace(key, std::move(connection));
         services_.log->info("{} {}/{}: frontend discovered", to_string(type_), key.first, key.second);
         raw->start();
+    }
+}
+
+bool BackendService::toolstack_done(const DevicePaths& paths) {
+    try {
+        return services_.store.read(paths.backend_node("state")).has_value();
+    } catch (const std::exception& e) {
+        services_.log->warn("{} {}/{}: cannot read the backend state: {}", to_string(type_), paths.frontend_domid(),
+                            paths.devid(), e.what());
+        return false;
     }
 }
 

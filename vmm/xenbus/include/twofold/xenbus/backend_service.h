@@ -36,6 +36,7 @@ public:
 
 private:
     void rescan();
+    bool toolstack_done(const DevicePaths& paths);
     std::set<Key> list_entries();
     void on_release_domain();
     void on_finished(const DevicePaths& paths);

@@ -290,6 +290,9 @@ lab_test() {
   check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
   check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
   # dom0's own view (xenstore), independent of what the guest says about itself.
+  # dom0 reports devices once the manager has plumbed them, possibly after the readiness lines.
+  wait_for_log "$run" 'TWOFOLD-DOM0 persona secure devices' 60 || true
+  wait_for_log "$run" 'TWOFOLD-DOM0 persona personal devices' 10 || true
   check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
   check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 

@@ -1,40 +1,17 @@
 #pragma once
-// Owners for the POSIX resources the outputs hold: a file descriptor and a shared mapping.
+// Owners for the POSIX resources the outputs hold: a file descriptor (xen::UniqueFd) and a
+// shared mapping.
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <span>
 #include <utility>
 
+#include "twofold/xen/unique_fd.h"
+
 namespace twofold::display::detail {
 
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-    void reset() noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
+using xen::UniqueFd;
 
 class SharedMapping {
 public:

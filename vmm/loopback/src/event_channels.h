@@ -13,9 +13,11 @@
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/event_channel.h"
 #include "twofold/xen/types.h"
-#include "unique_fd.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::loopback::detail {
+
+using xen::UniqueFd;
 
 class Machine;
 

@@ -15,9 +15,11 @@
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/mapped_pages.h"
 #include "twofold/xen/types.h"
-#include "unique_fd.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::loopback::detail {
+
+using xen::UniqueFd;
 
 class Machine : public std::enable_shared_from_this<Machine> {
 public:

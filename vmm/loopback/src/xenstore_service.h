@@ -21,10 +21,12 @@
 
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/xenstore.h"
-#include "unique_fd.h"
+#include "twofold/xen/unique_fd.h"
 #include "xenstore_tree.h"
 
 namespace twofold::loopback::detail {
+
+using xen::UniqueFd;
 
 class XenStoreService : public std::enable_shared_from_this<XenStoreService> {
 public:

@@ -1,10 +1,11 @@
 #pragma once
-// Owns one file descriptor (memfd, eventfd); closes it exactly once.
+// Owns one file descriptor (a device, memfd, eventfd); closes it exactly once. Shared by
+// the loopback hypervisor and the backends' outputs.
 #include <unistd.h>
 
 #include <utility>
 
-namespace twofold::loopback::detail {
+namespace twofold::xen {
 
 class UniqueFd {
 public:
@@ -23,6 +24,7 @@ public:
     UniqueFd& operator=(const UniqueFd&) = delete;
 
     [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
     void reset() noexcept {
         if (fd_ >= 0) {
             ::close(fd_);
@@ -34,4 +36,4 @@ private:
     int fd_ = -1;
 };
 
-} // namespace twofold::loopback::detail
+} // namespace twofold::xen

@@ -8,8 +8,8 @@ usage: scripts/lab build [--skip-dom0-binaries] [--force]
 
 Downloads the pinned arm64 packages (guests/packages.lock) into .cache/lab/debs/, unpacks
 them (dpkg-deb -x, nothing runs on the host), cross-builds the project's dom0 binaries
-(build/aarch64) and installs them into the dom0 root, builds the guest-side probes, and
-writes build/lab/images/:
+(build/aarch64) and installs them into the dom0 root, builds the guest-side probes and the
+lab's own hardware (the modem simulator, build/lab-host/), and writes build/lab/images/:
   xen                     the Xen arm64 image
   dom0-Image              dom0 kernel          dom0-initramfs.cpio(.gz)  dom0 root
   personal-Image          personal kernel      personal-initramfs.cpio.gz
@@ -191,6 +191,19 @@ build_dom0_binaries() {
   log "dom0 binaries: $(find "$bins" -type f | wc -l) project files staged"
 }
 
+# Lab hardware that runs on the host beside QEMU: the modem simulator behind the board's
+# serial line (docs/modem.md). A host build of that one target, incremental like build/aarch64.
+lab_sim=$lab_root/build/lab-host/tests/modem-simulator/twofold-modem-sim
+build_lab_host_tools() {
+  local dir=$lab_root/build/lab-host log=$lab_build/lab-host-build.log
+  log "lab hardware: twofold-modem-sim (host build in ${dir#"$lab_root"/}, log: ${log#"$lab_root"/})"
+  if ! { cmake -S "$lab_root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTWOFOLD_BUILD_BENCHMARKS=OFF \
+         && cmake --build "$dir" -j "$(nproc)" --target twofold-modem-sim; } >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    die "the host build of twofold-modem-sim failed (full log: $log)"
+  fi
+}
+
 lab_cflags=(-std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -Wconversion -static)
 build_probes() {
   step_needed probes "$lab_root/guests/src" "$lab_root/vmm/display/tools" "${lab_cflags[*]}" || return 0
@@ -202,6 +215,7 @@ build_probes() {
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -I "$lab_root/vmm/display/tools" -o "$lab_build/bin/fbpattern" \
     "$lab_root/vmm/display/tools/fbpattern.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/xsm-attack" "$lab_root/guests/src/xsm_attack.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-modem-probe" "$lab_root/guests/src/modem_probe.c"
   stamp_done
 }
 
@@ -209,7 +223,7 @@ build_probes() {
 # root is read-only, so `busybox --install` cannot add them at run time there, and the
 # kernel runs /sbin/poweroff when Xen asks a guest to shut down.
 busybox_applets=(sh ash cat cp cut date dd dmesg echo find grep head kill ln ls mkdir mknod
-  mount mv rm sed seq sleep sync tail touch tr umount uname wc stat tee test true false)
+  mount mv rm sed seq sleep sync tail touch tr umount uname wc stat tee test true false stty)
 busybox_sbin_applets=(init poweroff reboot halt insmod modprobe switch_root mke2fs)
 
 # A busybox userland: the static busybox, its init, and the standard directories.
@@ -245,6 +259,13 @@ build_personal() {
   install -m 0755 "$lab_build/bin/binder-probe" "$stage/usr/bin/binder-probe"
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$stage/usr/bin/"
   install -m 0755 "$lab_build/bin/xsm-attack" "$stage/usr/bin/xsm-attack"
+  install -m 0755 "$lab_build/bin/twofold-modem-probe" "$stage/usr/bin/"
+  # ppp's chat: the real AT client from Debian the lab runs on this persona's virtual modem.
+  # It needs only libc, so only libc comes along (check_elf_libraries proves it).
+  install -D -m 0755 "$debroot/usr/sbin/chat" "$stage/usr/sbin/chat"
+  mkdir -p "$stage/lib/aarch64-linux-gnu"
+  cp -L "$debroot/lib/aarch64-linux-gnu/libc.so.6" "$stage/lib/aarch64-linux-gnu/"
+  cp -L "$debroot/lib/ld-linux-aarch64.so.1" "$stage/lib/"
   install_modules "$debroot" "$stage" "$lab_root/guests/personal/modules"
   check_elf_libraries "$stage"
   make_cpio "$stage" "$lab_images/personal-initramfs.cpio.gz"
@@ -268,6 +289,7 @@ build_secure() {
   mkdir -p "$root/usr/bin"
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$root/usr/bin/"
   install -D -m 0755 "$lab_build/bin/xsm-attack" "$root/usr/bin/xsm-attack"
+  install -m 0755 "$lab_build/bin/twofold-modem-probe" "$root/usr/bin/"
   mkdir -p "$root/data"
   check_elf_libraries "$root"
   local img=$lab_images/secure-root.img size out hash
@@ -402,6 +424,7 @@ lab_build() {
   for image in dom0 personal secure; do
     unpack_image_debs "$image" "$lab_build/debroot/$image"
   done
+  build_lab_host_tools
   build_probes
   build_personal
   build_secure

@@ -63,6 +63,7 @@ start_board() {  # run-dir cpu
   done
   load_board_config
   mkdir -p "$run"
+  start_modem_sim "$run"
   cp --sparse=always "$img/dom0-storage.img" "$run/storage.img"
   : >"$run/serial.raw"
   local start_us=${EPOCHREALTIME/./}
@@ -101,6 +102,8 @@ start_board() {  # run-dir cpu
   # and stay invisible to dom0 behind the virt board's default legacy transport.
   local qemu=(qemu-system-aarch64 -name twofold-lab -global virtio-mmio.force-legacy=false
     -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
+    -chardev "socket,id=modem,path=$run/modem.sock,reconnect=1"
+    -device virtio-serial-device -device virtconsole,chardev=modem
     "${boot[@]}"
     -vnc 127.0.0.1:0,to=99
     -chardev "socket,id=ser0,path=$run/console.sock,server=on,wait=off,logfile=$run/serial.raw"
@@ -110,10 +113,55 @@ start_board() {  # run-dir cpu
   printf '%q ' "${qemu[@]}" >"$run/qemu.cmdline"; echo >>"$run/qemu.cmdline"
   if ! "${qemu[@]}" >"$run/qemu.log" 2>&1; then
     cat "$run/qemu.log" >&2
-    stop_logger "$run"
+    stop_logger "$run"; stop_modem_sim "$run"
     die "QEMU failed to start (command in $run/qemu.cmdline)"
   fi
   ln -sfn "$(basename "$run")" "$lab_runs/current"
+}
+
+# The board's modem (docs/modem.md): twofold-modem-sim on the host, behind a QEMU chardev
+# that dom0 sees as its second virtio console, /dev/hvc1, a real tty. Its control socket
+# injects calls and SMS (`scripts/lab modem`).
+start_modem_sim() {  # run
+  [ -x "$lab_sim" ] || die "${lab_sim#"$lab_root"/} is missing; run: scripts/lab build"
+  setsid "$lab_sim" --socket "$1/modem.sock" --control "$1/modem-control.sock" \
+    >"$1/modem-sim.log" 2>&1 </dev/null &
+  echo $! >"$1/modem-sim.pid"
+  local deadline=$((SECONDS + 10))
+  until [ -S "$1/modem.sock" ] && [ -S "$1/modem-control.sock" ]; do
+    [ $SECONDS -lt $deadline ] && kill -0 "$(cat "$1/modem-sim.pid")" 2>/dev/null \
+      || die "twofold-modem-sim did not start: $(tail -3 "$1/modem-sim.log")"
+    sleep 0.1
+  done
+}
+
+stop_modem_sim() {  # run
+  [ -f "$1/modem-sim.pid" ] || return 0
+  kill "$(cat "$1/modem-sim.pid")" 2>/dev/null || true
+  rm -f "$1/modem-sim.pid"
+}
+
+modem_control() {  # run line: one control line to the running board's modem, prints the reply
+  printf '%s\n' "$2" | timeout 10 socat -t 5 - "UNIX-CONNECT:$1/modem-control.sock"
+}
+
+lab_modem() {
+  case ${1:-} in
+    ""|-h|--help)
+      cat <<USAGE
+usage: scripts/lab modem LINE   (one line to the board's modem simulator; prints its reply)
+
+The board's modem is twofold-modem-sim on the host (docs/modem.md). Lines:
+  call NUMBER | answer | busy | hangup | sms NUMBER TEXT | creg 0-5 | csq 0-31|99
+  silent on|off | reset | state
+e.g. scripts/lab modem 'sms +4915550001 hello'   (goes to the persona the policy routes it to)
+USAGE
+      [ -n "${1:-}" ]; return ;;
+  esac
+  need_tools socat
+  local run
+  run=$(current_run) || die "no board is running; scripts/lab up first"
+  modem_control "$run" "$*"
 }
 
 stop_logger() {  # run
@@ -207,7 +255,7 @@ shutdown_board() {  # run timeout
     wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
     rc=1
   fi
-  stop_logger "$run"
+  stop_logger "$run"; stop_modem_sim "$run"
   [ "$(readlink -f "$lab_runs/current" 2>/dev/null)" = "$run" ] && rm -f "$lab_runs/current"
   return $rc
 }

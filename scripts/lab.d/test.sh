@@ -139,7 +139,8 @@ check_manager() {  # run
   else
     check_result "twofold status (manager)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
-  if grep -qE '^display +[0-9]+ +running' <<<"$out" && grep -qE '^input +[0-9]+ +running' <<<"$out"; then
+  if grep -qE '^display +[0-9]+ +running' <<<"$out" && grep -qE '^input +[0-9]+ +running' <<<"$out" \
+     && grep -qE '^modem +[0-9]+ +running' <<<"$out"; then
     check_result "backends running (status)" 0 "$(grep -E '^(display|input|modem) ' <<<"$out" | tr -s ' ' | tr '\n' ';')"
   else
     check_result "backends running (status)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
@@ -170,6 +171,133 @@ check_manager() {  # run
     check_result "audit log verifies on the board" 0 "$(grep INTACT <<<"$out" | head -1)"
   else
     check_result "audit log verifies on the board" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  fi
+}
+
+# The modem (issue 6, docs/modem.md "On the board"): twofold-modem-sim on the host is the
+# board's modem on dom0's /dev/hvc1; each persona has its virtual modem on its own /dev/hvc1
+# through the modem backend. The personas' probes (guests/src/modem_probe.c) report what
+# they see and take orders by SMS, so every order reaches only the persona the policy routes
+# it to (incoming_default = "foreground" on this board).
+seen_count() {  # run persona regex: how many of that persona's relayed lines match
+  grep -cE "\[$2\] .*($3)" "$1/serial.log" || true
+}
+switch_to() {  # run persona
+  dom0_exec "$1" 60 "twofold switch $2" >/dev/null || true
+  [ "$(wait_foreground "$1" "$2")" = "$2" ]
+}
+re_quote() { sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"; }
+sms_order() {  # run persona number text: an SMS the simulator delivers; waits until persona read it
+  modem_control "$1" "sms $3 $4" >/dev/null
+  wait_for_log "$1" "\\[$2\\] .*TWOFOLD-SMS $2 index=[0-9]+ from=$(re_quote "$3") text=$(re_quote "$4")[[:space:]]*\$" 40
+}
+wait_for_count() {  # run regex count seconds: waits until serial.log has count matching lines
+  local deadline=$((SECONDS + $4))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(grep -cE "$2" "$1/serial.log" || true)" -ge "$3" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+check_modem() {  # run
+  local run=$1 p out line rc n_ring_secure n_nc_personal ping_base ping_flood
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-CHAT personal chat=' 90 || true
+  check_log "$run" "chat (Debian ppp) through mediator" '\[personal\] .*TWOFOLD-CHAT personal chat=ok' 'TWOFOLD-CHAT personal chat=FAIL'
+  for p in personal secure; do
+    wait_for_log "$run" "\\[$p\\] .*TWOFOLD-AT $p (ready|init=FAIL)" 90 || true
+    check_log "$run" "$p virtual modem answers" "\\[$p\\] .*TWOFOLD-AT $p ready cgmi=" "TWOFOLD-AT $p init=FAIL"
+  done
+
+  # Foreground personal: an SMS and a call reach personal, and nothing of them reaches secure.
+  if sms_order "$run" personal +4915550001 hello-personal \
+     && [ "$(seen_count "$run" secure 'hello-personal|4915550001')" = 0 ]; then
+    check_result "SMS to the foreground (personal)" 0 "$(log_line "$run" '\[personal\] .*TWOFOLD-SMS personal .*hello-personal' | sed 's/.*TWOFOLD-SMS/TWOFOLD-SMS/')"
+  else
+    check_result "SMS to the foreground (personal)" 1 "personal read it: $(seen_count "$run" personal 'TWOFOLD-SMS personal .*hello-personal'), secure saw it: $(seen_count "$run" secure 'hello-personal|4915550001')"
+  fi
+  modem_control "$run" 'call +4915550002' >/dev/null
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal urc \+CLIP: "\+4915550002"' 20 && rc=0 || rc=1
+  modem_control "$run" hangup >/dev/null
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal urc NO CARRIER' 20 || rc=1
+  [ "$(seen_count "$run" secure 'RING|4915550002|NO CARRIER')" = 0 ] || rc=1
+  check_result "incoming call rings personal only" $rc "personal RING lines: $(seen_count "$run" personal 'urc RING'), secure: $(seen_count "$run" secure 'urc RING|4915550002')"
+
+  # Foreground secure: the secure persona dials; the personal persona sees no trace of it.
+  switch_to "$run" secure || check_result "modem: switch to secure" 1 "twofold switch secure did not take"
+  sms_order "$run" secure +4915550003 'do:dial +4930123456' || true
+  wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure calls=' 30 || true
+  out=$(modem_control "$run" state)
+  if log_line "$run" '\[secure\] .*TWOFOLD-AT secure dial \+4930123456 -> OK' | grep -q . \
+     && log_line "$run" '\[secure\] .*TWOFOLD-AT secure calls=1' | grep -q . \
+     && grep -q '"number":"+4930123456"' <<<"$out"; then
+    check_result "secure dials (modem has the call)" 0 "$(grep -o '"calls":\[[^]]*\]' <<<"$out")"
+  else
+    check_result "secure dials (modem has the call)" 1 "secure: $(log_line "$run" '\[secure\] .*TWOFOLD-AT secure (dial|calls)' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/'); modem: $(cut -c1-200 <<<"$out")"
+  fi
+  n_nc_personal=$(seen_count "$run" personal 'urc NO CARRIER')
+  switch_to "$run" personal || check_result "modem: switch to personal" 1 "twofold switch personal did not take"
+  if sms_order "$run" personal +4915550005 do:clcc \
+     && wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal calls=[0-9]+ \(' 30 \
+     && log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=0 \(OK\)' | grep -q . \
+     && [ "$(seen_count "$run" personal '4930123456|do:dial')" = 0 ]; then
+    check_result "personal sees no trace of the call" 0 "personal +CLCC during secure's call: $(log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/')"
+  else
+    check_result "personal sees no trace of the call" 1 "$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/'); lines naming the number: $(seen_count "$run" personal '4930123456|do:dial')"
+  fi
+  modem_control "$run" hangup >/dev/null   # the remote party hangs up secure's call
+  if wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure urc NO CARRIER' 20 && sleep 2 \
+     && [ "$(seen_count "$run" personal 'urc NO CARRIER')" = "$n_nc_personal" ]; then
+    check_result "hang-up reaches secure only" 0 "$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure urc NO CARRIER' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/')"
+  else
+    check_result "hang-up reaches secure only" 1 "secure NO CARRIER lines: $(seen_count "$run" secure 'urc NO CARRIER'), personal: $(seen_count "$run" personal 'urc NO CARRIER') (was $n_nc_personal)"
+  fi
+
+  # Foreground secure again: an incoming call and an SMS follow it, personal is never told.
+  switch_to "$run" secure || true
+  n_ring_secure=$(seen_count "$run" secure 'urc RING')
+  modem_control "$run" 'call +4915550004' >/dev/null
+  # RING only: caller id (+CLIP) is the supplementary family, not granted to secure here.
+  wait_for_count "$run" '\[secure\] .*TWOFOLD-AT secure urc RING' $((n_ring_secure + 1)) 20 && rc=0 || rc=1
+  modem_control "$run" hangup >/dev/null
+  sms_order "$run" secure +4915550006 hello-secure || rc=1
+  [ "$(seen_count "$run" personal '4915550004|4915550006|hello-secure')" = 0 ] || rc=1
+  check_result "call and SMS routed to secure" $rc "secure RING lines $n_ring_secure -> $(seen_count "$run" secure 'urc RING'); personal lines naming them: $(seen_count "$run" personal '4915550004|4915550006|hello-secure')"
+
+  # A flood from personal does not stall secure: secure's AT+CGMI round trips, alone and
+  # while personal writes hostile bytes as fast as its ring takes them.
+  sms_order "$run" secure +4915550007 'do:ping 5' || true
+  wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 30 || true
+  ping_base=$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure ping done' | sed 's/.*ping done //')
+  sms_order "$run" secure +4915550008 'do:ping 40' || true
+  switch_to "$run" personal || true
+  sms_order "$run" personal +4915550009 'do:flood 10' || true
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal flood done' 90 || true
+  wait_for_count "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 2 60 || true
+  ping_flood=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n '2p' | sed 's/.*ping done //')
+  local t_ping0 t_ping1 t_flood0 t_flood1 flood
+  t_ping0=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping start seconds=40' "$run/serial.log" | head -1 | cut -d' ' -f2 | tr -d +)
+  t_ping1=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | cut -d' ' -f2 | tr -d +)
+  t_flood0=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood start')
+  t_flood1=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood done')
+  flood=$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal flood done' | sed 's/.*flood done //')
+  echo "modem flood figures: secure AT+CGMI alone: ${ping_base:-?}; during personal's flood: ${ping_flood:-?}; flood: ${flood:-?} (t ${t_flood0:-?}-${t_flood1:-?} s, pings ${t_ping0:-?}-${t_ping1:-?} s)"
+  FIGURE_MODEM="alone: ${ping_base:-?}; flooded: ${ping_flood:-?}; flood: ${flood:-?}"
+  if [ -n "$t_ping0" ] && [ -n "$t_ping1" ] && [ -n "$t_flood0" ] && [ -n "$t_flood1" ] \
+     && awk -v a="$t_ping0" -v b="$t_flood0" -v c="$t_flood1" -v d="$t_ping1" 'BEGIN { exit !(a < b && b + 10 <= d) }' \
+     && [[ $flood == *"after=OK"* ]] \
+     && awk -v s="$ping_flood" 'BEGIN { split(s, f, /[ =]/); n=f[2]; ok=f[4]; mx=f[10]; exit !(n > 20 && ok == n && mx < 2000) }'; then
+    check_result "personal flood does not stall secure" 0 "secure during flood: $ping_flood; personal: $flood"
+  else
+    check_result "personal flood does not stall secure" 1 "secure during flood: ${ping_flood:-none}; personal: ${flood:-none}; times ping ${t_ping0:-?}-${t_ping1:-?} flood ${t_flood0:-?}-${t_flood1:-?}"
+  fi
+
+  # Audit: the call, routed SMS and the flood's refusals are records; numbers hashed.
+  out=$(dom0_exec "$run" 90 'for k in modem.call modem.sms modem.refuse; do echo "$k $(twofold audit show --kind $k /var/lib/twofold/audit | wc -l)"; done; twofold audit show --kind modem.call /var/lib/twofold/audit | tail -n 3') || out=""
+  if grep -qE '^modem.call [1-9]' <<<"$out" && grep -qE '^modem.sms [1-9]' <<<"$out" && grep -qE '^modem.refuse [1-9]' <<<"$out" \
+     && grep -q secure <<<"$out" && ! grep -q 4930123456 <<<"$out"; then
+    check_result "modem audit records, numbers hashed" 0 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  else
+    check_result "modem audit records, numbers hashed" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
 }
 
@@ -283,8 +411,8 @@ lab_test() {
   # dom0 reports devices once the manager has plumbed them, possibly after the readiness lines.
   wait_for_log "$run" 'TWOFOLD-DOM0 persona secure devices' 60 || true
   wait_for_log "$run" 'TWOFOLD-DOM0 persona personal devices' 10 || true
-  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
-  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=0 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
   out=$(dom0_exec "$run" 90 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
@@ -302,6 +430,7 @@ lab_test() {
   fi
 
   check_manager "$run"
+  check_modem "$run"
 
   log "test: powering off from dom0's console"
   trap - EXIT

@@ -7,13 +7,16 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "child.h"
 #include "twofold/confine/confine.h"
+#include "twofold/confine/options.h"
 
 namespace twofold::confine {
 namespace {
@@ -86,6 +89,20 @@ TEST_F(DropPrivileges, SetsNoNewPrivs) {
         return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1;
     });
     EXPECT_TRUE(exited_with(status, 0)) << "status " << status;
+}
+
+// A backend's first log line after confinement formats a local time: the time zone must be
+// loaded by apply(), not lazily by localtime (openat, outside every allowlist). A new TZ value
+// set in the child makes libc reload the zone at the next localtime() unless apply() did.
+TEST_F(DropPrivileges, LocalTimeWorksAfterConfinement) {
+    const int status = run_in_child([] {
+        setenv("TZ", ":/etc/localtime", 1);
+        Options options = default_options("nobody");
+        apply(options, base_allowlist());
+        const std::time_t now = std::time(nullptr);
+        return std::localtime(&now) != nullptr ? 0 : 1;
+    });
+    EXPECT_TRUE(exited_with(status, 0)) << "status " << status << " (SIGSYS is " << SIGSYS << ")";
 }
 
 TEST(DropPrivilegesErrors, UnknownUserIsAClearError) {

@@ -1,5 +1,7 @@
 #include "twofold/confine/options.h"
 
+#include <ctime>
+
 namespace twofold::confine {
 
 Options default_options(std::string default_user) {
@@ -25,6 +27,10 @@ void add_options(CLI::App& app, Options& options) {
 ApplyReport apply(const Options& options, const SyscallAllowlist& allowlist) {
     ApplyReport report;
     if (options.no_confine) return report;
+    // What libc reads lazily is read now, before the filter forbids opening files: the time
+    // zone, which the first log timestamp (localtime_r) would otherwise load with openat and
+    // be killed for (the modem backend, which logs nothing before it is confined, was).
+    tzset();
     drop_privileges(options.user);
     report.seccomp = install_seccomp(allowlist, options.mode);
     report.confined = true;

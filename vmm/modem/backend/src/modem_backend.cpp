@@ -98,6 +98,7 @@ void ModemBackend::start() {
 
 void ModemBackend::stop(int exit_code) {
   exit_code_ = exit_code;
+  mediator_->flush_suppressed_refusals();  // counted refusals become a record before we go
   runtime_.stop();
 }
 

@@ -31,6 +31,12 @@ NumberRedactor::NumberRedactor(policy::NumberLogging mode, std::vector<std::uint
   if (mode_ == policy::NumberLogging::hashed && key_.size() < kMinKeyBytes) {
     throw std::invalid_argument("number hashing key shorter than 16 bytes");
   }
+  // One hash now: OpenSSL 3 reads its configuration and loads its providers on first use,
+  // which opens files. The backend builds the redactor before it confines itself; the first
+  // call after seccomp would be killed (it was, on the board, at the first dial).
+  if (mode_ == policy::NumberLogging::hashed && !redact("0")) {
+    throw std::runtime_error("HMAC-SHA256 is not available from OpenSSL");
+  }
 }
 
 std::optional<std::string> NumberRedactor::redact(std::string_view number) const {
@@ -74,6 +80,13 @@ void AuditReporter::malformed(std::string_view persona, std::string_view error_r
   audit::Event event{"modem.refuse", std::string(persona), nlohmann::json::object()};
   event.fields["reason"] = "malformed";
   event.fields["error"] = std::string(error_reason);
+  sink_.record(std::move(event));
+}
+
+void AuditReporter::suppressed(std::string_view persona, std::uint64_t count) {
+  audit::Event event{"modem.refuse", std::string(persona), nlohmann::json::object()};
+  event.fields["reason"] = "suppressed";
+  event.fields["count"] = count;
   sink_.record(std::move(event));
 }
 

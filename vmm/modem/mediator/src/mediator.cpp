@@ -131,7 +131,8 @@ Mediator::Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& persona
               for (const auto& p : config_.personas) names.push_back(p.name);
               return names;
             }()),
-      arbiter_(std::make_unique<Arbiter<Job>>(config_.personas.size(), config_.queue_capacity)) {
+      arbiter_(std::make_unique<Arbiter<Job>>(config_.personas.size(), config_.queue_capacity)),
+      refusals_(config_.personas.size(), config_.refusal_limits) {
   for (const auto& rights : config_.personas) {
     policies_.emplace_back(rights);
     sessions_.push_back(std::make_unique<Session>());
@@ -215,9 +216,13 @@ void Mediator::on_event(PersonaIndex persona, at::CommandEvent event, Clock::tim
   } else if (auto* error = std::get_if<at::CommandErrorEvent>(&event)) {
     ++stats_.malformed;
     const std::string_view reason = at::to_string(error->error.reason);
-    log_("modem: " + name + ": refused malformed input (" + std::string(reason) + " at byte " +
-         std::to_string(error->error.offset) + ")");
-    audit_.malformed(name, reason);
+    if (refusals_.admit(persona, now)) {
+      log_("modem: " + name + ": refused malformed input (" + std::string(reason) + " at byte " +
+           std::to_string(error->error.offset) + ")");
+      audit_.malformed(name, reason);
+    } else {
+      ++stats_.refusals_suppressed;
+    }
     session.pending_sms.reset();
     submit(persona, answer_job(std::string(kError)), now);
   } else if (std::holds_alternative<at::SmsCancelledEvent>(event)) {
@@ -242,9 +247,13 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
   if (!verdict.allowed()) {
     ++stats_.refused;
     const at::Command& refused = line.commands[verdict.refusal->command_index];
-    log_("modem: " + policy.rights().name + ": refused " + refused.name + " (" +
-         std::string(to_string(verdict.refusal->reason)) + ")");
-    audit_.refused(policy.rights().name, refused, *verdict.refusal);
+    if (refusals_.admit(persona, now)) {
+      log_("modem: " + policy.rights().name + ": refused " + refused.name + " (" +
+           std::string(to_string(verdict.refusal->reason)) + ")");
+      audit_.refused(policy.rights().name, refused, *verdict.refusal);
+    } else {
+      ++stats_.refusals_suppressed;
+    }
     submit(persona, answer_job(refusal_result(verdict.refusal->reason, session.cmee)), now);
     return;
   }
@@ -586,8 +595,20 @@ void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
   pump(now);
 }
 
+void Mediator::report_suppressed(const RefusalLimiter::Suppressed& suppressed) {
+  const std::string& name = config_.personas[suppressed.persona].name;
+  log_("modem: " + name + ": " + std::to_string(suppressed.count) +
+       " further refusals over the persona's record budget, audited as one summary");
+  audit_.suppressed(name, suppressed.count);
+}
+
+void Mediator::flush_suppressed_refusals() {
+  for (const auto& suppressed : refusals_.take_all()) report_suppressed(suppressed);
+}
+
 void Mediator::tick(Clock::time_point now) {
   drop_stale_modem_input(now);
+  for (const auto& suppressed : refusals_.due(now)) report_suppressed(suppressed);
   if (held_since_ && now - *held_since_ >= config_.called_line_wait) {
     // The modem did not say which line was called: route as if no route named a line.
     held_since_.reset();

@@ -30,7 +30,9 @@ class NumberRedactor {
   static constexpr std::size_t kHashBytes = 16;
 
   // Throws std::invalid_argument when hashing is asked for with a key shorter than
-  // kMinKeyBytes (a short key makes the hash of a 15-digit number brute-forceable).
+  // kMinKeyBytes (a short key makes the hash of a 15-digit number brute-forceable), and
+  // std::runtime_error when OpenSSL cannot compute HMAC-SHA256 (checked here, once, so that
+  // OpenSSL has loaded what it needs before a confined process forbids opening files).
   NumberRedactor(policy::NumberLogging mode, std::vector<std::uint8_t> key);
 
   // nullopt: the number must not appear at all.
@@ -53,6 +55,9 @@ class AuditReporter {
   void refused(std::string_view persona, const at::Command& command, const Refusal& refusal);
   // kind "modem.refuse" for a line that could not be parsed (no command to name).
   void malformed(std::string_view persona, std::string_view error_reason);
+  // kind "modem.refuse", reason "suppressed": how many refusals were over the persona's
+  // record budget (RefusalLimiter) and are counted here instead of recorded one by one.
+  void suppressed(std::string_view persona, std::uint64_t count);
   // kind "modem.call": a call placed by or routed to a persona.
   void call(std::string_view persona, CallDirection direction, std::string_view number);
   // kind "modem.sms": an SMS sent by or routed to a persona.

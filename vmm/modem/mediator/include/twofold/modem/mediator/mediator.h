@@ -22,6 +22,7 @@
 #include "twofold/modem/mediator/audit_reporter.h"
 #include "twofold/modem/mediator/command_policy.h"
 #include "twofold/modem/mediator/phonebook_filter.h"
+#include "twofold/modem/mediator/refusal_limiter.h"
 #include "twofold/modem/mediator/state_filter.h"
 #include "twofold/modem/mediator/urc_router.h"
 
@@ -56,6 +57,8 @@ struct MediatorConfig {
   std::chrono::milliseconds called_line_wait{1000};
   std::size_t queue_capacity = 4;
   std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
+  // How many refusals per persona are audited and logged one by one (refusal_limiter.h).
+  RefusalLimits refusal_limits{};
 };
 
 struct MediatorStats {
@@ -65,6 +68,7 @@ struct MediatorStats {
   std::uint64_t timeouts = 0;
   std::uint64_t reinitialisations = 0;
   std::uint64_t stale_modem_fragments = 0;
+  std::uint64_t refusals_suppressed = 0;  // counted in summary records, not one by one
 };
 
 class Mediator {
@@ -86,6 +90,8 @@ class Mediator {
   void from_modem(std::string_view untrusted_bytes, Clock::time_point now);
   // Timeouts: the command in flight, half-sent input.
   void tick(Clock::time_point now);
+  // Audits the refusals still counted (not yet in a summary record): call before stopping.
+  void flush_suppressed_refusals();
   void set_foreground(PersonaIndex persona) { foreground_ = persona; }
 
   const MediatorStats& stats() const noexcept { return stats_; }
@@ -111,6 +117,7 @@ class Mediator {
   void drop_stale_modem_input(Clock::time_point now);
   void refresh_calls();
   void say(PersonaIndex persona, std::string_view text);
+  void report_suppressed(const RefusalLimiter::Suppressed& suppressed);
   std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
   Job init_job() const;
   static Job answer_job(std::string final_text);
@@ -131,6 +138,7 @@ class Mediator {
   bool initialised_ = false;  // the init job has run since the last (re)start
   std::optional<Clock::time_point> modem_partial_since_;
   std::optional<Clock::time_point> held_since_;  // an incoming call waits for its called line  // a modem line is half received
+  RefusalLimiter refusals_;
   MediatorStats stats_;
 };
 

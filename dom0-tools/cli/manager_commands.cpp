@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::cli {
 namespace {
@@ -33,20 +34,6 @@ struct Options {
   bool json_output = false;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void fail(const std::string& message) {
   std::cerr << "twofold: " << message << '\n';
   exit_with(kExitFindings);
@@ -58,7 +45,7 @@ json call(const Options& options, const std::string& command, const json& args) 
   if (!args.empty()) request["args"] = args;
   const std::string line = request.dump() + "\n";
 
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  xen::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (fd.get() < 0 || options.socket.size() >= sizeof(addr.sun_path)) {

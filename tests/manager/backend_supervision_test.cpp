@@ -251,6 +251,20 @@ TEST_F(BackendSupervisionTest, BackendThatKeepsCrashingIsGivenUpAndNeverBlocksAS
     EXPECT_NE(audit_text().find("backend.restart-abandoned"), std::string::npos);
 }
 
+// Each incarnation's focus link is owned by one UniqueFd that the Asio socket only borrows: after
+// four crashed incarnations and the manager's end, no descriptor of theirs is left open.
+TEST_F(BackendSupervisionTest, CrashedIncarnationsLeaveNoDescriptorOpen) {
+    const auto open_fds = [] {
+        return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{});
+    };
+    const auto before = open_fds();
+    start_manager({backend("display", {"--holds", "display", "--crash-after-hello"})});
+    ASSERT_TRUE(eventually([&] { return backend_status("display")["state"] == "failed"; })) << backend_status("display").dump();
+    EXPECT_EQ(backend_status("display")["restarts"], 3);
+    stop();
+    EXPECT_EQ(open_fds(), before);
+}
+
 TEST_F(BackendSupervisionTest, BackendThatNeverSaysHelloIsKilledAndAudited) {
     auto silent = backend("display", {"--no-hello"});
     silent.hello_timeout = 200ms;

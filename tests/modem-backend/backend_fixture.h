@@ -48,10 +48,10 @@ class ModemBackendFixture : public ::testing::Test {
     simulator_ = std::make_unique<sim::Simulator>(sim_io_, options);
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0) throw std::runtime_error("socketpair");
-    manager_end_ = UniqueFd(fds[0]);
+    manager_end_ = xen::UniqueFd(fds[0]);
     backend_ = std::make_unique<ModemBackend>(*dom0_, lab_config(),
                                               mediator::NumberRedactor(policy::NumberLogging::clear, {}),
-                                              connect_modem_socket(options.socket_path), UniqueFd(fds[1]), log_);
+                                              connect_modem_socket(options.socket_path), xen::UniqueFd(fds[1]), log_);
   }
   ~ModemBackendFixture() override {
     backend_.reset();
@@ -128,7 +128,7 @@ class ModemBackendFixture : public ::testing::Test {
     }
     return out;
   }
-  void close_manager_end() { manager_end_ = UniqueFd(); }
+  void close_manager_end() { manager_end_.reset(); }
 
   std::shared_ptr<spdlog::logger> log_ = std::make_shared<spdlog::logger>("modem-test");
   loopback::Hypervisor hv;
@@ -161,7 +161,7 @@ class ModemBackendFixture : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  UniqueFd manager_end_;
+  xen::UniqueFd manager_end_;
   std::string partial_;
 };
 

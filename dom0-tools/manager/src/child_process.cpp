@@ -79,28 +79,6 @@ private:
 
 } // namespace
 
-UniqueFd::~UniqueFd() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = other.release();
-    }
-    return *this;
-}
-
-int UniqueFd::release() noexcept {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-}
-
 SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv) {
     if (argv.empty() || argv.front().empty() || argv.front()[0] != '/') {
         throw std::system_error(EINVAL, std::generic_category(), "backend command must start with an absolute path");
@@ -109,11 +87,11 @@ SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
         throw std::system_error(errno, std::generic_category(), "socketpair");
     }
-    UniqueFd ours(fds[0]);
-    UniqueFd theirs(fds[1]);
+    xen::UniqueFd ours(fds[0]);
+    xen::UniqueFd theirs(fds[1]);
     if (theirs.get() == kFocusFd) {
         // dup2(3, 3) would keep close-on-exec set; move it out of the way first.
-        theirs = UniqueFd(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, kFocusFd + 1));
+        theirs = xen::UniqueFd(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, kFocusFd + 1));
         if (theirs.get() < 0) {
             throw std::system_error(errno, std::generic_category(), "fcntl(F_DUPFD_CLOEXEC)");
         }

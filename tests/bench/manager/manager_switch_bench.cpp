@@ -4,7 +4,7 @@
 // tmpfs (fdatasync per record, as the lab policy says). Baseline, same run: one focus/ack
 // round trip over a socketpair to one fake backend process, no manager in between.
 // Also the resident memory (VmRSS) of a real twofold-manager process started with the lab
-// policy and the three backends.
+// policy and the three backends, beside a process that only loads libvirt and opens the same URI.
 #include <benchmark/benchmark.h>
 
 #include <libvirt/virterror.h>
@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <map>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -129,7 +133,7 @@ void BM_FocusAckRoundTrip(benchmark::State& state) {
         samples.push_back(took.count());
         state.SetIterationTime(took.count());
     }
-    child.link = mgr::UniqueFd(); // EOF: the fake exits
+    child.link.reset(); // EOF: the fake exits
     int status = 0;
     ::waitpid(child.pid, &status, 0);
     g_baseline = percentiles(samples);
@@ -226,11 +230,71 @@ void BM_KeyToCommit(benchmark::State& state) {
 }
 BENCHMARK(BM_KeyToCommit)->UseManualTime()->Iterations(2000)->Unit(benchmark::kMicrosecond);
 
-// The real daemon: twofold-manager started with the lab policy (test driver, no Xen) and the
-// three fake backends; VmRSS read from /proc/<pid>/status once its backends said hello.
+struct Memory {
+    double rss = -1;  // VmRSS: every page mapped, shared library pages included
+    double anon = -1; // RssAnon: private to the process
+    double pss = -1;  // shared pages divided among the processes mapping them
+};
+
+Memory memory_of(pid_t pid) {
+    return {status_mib(pid, "VmRSS"), status_mib(pid, "RssAnon"), status_mib(pid, "Pss", "smaps_rollup")};
+}
+
+// Rss per mapped file (libraries, the binary) or kind ([heap], [anon], [stack]) from
+// /proc/<pid>/smaps, largest first: what the VmRSS is made of.
+std::vector<std::pair<double, std::string>> rss_by_mapping(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+    std::map<std::string, double> kib;
+    std::string line;
+    std::string name;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string first;
+        fields >> first;
+        if (first.find('-') != std::string::npos && first.back() != ':') { // a mapping's header
+            std::string perms, offset, dev, inode, path;
+            fields >> perms >> offset >> dev >> inode >> path;
+            name = path.empty() ? "[anon]" : std::filesystem::path(path).filename().string();
+        } else if (first == "Rss:") {
+            double v = 0;
+            fields >> v;
+            kib[name] += v;
+        }
+    }
+    std::vector<std::pair<double, std::string>> out;
+    for (const auto& [n, v] : kib) out.emplace_back(v / 1024.0, n);
+    std::sort(out.rbegin(), out.rend());
+    return out;
+}
+
+// The libvirt URI the manager and the baseline use. Default: the test driver inside the process.
+// On the board the manager talks to libvirtd (xen:///system, libvirt's remote driver): set
+// TWOFOLD_BENCH_LIBVIRT_URI=test+unix:///default?socket=... to measure that shape (docs/benchmarks.md).
+std::string bench_libvirt_uri() {
+    const char* uri = std::getenv("TWOFOLD_BENCH_LIBVIRT_URI");
+    return uri != nullptr && *uri != '\0' ? uri : "test:///default";
+}
+
+// Starts argv, waits until it has settled, reads its memory, stops it with SIGTERM.
+template <typename Read>
+auto measure_process(const std::vector<std::string>& argv, Read read) {
+    const auto child = mgr::spawn_with_focus_link(argv);
+    // Settled: the manager started, reconciled, spawned its three backends and they registered.
+    std::this_thread::sleep_for(2s);
+    auto figures = read(child.pid);
+    ::kill(child.pid, SIGTERM);
+    int status = 0;
+    ::waitpid(child.pid, &status, 0);
+    return figures;
+}
+
+// The real daemon: twofold-manager started with the lab policy (libvirt test driver, no Xen) and
+// the three fake backends, against its baseline in the same run: a process that only loads
+// libvirt and opens the same URI (libvirt_floor.cpp).
 void BM_ManagerResidentMemory(benchmark::State& state) {
     const auto dir = scratch("rss");
     const std::string tag = "rss" + std::to_string(::getpid() % 100000);
+    const std::string uri = bench_libvirt_uri();
     std::ofstream(dir / "personas.toml") << lab_policy_text(dir, tag);
     {
         std::ofstream b(dir / "backends.toml");
@@ -241,29 +305,41 @@ void BM_ManagerResidentMemory(benchmark::State& state) {
             b << "]\n";
         }
     }
-    double rss = -1;
-    double anon = -1;
-    double pss = -1;
+    Memory manager;
+    Memory floor;
+    std::vector<std::pair<double, std::string>> mappings;
     for (auto _ : state) {
-        const auto pid_or = mgr::spawn_with_focus_link({TWOFOLD_MANAGER_BIN, "--policy", (dir / "personas.toml").string(),
-                                                       "--backends", (dir / "backends.toml").string(), "--libvirt",
-                                                       "test:///default", "--libvirt-test-flavor", "--no-xen", "--no-hardware-key",
-                                                       "--control-socket", (dir / "c.sock").string(), "--state-dir",
-                                                       (dir / "state").string()});
-        // Settled: started, reconciled, three backends spawned and registered.
-        std::this_thread::sleep_for(2s);
-        rss = status_mib(pid_or.pid, "VmRSS");
-        anon = status_mib(pid_or.pid, "RssAnon"); // private; the rest is shared library pages
-        pss = status_mib(pid_or.pid, "Pss", "smaps_rollup"); // shared pages divided among their users
-        ::kill(pid_or.pid, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_or.pid, &status, 0);
+        floor = measure_process({TWOFOLD_LIBVIRT_FLOOR, uri}, memory_of);
+        manager = measure_process({TWOFOLD_MANAGER_BIN, "--policy", (dir / "personas.toml").string(), "--backends",
+                                   (dir / "backends.toml").string(), "--libvirt", uri, "--libvirt-test-flavor", "--no-xen",
+                                   "--no-hardware-key", "--control-socket", (dir / "c.sock").string(), "--state-dir",
+                                   (dir / "state").string()},
+                                  [&](pid_t pid) {
+                                      mappings = rss_by_mapping(pid);
+                                      return memory_of(pid);
+                                  });
         state.SetIterationTime(1);
     }
-    state.counters["twofold_manager_VmRSS_MiB"] = rss;
-    state.counters["of_which_RssAnon_MiB"] = anon;
-    state.counters["Pss_MiB"] = pss;
+    state.counters["twofold_manager_VmRSS_MiB"] = manager.rss;
+    state.counters["of_which_RssAnon_MiB"] = manager.anon;
+    state.counters["Pss_MiB"] = manager.pss;
+    state.counters["libvirt_floor_VmRSS_MiB"] = floor.rss;
+    state.counters["libvirt_floor_RssAnon_MiB"] = floor.anon;
+    state.counters["manager_above_floor_MiB"] = manager.rss - floor.rss;
     state.counters["goal_MiB"] = 16;
+    state.SetLabel(uri);
+    std::ostringstream top;
+    top << "twofold-manager Rss by mapping (MiB), libvirt " << uri << ":";
+    double rest = 0;
+    for (std::size_t i = 0; i < mappings.size(); ++i) {
+        if (i < 16) {
+            top << (i % 4 == 0 ? "\n   " : "") << ' ' << mappings[i].second << ' ' << std::fixed << std::setprecision(2) << mappings[i].first;
+        } else {
+            rest += mappings[i].first;
+        }
+    }
+    top << "\n    " << (mappings.size() > 16 ? mappings.size() - 16 : 0) << " more mappings " << rest << '\n';
+    std::cout << top.str();
     std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ManagerResidentMemory)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);

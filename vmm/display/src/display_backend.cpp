@@ -36,13 +36,15 @@ DisplayBackend::DisplayBackend(xen::Platform& platform, DisplayTarget& target, c
                }),
       presenter_(runtime_.io()) {
     if (config.focus_fd) {
-        focus_ = std::make_unique<FocusClient>(
-            runtime_.io(), *config.focus_fd, log_, [this](const focus::Focus& order) { on_focus(order); },
+        focus_ = std::make_unique<focus::FocusClient>(
+            runtime_.io(), xen::UniqueFd(*config.focus_fd), focus::Hello{std::string(kBackendName), {focus::Holder::Display}},
+            [this](const focus::Focus& order) { return on_focus(order); },
             [this](const std::string& why) {
                 log_->info("focus link closed ({}); stopping", why);
                 stop_reason_ = why;
                 runtime_.stop();
-            });
+            },
+            log_);
     }
 }
 
@@ -52,7 +54,7 @@ DisplayBackend::~DisplayBackend() = default;
 
 void DisplayBackend::start() {
     service_.start();
-    if (focus_) focus_->start(focus::Hello{std::string(kBackendName), {focus::Holder::Display}});
+    if (focus_) focus_->start();
     arm_presenter();
 }
 
@@ -70,26 +72,23 @@ void DisplayBackend::present_now() {
     if (const auto done = compositor_.take_presented_switch()) report_switch(*done);
 }
 
-void DisplayBackend::on_focus(const focus::Focus& order) {
+std::optional<std::string> DisplayBackend::on_focus(const focus::Focus& order) {
     const auto persona = map_.by_name(order.persona);
     if (!persona) {
         log_->warn("focus epoch {}: persona {} is not configured here; refused", order.epoch, order.persona);
-        focus_->send(focus::Refuse{order.epoch, bounded("persona " + order.persona + " is not configured")});
-        return;
+        return "persona " + order.persona + " is not configured";
     }
     // The frame with the new indicator and content goes out now, not at the next refresh:
-    // the ack (sent by report_switch) follows that present.
+    // the client acks once this returns, after that present.
     compositor_.switch_to(*persona, order.epoch);
     present_now();
+    return std::nullopt;
 }
 
 void DisplayBackend::report_switch(const PresentedSwitch& done) {
     const std::string name(map_.name_of(done.persona));
     log_->info("presenting {} (epoch {})", name, done.epoch);
-    if (focus_) {
-        focus_->send(focus::Ack{done.epoch});
-        focus_->send(focus::AuditEvent{std::string(kBackendName) + ".switch", {{"persona", name}, {"epoch", done.epoch}}});
-    }
+    if (focus_) focus_->send(focus::AuditEvent{std::string(kBackendName) + ".switch", {{"persona", name}, {"epoch", done.epoch}}});
     if (on_switch_) on_switch_(done);
 }
 

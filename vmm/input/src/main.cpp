@@ -14,9 +14,9 @@
 #include <spdlog/spdlog.h>
 
 #include "twofold/confine/options.h"
+#include "twofold/focus/focus_client.h"
 #include "twofold/input/confinement.h"
 #include "twofold/input/evdev_source.h"
-#include "twofold/input/focus_client.h"
 #include "twofold/input/input_backend.h"
 #include "twofold/xen/platform.h"
 
@@ -76,22 +76,29 @@ int run(const Options& options) {
     auto sources = open_sources(options, *log);
     if (sources.empty()) log->warn("no input device given (--device/--device-name): guests get no input");
 
-    std::unique_ptr<input::FocusClient> focus_link;
+    focus::FocusClient* audit_link = nullptr; // the backend's audit events go up the focus link
     auto platform = xen::make_real_platform();
-    input::InputBackend backend(*platform, config, log, [&focus_link](const focus::AuditEvent& event) {
-        if (focus_link) focus_link->send(event);
+    input::InputBackend backend(*platform, config, log, [&audit_link](const focus::AuditEvent& event) {
+        if (audit_link) audit_link->send(event);
     });
     for (auto& source : sources) backend.add_source(std::move(source));
 
+    // Declared after the backend: the client's socket goes before the backend's io_context does.
+    std::unique_ptr<focus::FocusClient> focus_link;
     if (options.focus_fd) {
-        focus_link = std::make_unique<input::FocusClient>(
-            backend.io(), *options.focus_fd, focus::Hello{"input", {focus::Holder::Input}},
-            [&backend](const focus::Focus& order) { return backend.apply_focus(order); },
-            [&backend, &log] {
-                log->info("focus link closed: the manager is gone; exiting");
+        focus_link = std::make_unique<focus::FocusClient>(
+            backend.io(), xen::UniqueFd(*options.focus_fd), focus::Hello{"input", {focus::Holder::Input}},
+            [&backend](const focus::Focus& order) -> std::optional<std::string> {
+                const auto answer = backend.apply_focus(order);
+                if (const auto* refused = std::get_if<focus::Refuse>(&answer)) return refused->reason;
+                return std::nullopt;
+            },
+            [&backend, &log](const std::string& why) {
+                log->info("focus link closed ({}); exiting", why);
                 backend.stop();
             },
             log);
+        audit_link = focus_link.get();
     } else if (!options.foreground.empty()) {
         const auto answer = backend.apply_focus(focus::Focus{options.foreground, 0});
         if (const auto* refused = std::get_if<focus::Refuse>(&answer)) {

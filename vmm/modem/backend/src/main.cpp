@@ -93,10 +93,9 @@ int run(const Options& options) {
   }
   modem::mediator::NumberRedactor redactor(logging, std::move(key));
 
-  modem::backend::UniqueFd modem_fd = options.modem_tty.empty()
-                                          ? modem::backend::connect_modem_socket(options.modem_socket)
-                                          : modem::backend::open_modem_tty(options.modem_tty, options.baud);
-  std::optional<modem::backend::UniqueFd> focus_fd;
+  xen::UniqueFd modem_fd = options.modem_tty.empty() ? modem::backend::connect_modem_socket(options.modem_socket)
+                                                     : modem::backend::open_modem_tty(options.modem_tty, options.baud);
+  std::optional<xen::UniqueFd> focus_fd;
   if (options.focus_fd >= 0) focus_fd.emplace(options.focus_fd);
 
   auto platform = xen::make_real_platform();

@@ -44,7 +44,7 @@ std::vector<std::string> names_of(const ModemBackendConfig& config) {
 }  // namespace
 
 ModemBackend::ModemBackend(xen::Platform& platform, ModemBackendConfig config, mediator::NumberRedactor redactor,
-                           UniqueFd modem_fd, std::optional<UniqueFd> focus_fd, std::shared_ptr<spdlog::logger> log)
+                           xen::UniqueFd modem_fd, std::optional<xen::UniqueFd> focus_fd, std::shared_ptr<spdlog::logger> log)
     : log_(std::move(log)),
       names_(names_of(config)),
       config_(std::move(config)),
@@ -69,14 +69,14 @@ ModemBackend::ModemBackend(xen::Platform& platform, ModemBackendConfig config, m
       ticker_(runtime_.io()) {
   consoles_.set_mediator(*mediator_);
   if (focus_fd) {
-    focus_ = std::make_unique<FocusClient>(
+    focus_ = std::make_unique<focus::FocusClient>(
         runtime_.io(), std::move(*focus_fd), focus::Hello{"modem", {focus::Holder::ModemAudio}},
         [this](const focus::Focus& order) { return apply_focus(order); },
         [this](const std::string& why) {
           log_->info("{}; exiting", why);
           stop(0);
         },
-        [this](const std::string& line) { log_->warn("{}", line); });
+        log_);
   } else if (config_.foreground) {
     foreground_ = persona_index(*config_.foreground);
     if (!foreground_) throw std::invalid_argument("--foreground " + *config_.foreground + ": no modem persona");

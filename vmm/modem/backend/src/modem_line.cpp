@@ -21,18 +21,6 @@ namespace {
 
 }  // namespace
 
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
 unsigned baud_constant(unsigned baud) {
   switch (baud) {
     case 9600: return B9600;
@@ -47,10 +35,10 @@ unsigned baud_constant(unsigned baud) {
   }
 }
 
-UniqueFd open_modem_tty(const std::string& path, unsigned baud) {
+xen::UniqueFd open_modem_tty(const std::string& path, unsigned baud) {
   const unsigned speed = baud_constant(baud);
   // O_NOCTTY: the modem must never become our controlling terminal (a hangup would signal us).
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+  xen::UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) fail("open " + path);
   termios tio{};
   if (::tcgetattr(fd.get(), &tio) != 0) fail("tcgetattr " + path);
@@ -66,20 +54,27 @@ UniqueFd open_modem_tty(const std::string& path, unsigned baud) {
   return fd;
 }
 
-UniqueFd connect_modem_socket(const std::string& path) {
+xen::UniqueFd connect_modem_socket(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path) throw std::invalid_argument("socket path too long: " + path);
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  xen::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) fail("socket");
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("connect " + path);
   return fd;
 }
 
-ModemLine::ModemLine(boost::asio::io_context& io, UniqueFd fd, OnBytes on_bytes, OnClosed on_closed)
-    : stream_(io, fd.release()), on_bytes_(std::move(on_bytes)), on_closed_(std::move(on_closed)) {
+ModemLine::ModemLine(boost::asio::io_context& io, xen::UniqueFd fd, OnBytes on_bytes, OnClosed on_closed)
+    : fd_(std::move(fd)), stream_(io, fd_.get()), on_bytes_(std::move(on_bytes)), on_closed_(std::move(on_closed)) {
   stream_.non_blocking(true);
+}
+
+ModemLine::~ModemLine() {
+  boost::system::error_code ignored;
+  stream_.cancel(ignored);
+  // Stop watching the descriptor without closing it: fd_ closes it, exactly once.
+  (void)stream_.release();
 }
 
 void ModemLine::start() { read_more(); }

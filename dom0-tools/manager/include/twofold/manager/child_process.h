@@ -7,31 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "twofold/xen/unique_fd.h"
+
 namespace twofold::manager {
 
 // The fd number the backend finds its end of the focus link on (`--focus-fd 3`).
 inline constexpr int kFocusFd = 3;
 
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    ~UniqueFd();
-    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept;
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    int release() noexcept;
-
-private:
-    int fd_ = -1;
-};
-
 struct SpawnedBackend {
     pid_t pid = -1;
-    UniqueFd link; // the manager's end of the socketpair (close-on-exec)
+    xen::UniqueFd link; // the manager's end of the socketpair (close-on-exec)
 };
 
 // Runs argv (argv[0] an absolute path) with a fresh SOCK_STREAM socketpair's other end on fd

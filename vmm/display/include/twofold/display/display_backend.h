@@ -18,9 +18,9 @@
 #include <spdlog/logger.h>
 
 #include "twofold/display/compositor.h"
-#include "twofold/display/focus_client.h"
 #include "twofold/display/persona_map.h"
 #include "twofold/display/vfb_device.h"
+#include "twofold/focus/focus_client.h"
 #include "twofold/xen/platform.h"
 #include "twofold/xenbus/backend_runtime.h"
 #include "twofold/xenbus/backend_service.h"
@@ -66,7 +66,8 @@ public:
 
 private:
     void arm_presenter();
-    void on_focus(const focus::Focus& order);
+    // nullopt once the persona is on screen (the client acks), else why not (refused).
+    std::optional<std::string> on_focus(const focus::Focus& order);
     void report_switch(const PresentedSwitch& done);
     void report_rejected(std::string_view who_key, const nlohmann::json& who, const std::string& reason);
 
@@ -79,7 +80,7 @@ private:
     xenbus::BackendRuntime runtime_;
     xenbus::BackendService service_;
     boost::asio::steady_timer presenter_;
-    std::unique_ptr<FocusClient> focus_; // after the runtime: closed before its io_context goes
+    std::unique_ptr<focus::FocusClient> focus_; // after the runtime: closed before its io_context goes
     std::string stop_reason_;
 };
 

@@ -13,8 +13,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
+#include "twofold/focus/focus_client.h"
 #include "twofold/modem/backend/backend_config.h"
-#include "twofold/modem/backend/focus_client.h"
 #include "twofold/modem/backend/modem_line.h"
 #include "twofold/modem/backend/persona_consoles.h"
 #include "twofold/modem/mediator/mediator.h"
@@ -32,7 +32,7 @@ class ModemBackend {
  public:
   // `focus_fd` absent: standalone, foreground from the config. Throws for Xen failures.
   ModemBackend(xen::Platform& platform, ModemBackendConfig config, mediator::NumberRedactor redactor,
-               UniqueFd modem_fd, std::optional<UniqueFd> focus_fd, std::shared_ptr<spdlog::logger> log);
+               xen::UniqueFd modem_fd, std::optional<xen::UniqueFd> focus_fd, std::shared_ptr<spdlog::logger> log);
   ~ModemBackend();
   ModemBackend(const ModemBackend&) = delete;
   ModemBackend& operator=(const ModemBackend&) = delete;
@@ -65,7 +65,7 @@ class ModemBackend {
   ModemLine line_;
   std::unique_ptr<AuditForwarder> audit_;
   std::unique_ptr<mediator::Mediator> mediator_;
-  std::unique_ptr<FocusClient> focus_;
+  std::unique_ptr<focus::FocusClient> focus_;
   xenbus::BackendService service_;
   boost::asio::steady_timer ticker_;
   std::optional<mediator::PersonaIndex> foreground_;

@@ -14,29 +14,13 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "twofold/modem/mediator/mediator.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::modem::backend {
 
-// Owns a file descriptor until it is handed to a ModemLine.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
 // Throw std::system_error naming the path.
-UniqueFd open_modem_tty(const std::string& path, unsigned baud);
-UniqueFd connect_modem_socket(const std::string& path);
+xen::UniqueFd open_modem_tty(const std::string& path, unsigned baud);
+xen::UniqueFd connect_modem_socket(const std::string& path);
 // The termios speed constant for a baud rate; throws std::invalid_argument for others.
 unsigned baud_constant(unsigned baud);
 
@@ -49,7 +33,8 @@ class ModemLine final : public mediator::ModemPort {
   using OnBytes = std::function<void(std::string_view)>;
   using OnClosed = std::function<void(const std::string& why)>;
 
-  ModemLine(boost::asio::io_context& io, UniqueFd fd, OnBytes on_bytes, OnClosed on_closed);
+  ModemLine(boost::asio::io_context& io, xen::UniqueFd fd, OnBytes on_bytes, OnClosed on_closed);
+  ~ModemLine() override;
   ModemLine(const ModemLine&) = delete;
   ModemLine& operator=(const ModemLine&) = delete;
 
@@ -61,6 +46,7 @@ class ModemLine final : public mediator::ModemPort {
   void write_more();
   void close(const std::string& why);
 
+  xen::UniqueFd fd_;  // owns the descriptor; stream_ only borrows it (released in ~ModemLine)
   boost::asio::posix::stream_descriptor stream_;
   OnBytes on_bytes_;
   OnClosed on_closed_;

@@ -156,6 +156,14 @@ check_manager() {  # run
   log "test: pressing the GPIO hardware key (QMP system_powerdown)"
   qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
   fg=$(wait_foreground "$run" secure)
+  if [ "$fg" != secure ] && ! dom0_exec "$run" 30 'grep -c "hardware key: press" /var/log/twofold/manager.log' \
+       | tr -d '\r' | grep -qx '[1-9][0-9]*'; then
+    # QEMU pulses the GPIO line for 100 ms; on a loaded host gpio-keys can sample the line
+    # after the pulse and report nothing. The manager saw no press at all: press once more.
+    log "test: the manager saw no key press (QEMU's pulse ended before gpio-keys sampled it); pressing again"
+    qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
+    fg=$(wait_foreground "$run" secure)
+  fi
   check_result "hardware key switches to secure" "$([ "$fg" = secure ] && echo 0 || echo 1)" "twofold status: foreground=${fg:-?}"
   check_screen "$run" "screen shows secure after the key" screen-2-secure.ppm secure
   check_key "$run" "typed key reaches secure only" b 48 secure personal
@@ -267,25 +275,25 @@ check_modem() {  # run
   # while personal writes hostile bytes as fast as its ring takes them.
   sms_order "$run" secure +4915550007 'do:ping 5' || true
   wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 30 || true
-  ping_base=$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure ping done' | sed 's/.*ping done //')
+  ping_base=$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure ping done' | sed 's/.*ping done //' | tr -d '\r')
   sms_order "$run" secure +4915550008 'do:ping 40' || true
   switch_to "$run" personal || true
   sms_order "$run" personal +4915550009 'do:flood 10' || true
   wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal flood done' 90 || true
   wait_for_count "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 2 60 || true
-  ping_flood=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n '2p' | sed 's/.*ping done //')
+  ping_flood=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n '2p' | sed 's/.*ping done //' | tr -d '\r')
   local t_ping0 t_ping1 t_flood0 t_flood1 flood
   t_ping0=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping start seconds=40' "$run/serial.log" | head -1 | cut -d' ' -f2 | tr -d +)
   t_ping1=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | cut -d' ' -f2 | tr -d +)
   t_flood0=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood start')
   t_flood1=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood done')
-  flood=$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal flood done' | sed 's/.*flood done //')
+  flood=$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal flood done' | sed 's/.*flood done //' | tr -d '\r')
   echo "modem flood figures: secure AT+CGMI alone: ${ping_base:-?}; during personal's flood: ${ping_flood:-?}; flood: ${flood:-?} (t ${t_flood0:-?}-${t_flood1:-?} s, pings ${t_ping0:-?}-${t_ping1:-?} s)"
   FIGURE_MODEM="alone: ${ping_base:-?}; flooded: ${ping_flood:-?}; flood: ${flood:-?}"
   if [ -n "$t_ping0" ] && [ -n "$t_ping1" ] && [ -n "$t_flood0" ] && [ -n "$t_flood1" ] \
      && awk -v a="$t_ping0" -v b="$t_flood0" -v c="$t_flood1" -v d="$t_ping1" 'BEGIN { exit !(a < b && b + 10 <= d) }' \
      && [[ $flood == *"after=OK"* ]] \
-     && awk -v s="$ping_flood" 'BEGIN { split(s, f, /[ =]/); n=f[2]; ok=f[4]; mx=f[10]; exit !(n > 20 && ok == n && mx < 2000) }'; then
+     && awk -v s="$ping_flood" 'BEGIN { split(s, f, /[ =]/); n=f[2]+0; ok=f[4]+0; mx=f[10]+0; exit !(n > 20 && ok == n && mx < 2000) }'; then
     check_result "personal flood does not stall secure" 0 "secure during flood: $ping_flood; personal: $flood"
   else
     check_result "personal flood does not stall secure" 1 "secure during flood: ${ping_flood:-none}; personal: ${flood:-none}; times ping ${t_ping0:-?}-${t_ping1:-?} flood ${t_flood0:-?}-${t_flood1:-?}"

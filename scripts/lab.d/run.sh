@@ -52,7 +52,8 @@ console_send() {  # run text: types one line on the serial console
   # Held open for a while: QEMU stops reading the socket when the UART's FIFO is full, and
   # whatever is still unread when the client disconnects is lost.
   # Output is read and dropped: a client that does not read stalls the UART (and Xen).
-  { printf '%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
+  # The leading CR ends whatever half line an earlier, interrupted client left behind.
+  { printf '\r%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
 }
 
 start_board() {  # run-dir cpu

@@ -49,6 +49,17 @@ check_log() {  # run name regex [fail-regex]: PASS when regex is seen (and fail-
   else check_result "$2" 1 "${bad:-not seen: /$3/}"; fi
 }
 
+# dom0's serial console sometimes takes no input for a while after heavy guest I/O (seen after
+# the modem flood: up to 90 s, dom0 and Xen idle meanwhile; cause not found, docs/lab.md). Waits,
+# bounded, until a no-op round trip works; prints how long that took.
+wait_dom0_console() {  # run seconds
+  local t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt "$2" ]; do
+    if dom0_exec "$1" 15 true >/dev/null; then echo $((SECONDS - t0)); return 0; fi
+  done
+  return 1
+}
+
 # Types a command on dom0's console and prints its output: the lines between its begin and
 # end markers (computed by the shell, so the echoed command line never matches them). The
 # console connection stays open until the end marker shows (QEMU drops input that the UART
@@ -56,7 +67,7 @@ check_log() {  # run name regex [fail-regex]: PASS when regex is seen (and fail-
 # client that does not read stalls QEMU's UART, and with it Xen's console and dom0.
 dom0_exec() {  # run seconds command
   local run=$1 t=$2 id=$RANDOM$RANDOM
-  { printf '%s\r' "echo T-\$((0+$id))-B; $3; echo T-\$((0+$id))-E"
+  { printf '\r%s\r' "echo T-\$((0+$id))-B; $3; echo T-\$((0+$id))-E"
     wait_for_log "$run" "T-$id-E" "$t" || true
   } | timeout $((t + 5)) socat - "UNIX-CONNECT:$run/console.sock" >/dev/null 2>&1
   grep -q "T-$id-E" "$run/serial.log" || return 1
@@ -299,6 +310,12 @@ check_modem() {  # run
     check_result "personal flood does not stall secure" 1 "secure during flood: ${ping_flood:-none}; personal: ${flood:-none}; times ping ${t_ping0:-?}-${t_ping1:-?} flood ${t_flood0:-?}-${t_flood1:-?}"
   fi
 
+  local waited
+  if waited=$(wait_dom0_console "$run" 240); then
+    [ "$waited" -gt 0 ] && log "test: dom0's console answered again after ${waited} s (docs/lab.md, known issues)"
+  else
+    check_result "dom0 console after the flood" 1 "no answer on dom0's serial console for 240 s"
+  fi
   # Audit: the call, routed SMS and the flood's refusals are records; numbers hashed.
   out=$(dom0_exec "$run" 90 'for k in modem.call modem.sms modem.refuse; do echo "$k $(twofold audit show --kind $k /var/lib/twofold/audit | wc -l)"; done; twofold audit show --kind modem.call /var/lib/twofold/audit | tail -n 3') || out=""
   if grep -qE '^modem.call [1-9]' <<<"$out" && grep -qE '^modem.sms [1-9]' <<<"$out" && grep -qE '^modem.refuse [1-9]' <<<"$out" \

@@ -120,6 +120,19 @@ TEST_F(SimulatorOverSocket, NewConnectionReplacesTheOldOne) {
   EXPECT_NE(second.read_until("OK\r\n"), "");
 }
 
+// A control client that hangs up while its (large) reply is still being written must not take
+// the simulator down (it crashed on the lab board: the write outlived its session).
+TEST_F(SimulatorOverSocket, ControlClientHangingUpMidReplyLeavesTheSimulatorServing) {
+  for (int i = 0; i < 15; ++i) ASSERT_EQ(control("sms +4915 message number " + std::to_string(i)), "OK");
+  for (int i = 0; i < 200; ++i) {
+    LineClient client = LineClient::connect_unix(dir_ + "/control.sock");
+    ASSERT_TRUE(client.send("state\nstate\nstate\n"));
+  }  // closed unread
+  EXPECT_EQ(control("creg 1"), "OK");
+  const auto state = nlohmann::json::parse(control("state"));
+  EXPECT_EQ(state["messages"].size(), 15U);
+}
+
 TEST_F(SimulatorOverSocket, BadControlLineGetsAnErrorAndTheChannelStaysUp) {
   EXPECT_EQ(control("call not-a-number"), "ERROR bad number");
   EXPECT_EQ(control("creg 1"), "OK");

@@ -49,19 +49,23 @@ class UniqueFd {
 void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
 // Serialises async writes on one stream; a lab tool, but still bounded so a DTE that never
-// reads cannot grow us without limit.
+// reads cannot grow us without limit. The string being written stays at the queue's front
+// until its write completes, and the write's handler holds `keep_alive` (the session that owns
+// the stream and this queue): a session closed or dropped mid-write must not free either
+// under the write (it did: a control client that hung up during a long reply crashed us).
 template <typename Stream>
 class WriteQueue {
  public:
   static constexpr std::size_t kMaxQueued = 1024;
   explicit WriteQueue(Stream& stream) : stream_(stream) {}
-  void push(std::string bytes, std::function<void()> on_error) {
+  void push(std::string bytes, std::shared_ptr<void> keep_alive, std::function<void()> on_error) {
     if (queue_.size() >= kMaxQueued) return;
     queue_.push_back(std::move(bytes));
     on_error_ = std::move(on_error);
-    if (queue_.size() == 1) write_next();
+    if (!writing_) write_next(std::move(keep_alive));
   }
-  void clear() { queue_.clear(); }
+  // Drops what is queued; a write in flight finishes (or fails) on its own.
+  void clear() { queue_.erase(writing_ && !queue_.empty() ? std::next(queue_.begin()) : queue_.begin(), queue_.end()); }
   // Runs done() once everything queued so far has been written.
   void when_drained(std::function<void()> done) {
     if (queue_.empty()) {
@@ -72,23 +76,27 @@ class WriteQueue {
   }
 
  private:
-  void write_next() {
-    asio::async_write(stream_, asio::buffer(queue_.front()), [this](ErrorCode error, std::size_t) {
-      if (error) {
-        queue_.clear();
-        if (on_error_) on_error_();
-        return;
-      }
-      queue_.pop_front();
-      if (!queue_.empty()) {
-        write_next();
-      } else if (on_drained_) {
-        std::exchange(on_drained_, nullptr)();
-      }
-    });
+  void write_next(std::shared_ptr<void> keep_alive) {
+    writing_ = true;
+    asio::async_write(stream_, asio::buffer(queue_.front()),
+                      [this, keep_alive](ErrorCode error, std::size_t) {
+                        writing_ = false;
+                        if (error) {
+                          queue_.clear();
+                          if (on_error_) on_error_();
+                          return;
+                        }
+                        queue_.pop_front();
+                        if (!queue_.empty()) {
+                          write_next(keep_alive);
+                        } else if (on_drained_) {
+                          std::exchange(on_drained_, nullptr)();
+                        }
+                      });
   }
   Stream& stream_;
   std::deque<std::string> queue_;
+  bool writing_ = false;
   std::function<void()> on_error_;
   std::function<void()> on_drained_;
 };
@@ -101,7 +109,7 @@ class DteSession : public std::enable_shared_from_this<DteSession> {
   void start() { read(); }
   void send(std::string_view bytes) {
     if (!socket_.is_open()) return;
-    writer_.push(std::string(bytes), [self = weak_from_this()] {
+    writer_.push(std::string(bytes), shared_from_this(), [self = weak_from_this()] {
       if (auto session = self.lock()) session->close();
     });
   }
@@ -145,7 +153,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       }
       std::string line(asio::buffers_begin(self->input_.data()), asio::buffers_begin(self->input_.data()) + static_cast<std::ptrdiff_t>(n));
       self->input_.consume(n);
-      self->writer_.push(handle_control_line(self->modem_, line) + "\n", [] {});
+      self->writer_.push(handle_control_line(self->modem_, line) + "\n", self, [] {});
       self->read();
     });
   }
@@ -209,7 +217,7 @@ class PtyPort {
     read();
   }
   const std::string& path() const { return path_; }
-  void send(std::string_view bytes) { writer_.push(std::string(bytes), [] {}); }
+  void send(std::string_view bytes) { writer_.push(std::string(bytes), nullptr, [] {}); }
 
  private:
   void read() {
@@ -243,7 +251,7 @@ class StdioPort {
       : io_(io), in_(io, ::dup(STDIN_FILENO)), out_(io, ::dup(STDOUT_FILENO)), modem_(modem), writer_(out_) {
     read();
   }
-  void send(std::string_view bytes) { writer_.push(std::string(bytes), [] {}); }
+  void send(std::string_view bytes) { writer_.push(std::string(bytes), nullptr, [] {}); }
 
  private:
   void read() {

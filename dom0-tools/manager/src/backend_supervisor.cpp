@@ -41,26 +41,6 @@ std::string describe_exit(int status) {
     return "ended (status " + std::to_string(status) + ")";
 }
 
-// The manager's end of one backend's focus link: the descriptor is owned by a UniqueFd and the
-// Asio socket only borrows it (as vmm/focus's FocusClient does), so it is closed exactly once.
-class LinkSocket {
-public:
-    LinkSocket(asio::io_context& io, xen::UniqueFd fd) : fd_(std::move(fd)), socket_(io, asio::local::stream_protocol(), fd_.get()) {}
-    ~LinkSocket() {
-        boost::system::error_code ignored;
-        socket_.cancel(ignored);
-        (void)socket_.release(ignored); // stop watching it; fd_ closes it
-    }
-    LinkSocket(const LinkSocket&) = delete;
-    LinkSocket& operator=(const LinkSocket&) = delete;
-
-    asio::local::stream_protocol::socket& socket() noexcept { return socket_; }
-
-private:
-    xen::UniqueFd fd_;
-    asio::local::stream_protocol::socket socket_;
-};
-
 json holder_names(const std::vector<FocusHolder>& holders) {
     json out = json::array();
     for (const auto h : holders) {
@@ -95,7 +75,7 @@ struct BackendSupervisor::Backend {
     pid_t pid = -1; // set while the process exists (until reaped)
     // Bumped at every spawn and exit: a handler of an earlier incarnation does nothing.
     std::uint64_t generation = 0;
-    std::unique_ptr<LinkSocket> link;
+    std::unique_ptr<asio::local::stream_protocol::socket> link;
     std::unique_ptr<focus::LineSplitter> splitter;
     std::array<char, 4096> buffer{};
     asio::steady_timer hello_timer;
@@ -185,7 +165,8 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
     b->outbox.clear();
     b->writing = false;
     b->last_focus_epoch.reset();
-    b->link = std::make_unique<LinkSocket>(io_, std::move(child.link));
+    b->link = std::make_unique<asio::local::stream_protocol::socket>(
+        xen::hand_over<asio::local::stream_protocol::socket>(child.link, io_, asio::local::stream_protocol()));
     Backend& raw = *b;
     b->splitter = std::make_unique<focus::LineSplitter>(
         focus::kMaxLineBytes, [this, &raw](std::string_view line) { on_line(raw, line); },
@@ -209,7 +190,7 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
 
 void BackendSupervisor::read_more(const std::shared_ptr<Backend>& b) {
     const auto gen = b->generation;
-    b->link->socket().async_read_some(asio::buffer(b->buffer), [this, weak = std::weak_ptr<Backend>(b), gen](
+    b->link->async_read_some(asio::buffer(b->buffer), [this, weak = std::weak_ptr<Backend>(b), gen](
                                                           const boost::system::error_code& ec, std::size_t n) {
         const auto self = weak.lock();
         if (!self || self->generation != gen || ec == asio::error::operation_aborted) {
@@ -390,7 +371,7 @@ void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {
     }
     b->writing = true;
     const auto gen = b->generation;
-    asio::async_write(b->link->socket(), asio::buffer(b->outbox.front()),
+    asio::async_write(*b->link, asio::buffer(b->outbox.front()),
                       [this, weak = std::weak_ptr<Backend>(b), gen](const boost::system::error_code& ec, std::size_t) {
                           const auto self = weak.lock();
                           if (!self || self->generation != gen || ec == asio::error::operation_aborted) {

@@ -26,7 +26,7 @@ std::string bounded_reason(std::string_view reason) {
 
 FocusClient::FocusClient(boost::asio::io_context& io, xen::UniqueFd link, Hello hello, OnFocus on_focus,
                          OnClosed on_closed, std::shared_ptr<spdlog::logger> log)
-    : link_(std::move(link)), socket_(io, boost::asio::local::stream_protocol(), link_.get()),
+    : socket_(xen::hand_over<boost::asio::local::stream_protocol::socket>(link, io, boost::asio::local::stream_protocol())),
       on_focus_(std::move(on_focus)), on_closed_(std::move(on_closed)), log_(std::move(log)),
       splitter_(
           kMaxLineBytes, [this](std::string_view line) { on_line(line); },
@@ -43,8 +43,6 @@ FocusClient::~FocusClient() {
     alive_.reset();
     boost::system::error_code ignored;
     socket_.cancel(ignored);
-    // Stop watching the descriptor without closing it: link_ closes it, exactly once.
-    (void)socket_.release(ignored);
 }
 
 void FocusClient::start() {

@@ -66,15 +66,10 @@ xen::UniqueFd connect_modem_socket(const std::string& path) {
 }
 
 ModemLine::ModemLine(boost::asio::io_context& io, xen::UniqueFd fd, OnBytes on_bytes, OnClosed on_closed)
-    : fd_(std::move(fd)), stream_(io, fd_.get()), on_bytes_(std::move(on_bytes)), on_closed_(std::move(on_closed)) {
+    : stream_(xen::hand_over<boost::asio::posix::stream_descriptor>(fd, io)),
+      on_bytes_(std::move(on_bytes)),
+      on_closed_(std::move(on_closed)) {
   stream_.non_blocking(true);
-}
-
-ModemLine::~ModemLine() {
-  boost::system::error_code ignored;
-  stream_.cancel(ignored);
-  // Stop watching the descriptor without closing it: fd_ closes it, exactly once.
-  (void)stream_.release();
 }
 
 void ModemLine::start() { read_more(); }

@@ -60,7 +60,6 @@ private:
     void on_line(std::string_view line);
     void close(const std::string& why);
 
-    xen::UniqueFd link_; // owns the descriptor; socket_ only borrows it (released in ~FocusClient)
     // A socket, not a plain descriptor: Asio sends with MSG_NOSIGNAL, so a manager that died is
     // an EPIPE here (the link closes, the backend exits cleanly), never a SIGPIPE.
     boost::asio::local::stream_protocol::socket socket_;

@@ -1,6 +1,6 @@
 #pragma once
-// Owns one file descriptor (a device, memfd, eventfd); closes it exactly once. Shared by
-// the loopback hypervisor and the backends' outputs.
+// Owns one file descriptor (a device, memfd, eventfd, socket); closes it exactly once. Shared
+// by the loopback hypervisor, the backends and the manager.
 #include <unistd.h>
 
 #include <utility>
@@ -25,6 +25,8 @@ public:
 
     [[nodiscard]] int get() const noexcept { return fd_; }
     [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+    // Gives up ownership: whoever takes the descriptor closes it.
+    [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
     void reset() noexcept {
         if (fd_ >= 0) {
             ::close(fd_);
@@ -35,5 +37,15 @@ public:
 private:
     int fd_ = -1;
 };
+
+// Builds the object that takes over the descriptor (an Asio socket or stream descriptor,
+// `Owner(args..., fd)`), and gives up ownership only once it is built: a constructor that
+// throws leaves the descriptor to `fd`, which closes it.
+template <typename Owner, typename... Args>
+Owner hand_over(UniqueFd& fd, Args&&... args) {
+    Owner owner(std::forward<Args>(args)..., fd.get());
+    (void)fd.release();
+    return owner;
+}
 
 } // namespace twofold::xen

@@ -34,7 +34,6 @@ class ModemLine final : public mediator::ModemPort {
   using OnClosed = std::function<void(const std::string& why)>;
 
   ModemLine(boost::asio::io_context& io, xen::UniqueFd fd, OnBytes on_bytes, OnClosed on_closed);
-  ~ModemLine() override;
   ModemLine(const ModemLine&) = delete;
   ModemLine& operator=(const ModemLine&) = delete;
 
@@ -46,7 +45,6 @@ class ModemLine final : public mediator::ModemPort {
   void write_more();
   void close(const std::string& why);
 
-  xen::UniqueFd fd_;  // owns the descriptor; stream_ only borrows it (released in ~ModemLine)
   boost::asio::posix::stream_descriptor stream_;
   OnBytes on_bytes_;
   OnClosed on_closed_;

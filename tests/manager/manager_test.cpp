@@ -128,6 +128,20 @@ protected:
         return json::parse(std::string(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n)));
     }
 
+    // The personas' domains, as the running manager reports them.
+    std::vector<xen::DomId> persona_domids() {
+        std::vector<xen::DomId> domids;
+        for (const auto& p : call(R"({"version":1,"id":1,"command":"status"})")["result"]["personas"]) {
+            domids.push_back(static_cast<xen::DomId>(p["domid"].get<int>()));
+        }
+        return domids;
+    }
+    // Whether the manager plumbed this device, served by dom0, for the domain in xenstore.
+    bool plumbed(xen::DomId domid, PvDeviceType type, std::uint32_t devid) {
+        auto store = hv_.platform(xen::kDom0)->open_xenstore();
+        return PvDevicePlumber(*store).plumbed(domid, {type, devid, xen::kDom0, {}});
+    }
+
     audit::VerifyReport verify_audit() {
         audit::VerifyOptions opts;
         opts.public_key = audit::VerifyKey::from_pem(key_->public_pem());
@@ -173,13 +187,10 @@ TEST_F(ManagerTest, StartsBothPersonasThroughLibvirtAndReportsThem) {
 TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
     for (const char* name : {"display", "input", "modem"}) backends_.push_back(idle_backend(name));
     start_manager();
-    auto store = hv_.platform(xen::kDom0)->open_xenstore();
-    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
-    for (const auto& p : status["result"]["personas"]) {
-        const auto domid = static_cast<xen::DomId>(p["domid"].get<int>());
-        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vfb, 0, xen::kDom0, {}})) << p.dump();
-        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vkbd, 0, xen::kDom0, {}}));
-        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Console, 1, xen::kDom0, {}}));
+    for (const auto domid : persona_domids()) {
+        EXPECT_TRUE(plumbed(domid, PvDeviceType::Vfb, 0)) << "domid " << domid;
+        EXPECT_TRUE(plumbed(domid, PvDeviceType::Vkbd, 0));
+        EXPECT_TRUE(plumbed(domid, PvDeviceType::Console, 1));
     }
 }
 
@@ -188,13 +199,10 @@ TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
 TEST_F(ManagerTest, OffersOnlyDevicesWhoseBackendIsConfigured) {
     backends_.push_back(idle_backend("display"));
     start_manager();
-    auto store = hv_.platform(xen::kDom0)->open_xenstore();
-    const auto status = call(R"({"version":1,"id":1,"command":"status"})");
-    for (const auto& p : status["result"]["personas"]) {
-        const auto domid = static_cast<xen::DomId>(p["domid"].get<int>());
-        EXPECT_TRUE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vfb, 0, xen::kDom0, {}})) << p.dump();
-        EXPECT_FALSE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Vkbd, 0, xen::kDom0, {}}));
-        EXPECT_FALSE(PvDevicePlumber(*store).plumbed(domid, {PvDeviceType::Console, 1, xen::kDom0, {}}));
+    for (const auto domid : persona_domids()) {
+        EXPECT_TRUE(plumbed(domid, PvDeviceType::Vfb, 0)) << "domid " << domid;
+        EXPECT_FALSE(plumbed(domid, PvDeviceType::Vkbd, 0));
+        EXPECT_FALSE(plumbed(domid, PvDeviceType::Console, 1));
     }
 }
 

@@ -85,10 +85,14 @@ std::size_t individual(const CollectingSink& audit, std::string_view persona) {
   return n;
 }
 
-TEST(MediatorRefusalBudget, FloodIsAuditedWithinItsBudgetAndEveryRefusalIsCounted) {
+MediatorConfig config_with(RefusalLimits limits) {
   MediatorConfig config = default_config();
-  config.refusal_limits = RefusalLimits{5, milliseconds(1000), milliseconds(2000)};
-  Harness h(std::move(config));
+  config.refusal_limits = limits;
+  return config;
+}
+
+TEST(MediatorRefusalBudget, FloodIsAuditedWithinItsBudgetAndEveryRefusalIsCounted) {
+  Harness h(config_with(RefusalLimits{5, milliseconds(1000), milliseconds(2000)}));
   ASSERT_EQ(h.command(kSecure, "ATE0"), "ATE0\r\r\nOK\r\n");
   std::string flood;
   for (int i = 0; i < 40; ++i) flood += (i % 2 == 0) ? "AT+CFUN=0\r" : "AT\x01garbage\r";
@@ -107,9 +111,7 @@ TEST(MediatorRefusalBudget, FloodIsAuditedWithinItsBudgetAndEveryRefusalIsCounte
 }
 
 TEST(MediatorRefusalBudget, CountsNotYetSummarisedAreFlushedOnRequest) {
-  MediatorConfig config = default_config();
-  config.refusal_limits = RefusalLimits{1, milliseconds(1000), milliseconds(60000)};
-  Harness h(std::move(config));
+  Harness h(config_with(RefusalLimits{1, milliseconds(1000), milliseconds(60000)}));
   h.write(kPersonal, "AT+CFUN=0\rAT+CFUN=0\rAT+CFUN=0\r");
   h.run();
   EXPECT_EQ(summarised(h.audit, "personal"), 0U);
@@ -119,9 +121,7 @@ TEST(MediatorRefusalBudget, CountsNotYetSummarisedAreFlushedOnRequest) {
 }
 
 TEST(MediatorRefusalBudget, CallsAreAuditedWhateverTheRefusalBudget) {
-  MediatorConfig config = default_config();
-  config.refusal_limits = RefusalLimits{1, milliseconds(1000), milliseconds(5000)};
-  Harness h(std::move(config));
+  Harness h(config_with(RefusalLimits{1, milliseconds(1000), milliseconds(5000)}));
   ASSERT_EQ(h.command(kSecure, "ATE0"), "ATE0\r\r\nOK\r\n");
   h.write(kSecure, "AT+CFUN=0\rAT+CFUN=0\rAT+CFUN=0\r");
   h.run();

@@ -216,12 +216,10 @@ void Mediator::on_event(PersonaIndex persona, at::CommandEvent event, Clock::tim
   } else if (auto* error = std::get_if<at::CommandErrorEvent>(&event)) {
     ++stats_.malformed;
     const std::string_view reason = at::to_string(error->error.reason);
-    if (refusals_.admit(persona, now)) {
+    if (admit_refusal(persona, now)) {
       log_("modem: " + name + ": refused malformed input (" + std::string(reason) + " at byte " +
            std::to_string(error->error.offset) + ")");
       audit_.malformed(name, reason);
-    } else {
-      ++stats_.refusals_suppressed;
     }
     session.pending_sms.reset();
     submit(persona, answer_job(std::string(kError)), now);
@@ -247,12 +245,10 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
   if (!verdict.allowed()) {
     ++stats_.refused;
     const at::Command& refused = line.commands[verdict.refusal->command_index];
-    if (refusals_.admit(persona, now)) {
+    if (admit_refusal(persona, now)) {
       log_("modem: " + policy.rights().name + ": refused " + refused.name + " (" +
            std::string(to_string(verdict.refusal->reason)) + ")");
       audit_.refused(policy.rights().name, refused, *verdict.refusal);
-    } else {
-      ++stats_.refusals_suppressed;
     }
     submit(persona, answer_job(refusal_result(verdict.refusal->reason, session.cmee)), now);
     return;
@@ -593,6 +589,12 @@ void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
   arbiter_->enqueue_housekeeping(init_job(), true);
   refresh_calls();
   pump(now);
+}
+
+bool Mediator::admit_refusal(PersonaIndex persona, Clock::time_point now) {
+  if (refusals_.admit(persona, now)) return true;
+  ++stats_.refusals_suppressed;
+  return false;
 }
 
 void Mediator::report_suppressed(const RefusalLimiter::Suppressed& suppressed) {

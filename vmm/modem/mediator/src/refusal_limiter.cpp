@@ -5,24 +5,25 @@
 
 namespace twofold::modem::mediator {
 
-RefusalLimiter::RefusalLimiter(std::size_t personas, RefusalLimits limits) : limits_(limits), buckets_(personas) {
+RefusalLimiter::RefusalLimiter(std::size_t personas, RefusalLimits limits)
+    : limits_(limits), buckets_(personas, Bucket{limits.burst, std::nullopt, 0, {}}) {
   if (limits_.burst == 0 || limits_.refill.count() <= 0 || limits_.summary_every.count() <= 0) {
     throw std::invalid_argument("refusal limits: burst, refill and summary period must be positive");
   }
 }
 
 void RefusalLimiter::refill(Bucket& bucket, Clock::time_point now) const {
-  if (!bucket.started) {
-    bucket = Bucket{limits_.burst, now, true, bucket.suppressed, bucket.first_suppressed};
+  if (!bucket.refilled) {
+    bucket.refilled = now;
     return;
   }
-  if (now <= bucket.refilled) return;
-  const auto periods = static_cast<std::uint64_t>((now - bucket.refilled) / limits_.refill);
+  if (now <= *bucket.refilled) return;
+  const auto periods = static_cast<std::uint64_t>((now - *bucket.refilled) / limits_.refill);
   if (periods == 0) return;
   const std::uint64_t tokens = std::min<std::uint64_t>(limits_.burst, bucket.tokens + periods);
   bucket.tokens = static_cast<std::uint32_t>(tokens);
   // A full bucket does not bank time; otherwise the partial period carries over.
-  bucket.refilled = tokens == limits_.burst ? now : bucket.refilled + limits_.refill * static_cast<std::int64_t>(periods);
+  bucket.refilled = tokens == limits_.burst ? now : *bucket.refilled + limits_.refill * static_cast<std::int64_t>(periods);
 }
 
 bool RefusalLimiter::admit(PersonaIndex persona, Clock::time_point now) {

@@ -117,6 +117,8 @@ class Mediator {
   void drop_stale_modem_input(Clock::time_point now);
   void refresh_calls();
   void say(PersonaIndex persona, std::string_view text);
+  // true: log and audit this refusal one by one; false: counted for its persona's summary.
+  bool admit_refusal(PersonaIndex persona, Clock::time_point now);
   void report_suppressed(const RefusalLimiter::Suppressed& suppressed);
   std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
   Job init_job() const;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "twofold/modem/mediator/ownership.h"
@@ -46,8 +47,7 @@ class RefusalLimiter {
  private:
   struct Bucket {
     std::uint32_t tokens = 0;
-    Clock::time_point refilled{};
-    bool started = false;
+    std::optional<Clock::time_point> refilled;  // none yet: the bucket starts full at first use
     std::uint64_t suppressed = 0;
     Clock::time_point first_suppressed{};
   };

@@ -205,6 +205,9 @@ switch_to() {  # run persona
   dom0_exec "$1" 60 "twofold switch $2" >/dev/null || true
   [ "$(wait_foreground "$1" "$2")" = "$2" ]
 }
+probe_line() {  # run regex: the first matching line, from its TWOFOLD- marker on (no shell prompt)
+  log_line "$1" "$2" | sed -E 's/.*(TWOFOLD-(AT|SMS) )/\1/'
+}
 re_quote() { sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"; }
 sms_order() {  # run persona number text: an SMS the simulator delivers; waits until persona read it
   modem_control "$1" "sms $3 $4" >/dev/null
@@ -219,7 +222,7 @@ wait_for_count() {  # run regex count seconds: waits until serial.log has count 
   return 1
 }
 check_modem() {  # run
-  local run=$1 p out line rc n_ring_secure n_nc_personal ping_base ping_flood
+  local run=$1 p out rc n_ring_secure n_nc_personal ping_base ping_flood
   wait_for_log "$run" '\[personal\] .*TWOFOLD-CHAT personal chat=' 90 || true
   check_log "$run" "chat (Debian ppp) through mediator" '\[personal\] .*TWOFOLD-CHAT personal chat=ok' 'TWOFOLD-CHAT personal chat=FAIL'
   for p in personal secure; do
@@ -230,7 +233,7 @@ check_modem() {  # run
   # Foreground personal: an SMS and a call reach personal, and nothing of them reaches secure.
   if sms_order "$run" personal +4915550001 hello-personal \
      && [ "$(seen_count "$run" secure 'hello-personal|4915550001')" = 0 ]; then
-    check_result "SMS to the foreground (personal)" 0 "$(log_line "$run" '\[personal\] .*TWOFOLD-SMS personal .*hello-personal' | sed 's/.*TWOFOLD-SMS/TWOFOLD-SMS/')"
+    check_result "SMS to the foreground (personal)" 0 "$(probe_line "$run" '\[personal\] .*TWOFOLD-SMS personal .*hello-personal')"
   else
     check_result "SMS to the foreground (personal)" 1 "personal read it: $(seen_count "$run" personal 'TWOFOLD-SMS personal .*hello-personal'), secure saw it: $(seen_count "$run" secure 'hello-personal|4915550001')"
   fi
@@ -251,7 +254,7 @@ check_modem() {  # run
      && grep -q '"number":"+4930123456"' <<<"$out"; then
     check_result "secure dials (modem has the call)" 0 "$(grep -o '"calls":\[[^]]*\]' <<<"$out")"
   else
-    check_result "secure dials (modem has the call)" 1 "secure: $(log_line "$run" '\[secure\] .*TWOFOLD-AT secure (dial|calls)' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/'); modem: $(cut -c1-200 <<<"$out")"
+    check_result "secure dials (modem has the call)" 1 "secure: $(probe_line "$run" '\[secure\] .*TWOFOLD-AT secure (dial|calls)'); modem: $(cut -c1-200 <<<"$out")"
   fi
   n_nc_personal=$(seen_count "$run" personal 'urc NO CARRIER')
   switch_to "$run" personal || check_result "modem: switch to personal" 1 "twofold switch personal did not take"
@@ -259,14 +262,14 @@ check_modem() {  # run
      && wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal calls=[0-9]+ \(' 30 \
      && log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=0 \(OK\)' | grep -q . \
      && [ "$(seen_count "$run" personal '4930123456|do:dial')" = 0 ]; then
-    check_result "personal sees no trace of the call" 0 "personal +CLCC during secure's call: $(log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/')"
+    check_result "personal sees no trace of the call" 0 "personal +CLCC during secure's call: $(probe_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=')"
   else
-    check_result "personal sees no trace of the call" 1 "$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal calls=' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/'); lines naming the number: $(seen_count "$run" personal '4930123456|do:dial')"
+    check_result "personal sees no trace of the call" 1 "$(probe_line "$run" '\[personal\] .*TWOFOLD-AT personal calls='); lines naming the number: $(seen_count "$run" personal '4930123456|do:dial')"
   fi
   modem_control "$run" hangup >/dev/null   # the remote party hangs up secure's call
   if wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure urc NO CARRIER' 20 && sleep 2 \
      && [ "$(seen_count "$run" personal 'urc NO CARRIER')" = "$n_nc_personal" ]; then
-    check_result "hang-up reaches secure only" 0 "$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure urc NO CARRIER' | sed 's/.*TWOFOLD-AT/TWOFOLD-AT/')"
+    check_result "hang-up reaches secure only" 0 "$(probe_line "$run" '\[secure\] .*TWOFOLD-AT secure urc NO CARRIER')"
   else
     check_result "hang-up reaches secure only" 1 "secure NO CARRIER lines: $(seen_count "$run" secure 'urc NO CARRIER'), personal: $(seen_count "$run" personal 'urc NO CARRIER') (was $n_nc_personal)"
   fi
@@ -292,15 +295,15 @@ check_modem() {  # run
   sms_order "$run" personal +4915550009 'do:flood 10' || true
   wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal flood done' 90 || true
   wait_for_count "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 2 60 || true
-  ping_flood=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n '2p' | sed 's/.*ping done //' | tr -d '\r')
-  local t_ping0 t_ping1 t_flood0 t_flood1 flood
-  t_ping0=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping start seconds=40' "$run/serial.log" | head -1 | cut -d' ' -f2 | tr -d +)
-  t_ping1=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | cut -d' ' -f2 | tr -d +)
+  local flooded_done t_ping0 t_ping1 t_flood0 t_flood1 flood
+  flooded_done=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | tr -d '\r')
+  ping_flood=${flooded_done##*ping done }
+  t_ping1=$(cut -d' ' -f2 <<<"$flooded_done" | tr -d +)
+  t_ping0=$(log_time "$run" '\[secure\] .*TWOFOLD-AT secure ping start seconds=40')
   t_flood0=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood start')
   t_flood1=$(log_time "$run" '\[personal\] .*TWOFOLD-AT personal flood done')
   flood=$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal flood done' | sed 's/.*flood done //' | tr -d '\r')
   echo "modem flood figures: secure AT+CGMI alone: ${ping_base:-?}; during personal's flood: ${ping_flood:-?}; flood: ${flood:-?} (t ${t_flood0:-?}-${t_flood1:-?} s, pings ${t_ping0:-?}-${t_ping1:-?} s)"
-  FIGURE_MODEM="alone: ${ping_base:-?}; flooded: ${ping_flood:-?}; flood: ${flood:-?}"
   if [ -n "$t_ping0" ] && [ -n "$t_ping1" ] && [ -n "$t_flood0" ] && [ -n "$t_flood1" ] \
      && awk -v a="$t_ping0" -v b="$t_flood0" -v c="$t_flood1" -v d="$t_ping1" 'BEGIN { exit !(a < b && b + 10 <= d) }' \
      && [[ $flood == *"after=OK"* ]] \

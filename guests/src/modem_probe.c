@@ -69,6 +69,8 @@ static int is_final(const char* line) {
            strcmp(line, "NO ANSWER") == 0 || strcmp(line, "NO DIALTONE") == 0 || starts_with(line, "CONNECT");
 }
 
+static int is_error(const char* line) { return strcmp(line, "ERROR") == 0 || starts_with(line, "+CME ERROR"); }
+
 static int is_unsolicited(const char* line) {
     static const char* const kPrefixes[] = {"RING", "+CRING", "+CLIP", "+CMTI", "+CMT:", "+CREG", "+CGREG",
                                             "+CEREG", "+CCWA", "+CUSD", "+CIEV", "+CDS", "+CBM", "+CTZV"};
@@ -89,16 +91,20 @@ static int answers_command(const char* line, const char* command) {
 static int read_line(struct probe* p, int timeout_ms, char* line) {
     const long long deadline = now_ms() + timeout_ms;
     for (;;) {
-        for (size_t i = 0; i < p->in_len; ++i) {
-            if (p->in[i] != '\r' && p->in[i] != '\n') continue;
-            const size_t n = i < kLineMax - 1 ? i : kLineMax - 1;
-            memcpy(line, p->in, n);
+        size_t start = 0; /* terminators left in front (the LF of CR LF, empty lines) */
+        while (start < p->in_len && (p->in[start] == '\r' || p->in[start] == '\n')) ++start;
+        size_t end = start;
+        while (end < p->in_len && p->in[end] != '\r' && p->in[end] != '\n') ++end;
+        if (end < p->in_len) {
+            const size_t n = end - start < kLineMax - 1 ? end - start : kLineMax - 1;
+            memcpy(line, p->in + start, n);
             line[n] = '\0';
-            memmove(p->in, p->in + i + 1, p->in_len - i - 1);
-            p->in_len -= i + 1;
-            if (n > 0) return 1;
-            i = (size_t)-1; /* rescan from the start of what is left */
+            memmove(p->in, p->in + end + 1, p->in_len - end - 1);
+            p->in_len -= end + 1;
+            return 1;
         }
+        memmove(p->in, p->in + start, p->in_len - start);
+        p->in_len -= start;
         if (p->in_len == sizeof p->in) p->in_len = 0; /* a line without end: drop it */
         const long long left = deadline - now_ms();
         if (left <= 0) return 0;
@@ -247,7 +253,7 @@ static void flood(struct probe* p, int seconds) {
         if (pfd.revents & POLLIN) {
             while (read_line(p, 0, line) == 1) {
                 ++answers;
-                errors += strcmp(line, "ERROR") == 0 || starts_with(line, "+CME ERROR") ? 1u : 0u;
+                errors += is_error(line) ? 1u : 0u;
             }
         }
     }
@@ -256,7 +262,7 @@ static void flood(struct probe* p, int seconds) {
     const long long drain_end = now_ms() + 30000;
     while (now_ms() < drain_end && read_line(p, 2000, line) == 1) {
         ++answers;
-        errors += strcmp(line, "ERROR") == 0 || starts_with(line, "+CME ERROR") ? 1u : 0u;
+        errors += is_error(line) ? 1u : 0u;
     }
     struct reply r;
     at(p, "AT+CGMI", 10000, &r);

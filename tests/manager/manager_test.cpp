@@ -131,7 +131,8 @@ protected:
     // The personas' domains, as the running manager reports them.
     std::vector<xen::DomId> persona_domids() {
         std::vector<xen::DomId> domids;
-        for (const auto& p : call(R"({"version":1,"id":1,"command":"status"})")["result"]["personas"]) {
+        const json status = call(R"({"version":1,"id":1,"command":"status"})");
+        for (const auto& p : status["result"]["personas"]) {
             domids.push_back(static_cast<xen::DomId>(p["domid"].get<int>()));
         }
         return domids;

@@ -52,8 +52,9 @@ console_send() {  # run text: types one line on the serial console
   # Held open for a while: QEMU stops reading the socket when the UART's FIFO is full, and
   # whatever is still unread when the client disconnects is lost.
   # Output is read and dropped: a client that does not read stalls the UART (and Xen).
-  # The leading CR ends whatever half line an earlier, interrupted client left behind.
-  { printf '\r%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
+  # The leading Ctrl-U (the tty's line kill) drops whatever half line an earlier, interrupted
+  # client left behind.
+  { printf '\025\r%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
 }
 
 start_board() {  # run-dir cpu
@@ -248,8 +249,15 @@ USAGE
 
 # Clean shutdown; returns 0 when QEMU ended by itself, 1 when it had to be killed.
 shutdown_board() {  # run timeout
-  local run=$1 t=$2 rc=0
-  console_send "$run" "poweroff"
+  local run=$1 t=$2 rc=0 try
+  # dom0's console sometimes takes no input for a while (docs/lab.md): typed again, bounded,
+  # until dom0 says it got the request.
+  for try in 1 2 3; do
+    console_send "$run" "poweroff"
+    wait_for_log "$run" 'TWOFOLD-DOM0 shutdown requested' 20 && break
+    kill -0 "$(cat "$run/qemu.pid" 2>/dev/null)" 2>/dev/null || break
+    warn "dom0 did not take 'poweroff' in 20 s; typing it again"
+  done
   if ! wait_for_exit "$run" "$t"; then
     warn "QEMU still running after 'poweroff'; quitting it (unclean)"
     qmp "$run" '{"execute":"quit"}' >/dev/null

@@ -158,6 +158,16 @@ check_key() {  # run name qmp-key code persona other: the key reaches persona an
     check_result "$2" 1 "key $3 (code $4) never reached $5"
   fi
 }
+# The resident memory of dom0's control plane and backends on the board: a figure for
+# docs/benchmarks.md (issue 4's goal is measured by the manager benchmark), not a check.
+print_dom0_memory() {  # run
+  local out
+  out=$(dom0_exec "$1" 30 'for n in twofold-manager twofold-libvirt-broker libvirtd twofold-display-backend twofold-input-backend twofold-modem-backend; do for p in $(pidof $n); do echo "RSS $n $(grep VmRSS /proc/$p/status)"; done; done' | tr -d '\r') || out=""
+  awk '$1 == "RSS" && $4 ~ /^[0-9]+$/ { printf "%s%s %.1f MiB", sep, $2, $4 / 1024; sep = ", "; total += $4 }
+       END { if (total) printf "; total %.1f MiB\n", total / 1024; else print "not read" }' <<<"$out" \
+    | sed 's/^/dom0 memory (VmRSS): /'
+}
+
 check_manager() {  # run
   local run=$1 out fg
   out=$(dom0_exec "$run" 60 'twofold status') || out=""
@@ -167,6 +177,7 @@ check_manager() {  # run
   else
     check_result "twofold status (manager)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
+  print_dom0_memory "$run"
   if grep -qE '^display +[0-9]+ +running' <<<"$out" && grep -qE '^input +[0-9]+ +running' <<<"$out" \
      && grep -qE '^modem +[0-9]+ +running' <<<"$out"; then
     check_result "backends running (status)" 0 "$(grep -E '^(display|input|modem) ' <<<"$out" | tr -s ' ' | tr '\n' ';')"

@@ -18,6 +18,7 @@
 
 #include "twofold/audit/sink.h"
 #include "twofold/audit/verifier.h"
+#include "twofold/manager/libvirt.h"
 #include "twofold/manager/manager.h"
 #include "twofold/policy/checker.h"
 
@@ -105,7 +106,8 @@ protected:
         o.shutdown_timeout = std::chrono::seconds(5);
         o.poweroff_command = "echo powered-off > " + (dir_ / "poweroff").string();
         io_ = std::make_unique<asio::io_context>();
-        manager_ = std::make_unique<Manager>(*io_, policy_, o, nullptr, std::move(writer));
+        manager_ = std::make_unique<Manager>(*io_, policy_, o, std::make_unique<LibvirtConnection>(o.libvirt_uri), nullptr,
+                                             std::move(writer));
         ASSERT_TRUE(manager_->start());
         thread_ = std::thread([this] { io_->run(); });
     }

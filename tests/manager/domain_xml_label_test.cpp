@@ -1,6 +1,7 @@
 // The FLASK label each persona is started with (policy/xsm): derived from its kind, and a
 // persona whose requested label is not its kind's is refused before libvirt sees it.
 #include "twofold/manager/domain_xml.h"
+#include "twofold/manager/libvirt.h"
 #include "twofold/manager/reconcile.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // The manager end to end on the host: a real policy (the shipped one, with unique persona
 // names), libvirt's real test driver, the loopback xenstore for PV plumbing, a real control
 // socket and a real audit log, verified afterwards.
+#include "twofold/manager/libvirt.h"
 #include "twofold/manager/manager.h"
 
 #include <gtest/gtest.h>
@@ -92,7 +93,8 @@ protected:
         auto writer = audit::Writer::open(std::make_unique<audit::PosixLogStore>(dir_ / "audit"),
                                           audit::SigningKey::from_pem(key_->private_pem()), audit::WriterConfig{});
         io_ = std::make_unique<asio::io_context>();
-        manager_ = std::make_unique<Manager>(*io_, policy_, options(), hv_.platform(xen::kDom0)->open_xenstore(), std::move(writer));
+        manager_ = std::make_unique<Manager>(*io_, policy_, options(), std::make_unique<LibvirtConnection>("test:///default"),
+                                             hv_.platform(xen::kDom0)->open_xenstore(), std::move(writer));
         ASSERT_TRUE(manager_->start());
         thread_ = std::thread([this] { io_->run(); });
     }

@@ -1,6 +1,7 @@
 // Runs against libvirt's real test driver (test:///default): a real libvirt connection with
 // in-process state shared by every connection of the process, which is what lets a second
 // "manager" see what the first one started.
+#include "twofold/manager/libvirt.h"
 #include "twofold/manager/reconcile.h"
 
 #include <gtest/gtest.h>

@@ -24,70 +24,52 @@ DomainState map_state(int state) {
     }
 }
 
-} // namespace
+struct FreeDomain {
+    void operator()(virDomainPtr d) const noexcept { virDomainFree(d); }
+};
+using Domain = std::unique_ptr<virDomain, FreeDomain>;
 
-void LibvirtDomain::Free::operator()(_virDomain* d) const noexcept { virDomainFree(d); }
-void LibvirtConnection::Free::operator()(_virConnect* c) const noexcept { virConnectClose(c); }
-
-LibvirtDomain::LibvirtDomain(_virDomain* handle) : handle_(handle) {}
-
-DomainInfo LibvirtDomain::info() const {
+DomainInfo info_of(virDomainPtr d) {
     DomainInfo out;
-    const char* name = virDomainGetName(handle_.get());
+    const char* name = virDomainGetName(d);
     out.name = name != nullptr ? name : "";
     int state = 0;
     int reason = 0;
-    if (virDomainGetState(handle_.get(), &state, &reason, 0) != 0) {
+    if (virDomainGetState(d, &state, &reason, 0) != 0) {
         fail("cannot read state of domain '" + out.name + "'");
     }
     out.state = map_state(state);
-    const unsigned int id = virDomainGetID(handle_.get());
+    const unsigned int id = virDomainGetID(d);
     out.id = id == static_cast<unsigned int>(-1) ? -1 : static_cast<int>(id);
-    out.persistent = virDomainIsPersistent(handle_.get()) == 1;
+    out.persistent = virDomainIsPersistent(d) == 1;
     return out;
 }
 
-void LibvirtDomain::start() {
-    if (virDomainCreate(handle_.get()) != 0) {
-        fail("cannot start domain");
+// nullptr when libvirt has no such domain; any other failure throws.
+Domain lookup_domain(virConnectPtr c, const std::string& name) {
+    Domain d(virDomainLookupByName(c, name.c_str()));
+    if (!d) {
+        const virError* err = virGetLastError();
+        if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) {
+            virResetLastError();
+            return nullptr;
+        }
+        fail("cannot look up domain '" + name + "'");
     }
+    return d;
 }
 
-void LibvirtDomain::shutdown() {
-    if (virDomainShutdown(handle_.get()) != 0) {
-        fail("cannot shut down domain");
+Domain existing(virConnectPtr c, const std::string& name) {
+    auto d = lookup_domain(c, name);
+    if (!d) {
+        throw LibvirtError("no domain named '" + name + "'");
     }
+    return d;
 }
 
-void LibvirtDomain::destroy() {
-    if (virDomainDestroy(handle_.get()) != 0) {
-        fail("cannot destroy domain");
-    }
-}
+} // namespace
 
-void LibvirtDomain::undefine() {
-    if (virDomainUndefine(handle_.get()) != 0) {
-        fail("cannot undefine domain");
-    }
-}
-
-std::string LibvirtDomain::xml() const {
-    char* raw = virDomainGetXMLDesc(handle_.get(), 0);
-    if (raw == nullptr) {
-        fail("cannot read domain XML");
-    }
-    std::string out(raw);
-    std::free(raw); // NOLINT(cppcoreguidelines-no-malloc): libvirt hands out malloc'd strings
-    return out;
-}
-
-std::string LibvirtDomain::uuid() const {
-    char buf[VIR_UUID_STRING_BUFLEN] = {};
-    if (virDomainGetUUIDString(handle_.get(), buf) != 0) {
-        fail("cannot read domain UUID");
-    }
-    return buf;
-}
+void LibvirtConnection::Free::operator()(_virConnect* c) const noexcept { virConnectClose(c); }
 
 LibvirtConnection::LibvirtConnection(const std::string& uri) : uri_(uri), handle_(virConnectOpen(uri.c_str())) {
     if (!handle_) {
@@ -95,55 +77,95 @@ LibvirtConnection::LibvirtConnection(const std::string& uri) : uri_(uri), handle
     }
 }
 
-std::vector<DomainInfo> LibvirtConnection::list_domains() const {
+std::vector<DomainInfo> LibvirtConnection::list_domains() {
     virDomainPtr* raw = nullptr;
     const int n = virConnectListAllDomains(handle_.get(), &raw, 0);
     if (n < 0) {
         fail("cannot list domains");
     }
-    std::vector<LibvirtDomain> owned;
+    std::vector<Domain> owned;
     owned.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
         owned.emplace_back(raw[i]);
     }
-    std::free(raw); // NOLINT(cppcoreguidelines-no-malloc)
+    std::free(raw); // NOLINT(cppcoreguidelines-no-malloc): libvirt hands out malloc'd arrays
     std::vector<DomainInfo> out;
     for (const auto& d : owned) {
-        out.push_back(d.info());
+        out.push_back(info_of(d.get()));
     }
     return out;
 }
 
-std::optional<LibvirtDomain> LibvirtConnection::lookup(const std::string& name) const {
-    virDomainPtr d = virDomainLookupByName(handle_.get(), name.c_str());
-    if (d == nullptr) {
-        const virError* err = virGetLastError();
-        if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) {
-            virResetLastError();
-            return std::nullopt;
-        }
-        fail("cannot look up domain '" + name + "'");
+std::optional<DomainInfo> LibvirtConnection::find(const std::string& name) {
+    const auto d = lookup_domain(handle_.get(), name);
+    if (!d) {
+        return std::nullopt;
     }
-    return LibvirtDomain(d);
+    return info_of(d.get());
 }
 
-LibvirtDomain LibvirtConnection::define(const std::string& xml) {
-    virDomainPtr d = virDomainDefineXML(handle_.get(), xml.c_str());
-    if (d == nullptr) {
+DomainInfo LibvirtConnection::define_xml(const std::string& xml) {
+    const Domain d(virDomainDefineXML(handle_.get(), xml.c_str()));
+    if (!d) {
         fail("cannot define domain");
     }
-    return LibvirtDomain(d);
+    return info_of(d.get());
 }
 
-const char* to_string(DomainState state) noexcept {
-    switch (state) {
-    case DomainState::Running: return "running";
-    case DomainState::Paused: return "paused";
-    case DomainState::ShutOff: return "shut-off";
-    case DomainState::Crashed: return "crashed";
-    case DomainState::Other: return "other";
+void LibvirtConnection::start(const std::string& name) {
+    // The handle outlives fail(): freeing it would reset libvirt's last error first.
+    const Domain d = existing(handle_.get(), name);
+    if (virDomainCreate(d.get()) != 0) {
+        fail("cannot start domain '" + name + "'");
     }
-    return "other";
 }
+
+void LibvirtConnection::shutdown(const std::string& name) {
+    // The handle outlives fail(): freeing it would reset libvirt's last error first.
+    const Domain d = existing(handle_.get(), name);
+    if (virDomainShutdown(d.get()) != 0) {
+        fail("cannot shut down domain '" + name + "'");
+    }
+}
+
+void LibvirtConnection::destroy(const std::string& name) {
+    // The handle outlives fail(): freeing it would reset libvirt's last error first.
+    const Domain d = existing(handle_.get(), name);
+    if (virDomainDestroy(d.get()) != 0) {
+        fail("cannot destroy domain '" + name + "'");
+    }
+}
+
+void LibvirtConnection::undefine(const std::string& name) {
+    // The handle outlives fail(): freeing it would reset libvirt's last error first.
+    const Domain d = existing(handle_.get(), name);
+    if (virDomainUndefine(d.get()) != 0) {
+        fail("cannot undefine domain '" + name + "'");
+    }
+}
+
+std::string LibvirtConnection::xml(const std::string& name) {
+    const Domain d = existing(handle_.get(), name);
+    char* raw = virDomainGetXMLDesc(d.get(), 0);
+    if (raw == nullptr) {
+        fail("cannot read XML of domain '" + name + "'");
+    }
+    std::string out(raw);
+    std::free(raw); // NOLINT(cppcoreguidelines-no-malloc): libvirt hands out malloc'd strings
+    return out;
+}
+
+std::string LibvirtConnection::uuid(const std::string& name) {
+    char buf[VIR_UUID_STRING_BUFLEN] = {};
+    const Domain d = existing(handle_.get(), name);
+    if (virDomainGetUUIDString(d.get(), buf) != 0) {
+        fail("cannot read UUID of domain '" + name + "'");
+    }
+    return buf;
+}
+
+DomainControlStatus LibvirtConnection::status() const { return DomainControlStatus{"in-process", uri_, -1, 0, {}}; }
+
+bool LibvirtConnection::alive() const noexcept { return virConnectIsAlive(handle_.get()) == 1; }
 
 } // namespace twofold::manager

@@ -1,6 +1,7 @@
 // twofold-manager: see include/twofold/manager/manager.h.
 #include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "twofold/audit/keys.h"
 #include "twofold/audit/sink.h"
 #include "twofold/manager/backends_config.h"
+#include "twofold/manager/broker_client.h"
 #include "twofold/manager/manager.h"
 #include "twofold/policy/checker.h"
 #include "twofold/policy/report.h"
@@ -28,6 +30,14 @@ constexpr int kExitPolicy = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 3;
 constexpr const char* kDefaultBackendsFile = "/etc/twofold/backends.toml";
+constexpr const char* kBrokerUser = "twofold-libvirt";
+
+// The broker installed beside this executable (docs/manager.md): sbin/../libexec/twofold.
+std::filesystem::path own_broker_path() {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path{} : twofold::manager::default_broker_path(self);
+}
 
 // Loads the signing key, creating it on first boot (private 0600 + public .pub beside it),
 // so that a fresh device starts auditing at once. The public key is what a verifier pins.
@@ -60,8 +70,25 @@ int main(int argc, char** argv) {
     bool check_only = false;
     std::string backends_file = kDefaultBackendsFile;
     std::int64_t shutdown_timeout_s = options.shutdown_timeout.count();
+    twofold::manager::BrokerOptions broker;
+    broker.program = own_broker_path();
+    // As root the broker drops to its own user; a developer's unprivileged run keeps its user.
+    broker.user = ::geteuid() == 0 ? kBrokerUser : "";
+    std::int64_t libvirt_timeout_s = std::chrono::duration_cast<std::chrono::seconds>(broker.reply_timeout).count();
     app.add_option("--policy", policy_file, "persona policy file")->capture_default_str();
     app.add_option("--libvirt", options.libvirt_uri, "libvirt connection URI")->capture_default_str();
+    app.add_option("--libvirt-broker", broker.program,
+                   "the libvirt broker program (default: ../libexec/twofold/twofold-libvirt-broker beside this executable)")
+        ->capture_default_str();
+    app.add_option("--libvirt-broker-user", broker.user,
+                   "user the broker drops to (default: twofold-libvirt when run as root, none otherwise)")
+        ->capture_default_str();
+    app.add_option("--libvirt-broker-seccomp", broker.seccomp, "the broker's seccomp default action: kill or log")
+        ->check(CLI::IsMember({"kill", "log"}))
+        ->capture_default_str();
+    app.add_option("--libvirt-timeout", libvirt_timeout_s, "seconds one libvirt call through the broker may take")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
     app.add_flag("--libvirt-test-flavor", test_driver, "generate domains for libvirt's test driver (host tests)");
     app.add_option("--control-socket", options.control_socket, "control socket path")->capture_default_str();
     app.add_option("--control-group", control_group, "group allowed to use the control socket besides root");
@@ -114,6 +141,13 @@ int main(int argc, char** argv) {
     if (check_only) {
         return kExitOk;
     }
+    if (broker.program.empty() || !broker.program.is_absolute() || ::access(broker.program.c_str(), X_OK) != 0) {
+        std::cerr << "twofold-manager: no libvirt broker at '" << broker.program.string()
+                  << "' (not an executable absolute path; --libvirt-broker PATH)\n";
+        return kExitUsage;
+    }
+    broker.uri = options.libvirt_uri;
+    broker.reply_timeout = std::chrono::seconds(libvirt_timeout_s);
     if (test_driver) {
         options.flavor = twofold::manager::DomainFlavor::test_driver();
     }
@@ -147,7 +181,8 @@ int main(int argc, char** argv) {
         }
 
         boost::asio::io_context io;
-        Manager manager(io, policy, options, std::move(xenstore), std::move(audit));
+        Manager manager(io, policy, options, std::make_unique<twofold::manager::BrokerClient>(broker), std::move(xenstore),
+                        std::move(audit));
         if (!manager.start()) {
             spdlog::error("twofold-manager: not every persona started; supervision keeps retrying");
         }

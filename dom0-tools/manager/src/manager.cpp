@@ -67,9 +67,13 @@ PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::D
 }
 
 Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions options,
-                 std::unique_ptr<xen::XenStore> xenstore, std::unique_ptr<audit::Writer> audit)
+                 std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
+                 std::unique_ptr<audit::Writer> audit)
     : io_(io), policy_(std::move(policy)), options_(std::move(options)), xenstore_(std::move(xenstore)),
-      audit_(std::move(audit)), libvirt_(options_.libvirt_uri), supervision_timer_(io), shutdown_timer_(io) {
+      audit_(std::move(audit)), libvirt_(std::move(libvirt)), supervision_timer_(io), shutdown_timer_(io) {
+    if (!libvirt_) {
+        throw std::invalid_argument("Manager needs a DomainControl");
+    }
     std::vector<std::string> names;
     for (const auto& p : policy_.personas) {
         names.push_back(p.name.value);
@@ -119,7 +123,7 @@ bool Manager::start() {
     for (const auto& p : policy_.personas) {
         specs.push_back(personas_.at(p.name.value).spec);
     }
-    const auto report = reconcile(specs, libvirt_, options_.flavor);
+    const auto report = reconcile(specs, *libvirt_, options_.flavor);
     for (const auto& r : report.personas) {
         if (r.action == ReconcileAction::Failed) {
             spdlog::error("persona {}: start failed: {}", r.persona, r.detail);
@@ -220,7 +224,7 @@ void Manager::supervise() {
     for (auto& [name, state] : personas_) {
         std::optional<DomainInfo> info;
         try {
-            if (auto d = libvirt_.lookup(name)) {
+            if (auto d = libvirt_->lookup(name)) {
                 info = d->info();
             }
         } catch (const LibvirtError& e) {
@@ -251,7 +255,7 @@ void Manager::supervise() {
             continue;
         }
         state.budget.record_attempt(now);
-        const auto report = reconcile({state.spec}, libvirt_, options_.flavor);
+        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor);
         const auto& r = report.personas.front();
         ++state.restarts;
         audit("persona.restart", name,
@@ -376,7 +380,7 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
     }
     auto& state = it->second;
     try {
-        auto domain = libvirt_.lookup(request.persona);
+        auto domain = libvirt_->lookup(request.persona);
         const bool running = domain && domain->info().state == DomainState::Running;
         if (request.action != control::LifecycleAction::Start && running) {
             // Hard stop: a persona that ignores a shutdown request must not stay up against
@@ -394,7 +398,7 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
             done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"changed", false}}));
             return;
         }
-        const auto report = reconcile({state.spec}, libvirt_, options_.flavor);
+        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor);
         const auto& r = report.personas.front();
         if (r.action == ReconcileAction::Failed) {
             audit("persona.start-failed", request.persona, {{"error", r.detail}});
@@ -416,7 +420,7 @@ json Manager::status_json() {
                {"restart_policy", policy::to_string(state.policy->restart.policy.value)},
                {"stopped_by_operator", state.stopped_by_operator}, {"restart_abandoned", state.gave_up}};
         try {
-            const auto d = libvirt_.lookup(name);
+            const auto d = libvirt_->lookup(name);
             const auto info = d ? std::optional<DomainInfo>(d->info()) : std::nullopt;
             p["state"] = info ? to_string(info->state) : "undefined";
             p["domid"] = info && info->id >= 0 ? json(info->id) : json(nullptr);
@@ -429,6 +433,10 @@ json Manager::status_json() {
     }
     json out{{"foreground", foreground()}, {"personas", personas}, {"backends", backends_->status()},
              {"shutting_down", shutting_down_}};
+    const auto lv = libvirt_->status();
+    out["libvirt"] = {{"kind", lv.kind}, {"uri", lv.uri}, {"restarts", lv.restarts},
+                      {"pid", lv.pid >= 0 ? json(lv.pid) : json(nullptr)},
+                      {"last_error", lv.last_error.empty() ? json(nullptr) : json(lv.last_error)}};
     out["switching_to"] = foreground_->switching() ? json(*foreground_->switching_to()) : json(nullptr);
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
@@ -443,7 +451,7 @@ void Manager::shutdown(std::function<void(control::Reply)> done) {
     spdlog::warn("twofold-manager: shutdown requested; stopping the personas");
     for (const auto& [name, state] : personas_) {
         try {
-            auto domain = libvirt_.lookup(name);
+            auto domain = libvirt_->lookup(name);
             if (domain && domain->info().state == DomainState::Running) {
                 domain->shutdown(); // the guest powers off cleanly (file systems, LUKS volume)
                 audit("persona.shutdown", name, {{"reason", "device shutdown"}});
@@ -459,7 +467,7 @@ void Manager::await_personas_off(RestartBudget::Clock::time_point deadline, std:
     std::vector<std::string> still_up;
     for (const auto& [name, state] : personas_) {
         try {
-            auto domain = libvirt_.lookup(name);
+            auto domain = libvirt_->lookup(name);
             if (domain && domain->info().state != DomainState::ShutOff) {
                 still_up.push_back(name);
             }
@@ -479,7 +487,7 @@ void Manager::await_personas_off(RestartBudget::Clock::time_point deadline, std:
     for (const auto& name : still_up) {
         // It ignored the request: the power goes anyway, so stop it now rather than mid-write.
         try {
-            if (auto domain = libvirt_.lookup(name)) {
+            if (auto domain = libvirt_->lookup(name)) {
                 domain->destroy();
             }
             audit("persona.destroyed", name, {{"reason", "no clean shutdown within " + std::to_string(options_.shutdown_timeout.count()) + " s"}});

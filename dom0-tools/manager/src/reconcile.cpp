@@ -11,7 +11,7 @@ bool ReconcileReport::ok() const {
 
 namespace {
 
-ReconcileResult reconcile_one(const PersonaSpec& persona, LibvirtConnection& libvirt, const DomainFlavor& flavor) {
+ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt, const DomainFlavor& flavor) {
     ReconcileResult result{persona.name, ReconcileAction::Failed, -1, {}};
     try {
         auto existing = libvirt.lookup(persona.name);
@@ -35,7 +35,7 @@ ReconcileResult reconcile_one(const PersonaSpec& persona, LibvirtConnection& lib
 
 } // namespace
 
-ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, LibvirtConnection& libvirt, const DomainFlavor& flavor) {
+ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, DomainControl& libvirt, const DomainFlavor& flavor) {
     ReconcileReport report;
     for (const auto& p : personas) {
         report.personas.push_back(reconcile_one(p, libvirt, flavor));

@@ -25,6 +25,7 @@
 #include "twofold/focus/focus_protocol.h"
 #include "twofold/manager/child_process.h"
 #include "twofold/manager/key_gesture.h"
+#include "twofold/manager/libvirt.h"
 #include "twofold/manager/manager.h"
 #include "twofold/policy/checker.h"
 
@@ -176,7 +177,8 @@ void BM_KeyToCommit(benchmark::State& state) {
     options.supervise_every = std::chrono::hours(1);
     options.backends = fake_backends();
     asio::io_context io;
-    mgr::Manager manager(io, *loaded.policy, options, nullptr, std::move(writer));
+    mgr::Manager manager(io, *loaded.policy, options, std::make_unique<mgr::LibvirtConnection>(options.libvirt_uri), nullptr,
+                         std::move(writer));
     manager.start();
     // Wait, on this (the manager's only) thread, until the three holders are registered.
     const auto ready_by = Clock::now() + 10s;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "twofold/manager/libvirt.h"
+#include "twofold/manager/domain_control.h"
 
 namespace twofold::manager {
 

@@ -22,7 +22,7 @@
 #include "twofold/manager/domain_xml.h"
 #include "twofold/manager/foreground.h"
 #include "twofold/manager/hardware_key.h"
-#include "twofold/manager/libvirt.h"
+#include "twofold/manager/domain_control.h"
 #include "twofold/manager/restart_budget.h"
 #include "twofold/policy/policy.h"
 #include "twofold/xen/xenstore.h"
@@ -30,7 +30,7 @@
 namespace twofold::manager {
 
 struct ManagerOptions {
-    std::string libvirt_uri = "xen:///system";
+    std::string libvirt_uri = "xen:///system"; // recorded in the audit log; the DomainControl opens it
     DomainFlavor flavor = DomainFlavor::xen_arm();
     std::filesystem::path control_socket = "/run/twofold/control.sock";
     control::AccessRule control_access;
@@ -46,10 +46,13 @@ struct ManagerOptions {
 
 class Manager : public control::RequestHandler, private BackendEvents {
 public:
+    // `libvirt`: the domains' control (twofold-manager: the broker client; host tests: libvirt
+    // in process, to share the test driver's state). Never null.
     // `xenstore`: dom0's xenstore for PV plumbing; null on a host without Xen.
     // `audit`: null only in tests that do not look at the audit trail.
     Manager(boost::asio::io_context& io, policy::Policy policy, ManagerOptions options,
-            std::unique_ptr<xen::XenStore> xenstore, std::unique_ptr<audit::Writer> audit);
+            std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
+            std::unique_ptr<audit::Writer> audit);
     ~Manager() override;
 
     // Reconciles with libvirt and starts serving. Returns false if a persona failed to start
@@ -108,7 +111,7 @@ private:
     ManagerOptions options_;
     std::unique_ptr<xen::XenStore> xenstore_;
     std::unique_ptr<audit::Writer> audit_;
-    LibvirtConnection libvirt_;
+    std::unique_ptr<DomainControl> libvirt_;
     std::map<std::string, PersonaState> personas_;
     std::unique_ptr<ForegroundStateMachine> foreground_;
     std::vector<SwitchWaiter> switch_waiters_;

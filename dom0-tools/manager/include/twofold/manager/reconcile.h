@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "twofold/manager/domain_xml.h"
-#include "twofold/manager/libvirt.h"
+#include "twofold/manager/domain_control.h"
 
 namespace twofold::manager {
 
@@ -25,7 +25,7 @@ struct ReconcileReport {
 };
 
 // Each persona is handled on its own: one that fails to start does not stop the other.
-ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, LibvirtConnection& libvirt, const DomainFlavor& flavor);
+ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, DomainControl& libvirt, const DomainFlavor& flavor);
 
 [[nodiscard]] const char* to_string(ReconcileAction action) noexcept;
 

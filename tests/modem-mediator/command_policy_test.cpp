@@ -29,7 +29,8 @@ PersonaRights all_rights(std::string name) {
           {AtFamily::call, AtFamily::sms, AtFamily::network, AtFamily::data, AtFamily::sim,
            AtFamily::supplementary, AtFamily::phonebook, AtFamily::info},
           true,
-          true};
+          true,
+          std::nullopt};
 }
 
 struct FamilyCase {
@@ -130,7 +131,7 @@ TEST(CommandPolicy, UnknownCommandsAreRefusedAsUnknown) {
 }
 
 TEST(CommandPolicy, FamilyOutsideTheAllowListIsRefusedWithItsFamily) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false, std::nullopt});
   const auto refusal = policy.decide(one("AT+CMGL=4"));
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
@@ -139,7 +140,7 @@ TEST(CommandPolicy, FamilyOutsideTheAllowListIsRefusedWithItsFamily) {
 }
 
 TEST(CommandPolicy, LocalSettingsOfAFamilyNeedThatFamily) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info}, false, false});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info}, false, false, std::nullopt});
   const auto refusal = policy.decide(one("AT+CNMI=2,1"));
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
@@ -147,7 +148,7 @@ TEST(CommandPolicy, LocalSettingsOfAFamilyNeedThatFamily) {
 }
 
 TEST(CommandPolicy, DialNeedsTheDialPermission) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, false, true});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, false, true, std::nullopt});
   const auto refusal = policy.decide(one("ATD+4930123456;"));
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->reason, RefusalReason::kDialNotAllowed);
@@ -155,7 +156,7 @@ TEST(CommandPolicy, DialNeedsTheDialPermission) {
 }
 
 TEST(CommandPolicy, AnswerNeedsTheAnswerPermission) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, false});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, false, std::nullopt});
   const auto refusal = policy.decide(one("ATA"));
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->reason, RefusalReason::kAnswerNotAllowed);
@@ -163,7 +164,7 @@ TEST(CommandPolicy, AnswerNeedsTheAnswerPermission) {
 }
 
 TEST(CommandPolicy, DataCallNeedsTheDataFamilyNotCall) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, true});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, true, std::nullopt});
   const auto refusal = policy.decide(one("ATD*99#"));
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
@@ -171,7 +172,7 @@ TEST(CommandPolicy, DataCallNeedsTheDataFamilyNotCall) {
 }
 
 TEST(CommandPolicy, CompoundLineIsRefusedWholeAtItsFirstRefusedCommand) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false});
+  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::info, AtFamily::network}, false, false, std::nullopt});
   const LineVerdict verdict = policy.decide(parse("AT+CGMI;+CSQ;+CFUN=0;+CMGL"));
   ASSERT_FALSE(verdict.allowed());
   EXPECT_EQ(verdict.refusal->command_index, 2U);

@@ -41,9 +41,9 @@ inline MediatorConfig default_config(policy::RouteTarget fallback = {true, {}}) 
   using policy::AtFamily;
   MediatorConfig c;
   c.personas = {PersonaRights{"personal", {AtFamily::call, AtFamily::sms, AtFamily::network, AtFamily::supplementary, AtFamily::info},
-                              true, true},
+                              true, true, std::nullopt},
                 PersonaRights{"secure", {AtFamily::call, AtFamily::sms, AtFamily::network, AtFamily::supplementary, AtFamily::info},
-                              true, true}};
+                              true, true, std::nullopt}};
   c.modem_policy = default_modem_policy(std::move(fallback));
   c.command_timeout = std::chrono::milliseconds(1000);
   c.queue_capacity = 4;

@@ -91,7 +91,7 @@ TEST(PolicyChecker, TwoSecurePersonasAreReportedAtTheSecond) {
                                                        std::string(rule::kSecureNoCamera)}));
   const Finding* second = test::find_rule_in(findings, std::string(rule::kSecureCount));
   ASSERT_NE(second, nullptr);
-  EXPECT_EQ(second->where.line, 66u);
+  EXPECT_EQ(second->where.line, 67u);
 }
 
 TEST(PolicyChecker, ReachAcceptsIpv6Prefix) {

@@ -214,6 +214,14 @@ class Checker {
                      " may answer but the 'call' AT family is not allowed",
                  "add \"call\" to at_families, or set answer = false");
     }
+    // A compromised persona with the sms family could otherwise send as fast as the modem
+    // takes them, each a cost to the one SIM both personas share.
+    if (modem.at_families.value.contains(AtFamily::sms) && !modem.sms_per_hour) {
+      out_.warning(rule::kModemSmsUnlimited, modem.at_families.where,
+                   "persona " + detail::excerpt(persona.name.value) +
+                       " may send SMS without a limit",
+                   "set sms_per_hour in its [persona.modem], e.g. sms_per_hour = 60");
+    }
   }
 
   void forbid(const Persona& persona, const Located<bool>& flag, std::string_view rule_id,

@@ -326,6 +326,8 @@ PersonaModem read_persona_modem(TableReader table) {
   }
   modem.dial = read_flag(table, "dial");
   modem.answer = read_flag(table, "answer");
+  modem.sms_per_hour = table.integer_as<std::uint32_t>("sms_per_hour", Presence::optional,
+                                                       limits::kMinSmsPerHour, limits::kMaxSmsPerHour);
   table.finish();
   return modem;
 }

@@ -58,6 +58,7 @@ constexpr std::array kRules{
     RuleInfo{rule::kModemRouteDuplicate, error, "a [[modem.route]] matches the same calls as an earlier one"},
     RuleInfo{rule::kModemCalledLineInvalid, error, "called_line is not an E.164 number"},
     RuleInfo{rule::kModemNumbersInClear, warning, "phone numbers are logged in clear"},
+    RuleInfo{rule::kModemSmsUnlimited, warning, "a persona may send SMS without an sms_per_hour limit"},
     RuleInfo{rule::kAuditKeyBesideLog, error, "the audit signing key lies inside the log directory"},
     RuleInfo{rule::kAuditFsyncCheckpoint, warning, "the audit log is fsynced only at checkpoints"},
 };

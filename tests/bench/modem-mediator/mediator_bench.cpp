@@ -52,7 +52,7 @@ class Rig : public ModemPort, public PersonaPort {
     using policy::AtFamily;
     MediatorConfig c;
     const std::set<AtFamily> all = {AtFamily::call, AtFamily::sms, AtFamily::network, AtFamily::info};
-    c.personas = {PersonaRights{"personal", all, true, true}, PersonaRights{"secure", all, true, true}};
+    c.personas = {PersonaRights{"personal", all, true, true, std::nullopt}, PersonaRights{"secure", all, true, true, std::nullopt}};
     c.modem_policy.incoming_default.value = policy::RouteTarget{true, {}};
     return c;
   }

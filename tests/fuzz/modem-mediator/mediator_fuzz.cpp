@@ -62,7 +62,7 @@ class Rig : public ModemPort, public PersonaPort {
     MediatorConfig c;
     const std::set<AtFamily> all = {AtFamily::call, AtFamily::sms, AtFamily::network,
                                     AtFamily::supplementary, AtFamily::phonebook, AtFamily::info};
-    c.personas = {PersonaRights{"personal", all, true, true}, PersonaRights{"secure", all, true, true}};
+    c.personas = {PersonaRights{"personal", all, true, true, 5}, PersonaRights{"secure", all, true, true, std::nullopt}};
     c.modem_policy.incoming_default.value = twofold::policy::RouteTarget{true, {}};
     // A route by called line: incoming calls are held until +CDIP (or the wait) decides.
     twofold::policy::IncomingRoute& line = c.modem_policy.routes.emplace_back();

@@ -128,8 +128,10 @@ Classification classify_extended(const at::Command& command) {
 
 std::optional<PersonaRights> PersonaRights::from_policy(const policy::Persona& persona) {
   if (!persona.modem) return std::nullopt;
+  std::optional<std::uint32_t> sms_per_hour;
+  if (persona.modem->sms_per_hour) sms_per_hour = persona.modem->sms_per_hour->value;
   return PersonaRights{persona.name.value, persona.modem->at_families.value, persona.modem->dial.value,
-                       persona.modem->answer.value};
+                       persona.modem->answer.value, sms_per_hour};
 }
 
 Classification classify(const at::Command& command) {
@@ -159,6 +161,7 @@ std::string_view to_string(RefusalReason reason) noexcept {
     case RefusalReason::kFamilyNotAllowed: return "family-not-allowed";
     case RefusalReason::kDialNotAllowed: return "dial-not-allowed";
     case RefusalReason::kAnswerNotAllowed: return "answer-not-allowed";
+    case RefusalReason::kSmsBudgetExhausted: return "sms-budget-exhausted";
   }
   return "unknown";
 }
@@ -199,6 +202,14 @@ LineVerdict CommandPolicy::decide(const at::CommandLine& line) const {
 }
 
 std::string refusal_result(RefusalReason reason, ErrorFormat format) {
+  if (reason == RefusalReason::kSmsBudgetExhausted) {
+    // 27.005 §3.2.5: an SMS command's errors are +CMS ERROR; 302 is "operation not allowed".
+    switch (format) {
+      case ErrorFormat::kPlain: return "ERROR";
+      case ErrorFormat::kNumeric: return "+CMS ERROR: 302";
+      case ErrorFormat::kVerbose: return "+CMS ERROR: operation not allowed";
+    }
+  }
   if (reason == RefusalReason::kUnknownCommand) {
     switch (format) {
       case ErrorFormat::kPlain: return "ERROR";

@@ -136,6 +136,9 @@ Mediator::Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& persona
   for (const auto& rights : config_.personas) {
     policies_.emplace_back(rights);
     sessions_.push_back(std::make_unique<Session>());
+    std::optional<TokenBucket> sms_budget;
+    if (rights.sms_per_hour) sms_budget.emplace(*rights.sms_per_hour, std::chrono::milliseconds(3'600'000 / *rights.sms_per_hour));
+    sms_budgets_.push_back(std::move(sms_budget));
   }
 }
 
@@ -243,16 +246,10 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
   const CommandPolicy& policy = policies_[persona];
   const LineVerdict verdict = policy.decide(line);
   if (!verdict.allowed()) {
-    ++stats_.refused;
-    const at::Command& refused = line.commands[verdict.refusal->command_index];
-    if (admit_refusal(persona, now)) {
-      log_("modem: " + policy.rights().name + ": refused " + refused.name + " (" +
-           std::string(to_string(verdict.refusal->reason)) + ")");
-      audit_.refused(policy.rights().name, refused, *verdict.refusal);
-    }
-    submit(persona, answer_job(refusal_result(verdict.refusal->reason, session.cmee)), now);
+    refuse(persona, line, *verdict.refusal, now);
     return;
   }
+  if (!take_sms_send(persona, line, now)) return;
   Job job;
   job.persona = persona;
   bool local_error = false;
@@ -589,6 +586,32 @@ void Mediator::reinitialise(Clock::time_point now, bool cancel_body) {
   arbiter_->enqueue_housekeeping(init_job(), true);
   refresh_calls();
   pump(now);
+}
+
+void Mediator::refuse(PersonaIndex persona, const at::CommandLine& line, const Refusal& refusal,
+                      Clock::time_point now) {
+  ++stats_.refused;
+  const std::string& name = config_.personas[persona].name;
+  const at::Command& refused = line.commands[refusal.command_index];
+  if (admit_refusal(persona, now)) {
+    log_("modem: " + name + ": refused " + refused.name + " (" + std::string(to_string(refusal.reason)) + ")");
+    audit_.refused(name, refused, refusal);
+  }
+  submit(persona, answer_job(refusal_result(refusal.reason, sessions_[persona]->cmee)), now);
+}
+
+bool Mediator::take_sms_send(PersonaIndex persona, const at::CommandLine& line, Clock::time_point now) {
+  std::optional<TokenBucket>& budget = sms_budgets_[persona];
+  if (!budget) return true;
+  for (std::size_t i = 0; i < line.commands.size(); ++i) {
+    const at::Command& c = line.commands[i];
+    // Only +CMGS sends: +CMGW stores on the SIM, and +CMSS (send from storage) is refused as unknown.
+    if (c.kind != at::CommandKind::kExtended || c.form != at::CommandForm::kSet || c.name != "+CMGS") continue;
+    if (budget->take(now)) return true;
+    refuse(persona, line, Refusal{RefusalReason::kSmsBudgetExhausted, i, policy::AtFamily::sms}, now);
+    return false;
+  }
+  return true;
 }
 
 bool Mediator::admit_refusal(PersonaIndex persona, Clock::time_point now) {

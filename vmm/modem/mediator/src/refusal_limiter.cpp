@@ -1,38 +1,20 @@
 #include "twofold/modem/mediator/refusal_limiter.h"
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace twofold::modem::mediator {
 
-RefusalLimiter::RefusalLimiter(std::size_t personas, RefusalLimits limits)
-    : limits_(limits), buckets_(personas, Bucket{limits.burst, std::nullopt, 0, {}}) {
-  if (limits_.burst == 0 || limits_.refill.count() <= 0 || limits_.summary_every.count() <= 0) {
-    throw std::invalid_argument("refusal limits: burst, refill and summary period must be positive");
+RefusalLimiter::RefusalLimiter(std::size_t personas, RefusalLimits limits) : limits_(limits) {
+  if (limits_.summary_every.count() <= 0) {
+    throw std::invalid_argument("refusal limits: the summary period must be positive");
   }
-}
-
-void RefusalLimiter::refill(Bucket& bucket, Clock::time_point now) const {
-  if (!bucket.refilled) {
-    bucket.refilled = now;
-    return;
-  }
-  if (now <= *bucket.refilled) return;
-  const auto periods = static_cast<std::uint64_t>((now - *bucket.refilled) / limits_.refill);
-  if (periods == 0) return;
-  const std::uint64_t tokens = std::min<std::uint64_t>(limits_.burst, bucket.tokens + periods);
-  bucket.tokens = static_cast<std::uint32_t>(tokens);
-  // A full bucket does not bank time; otherwise the partial period carries over.
-  bucket.refilled = tokens == limits_.burst ? now : *bucket.refilled + limits_.refill * static_cast<std::int64_t>(periods);
+  buckets_.reserve(personas);
+  for (std::size_t p = 0; p < personas; ++p) buckets_.push_back(Bucket{TokenBucket(limits_.burst, limits_.refill), 0, {}});
 }
 
 bool RefusalLimiter::admit(PersonaIndex persona, Clock::time_point now) {
   Bucket& bucket = buckets_.at(persona);
-  refill(bucket, now);
-  if (bucket.tokens > 0) {
-    --bucket.tokens;
-    return true;
-  }
+  if (bucket.records.take(now)) return true;
   if (bucket.suppressed++ == 0) bucket.first_suppressed = now;
   return false;
 }

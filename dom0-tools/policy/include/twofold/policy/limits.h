@@ -64,6 +64,8 @@ inline constexpr std::int64_t kDefaultDoublePressWindowMs = 350;
 
 inline constexpr std::int64_t kMinModemChannel = 0;
 inline constexpr std::int64_t kMaxModemChannel = 7;
+inline constexpr std::int64_t kMinSmsPerHour = 1;
+inline constexpr std::int64_t kMaxSmsPerHour = 3600;
 inline constexpr std::int64_t kMinSimSlot = 1;
 inline constexpr std::int64_t kMaxSimSlot = 2;
 inline constexpr std::size_t kMaxCalledLineDigits = 15;  // E.164

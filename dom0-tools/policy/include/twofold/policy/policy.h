@@ -70,6 +70,9 @@ struct PersonaModem {
   Located<std::set<AtFamily>> at_families;
   Located<bool> dial;
   Located<bool> answer;
+  // At most this many SMS sends (+CMGS) per hour, in bursts of up to as many; unset:
+  // the modem alone sets the rate.
+  std::optional<Located<std::uint32_t>> sms_per_hour;
 };
 
 struct Restart {

@@ -76,6 +76,7 @@ inline constexpr std::string_view kModemRouteEmptyMatch = "modem.route-empty-mat
 inline constexpr std::string_view kModemRouteDuplicate = "modem.route-duplicate";
 inline constexpr std::string_view kModemCalledLineInvalid = "modem.called-line-invalid";
 inline constexpr std::string_view kModemNumbersInClear = "modem.numbers-in-clear";
+inline constexpr std::string_view kModemSmsUnlimited = "modem.sms-unlimited";
 // Audit.
 inline constexpr std::string_view kAuditKeyBesideLog = "audit.key-beside-log";
 inline constexpr std::string_view kAuditFsyncCheckpoint = "audit.fsync-checkpoint-only";

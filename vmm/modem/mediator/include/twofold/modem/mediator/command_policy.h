@@ -19,6 +19,7 @@ struct PersonaRights {
   std::set<policy::AtFamily> families;
   bool dial = false;
   bool answer = false;
+  std::optional<std::uint32_t> sms_per_hour;  // unset: no limit of the mediator's
 
   // nullopt when the persona has no [persona.modem]: it gets no modem channel at all.
   static std::optional<PersonaRights> from_policy(const policy::Persona& persona);
@@ -45,6 +46,7 @@ enum class RefusalReason : std::uint8_t {
   kFamilyNotAllowed,
   kDialNotAllowed,
   kAnswerNotAllowed,
+  kSmsBudgetExhausted,  // the persona's sms_per_hour is spent for now
 };
 std::string_view to_string(RefusalReason reason) noexcept;
 

@@ -23,6 +23,7 @@
 #include "twofold/modem/mediator/command_policy.h"
 #include "twofold/modem/mediator/phonebook_filter.h"
 #include "twofold/modem/mediator/refusal_limiter.h"
+#include "twofold/modem/mediator/token_bucket.h"
 #include "twofold/modem/mediator/state_filter.h"
 #include "twofold/modem/mediator/urc_router.h"
 
@@ -102,6 +103,10 @@ class Mediator {
   struct Session;
 
   void on_line(PersonaIndex persona, const at::CommandLine& line, Clock::time_point now);
+  // Answers the line with the refusal's error; logged and audited within the record budget.
+  void refuse(PersonaIndex persona, const at::CommandLine& line, const Refusal& refusal, Clock::time_point now);
+  // true when the line holds no SMS send, the persona has no sms_per_hour, or a send is left.
+  bool take_sms_send(PersonaIndex persona, const at::CommandLine& line, Clock::time_point now);
   void on_event(PersonaIndex persona, at::CommandEvent event, Clock::time_point now);
   void submit(PersonaIndex persona, Job job, Clock::time_point now);
   void pump(Clock::time_point now);
@@ -141,6 +146,8 @@ class Mediator {
   std::optional<Clock::time_point> modem_partial_since_;
   std::optional<Clock::time_point> held_since_;  // an incoming call waits for its called line  // a modem line is half received
   RefusalLimiter refusals_;
+  // Per persona, from the policy's sms_per_hour; nullopt: not limited by the mediator.
+  std::vector<std::optional<TokenBucket>> sms_budgets_;
   MediatorStats stats_;
 };
 

@@ -6,8 +6,8 @@
 // (seen on the lab board: 300 records from a 10 s flood took the manager 60 s). So each
 // persona has a token bucket: `burst` refusals are recorded one by one, then one more per
 // `refill`; the rest are counted and reported as one summary record per `summary_every`.
-// Nothing goes unaccounted, and one persona's flood never spends the other's budget. Calls
-// and SMS are not limited: the modem, not the guest, sets their rate.
+// Nothing goes unaccounted, and one persona's flood never spends the other's budget. Calls are
+// not limited here; SMS sends have their own per-persona budget from the policy (mediator.h).
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "twofold/modem/mediator/ownership.h"
+#include "twofold/modem/mediator/token_bucket.h"
 
 namespace twofold::modem::mediator {
 
@@ -46,13 +47,10 @@ class RefusalLimiter {
 
  private:
   struct Bucket {
-    std::uint32_t tokens = 0;
-    std::optional<Clock::time_point> refilled;  // none yet: the bucket starts full at first use
+    TokenBucket records;
     std::uint64_t suppressed = 0;
     Clock::time_point first_suppressed{};
   };
-
-  void refill(Bucket& bucket, Clock::time_point now) const;
 
   RefusalLimits limits_;
   std::vector<Bucket> buckets_;

@@ -14,6 +14,8 @@
  *   do:hangup     ATH                        -> "hangup -> <final>"
  *   do:ping S     AT+CGMI for S seconds      -> "ping start", "ping done n= ok= p50_ms= p99_ms= max_ms="
  *   do:flood S    S seconds of hostile bytes -> "flood start", "flood done bytes= answers= errors= after=<final>"
+ *   do:sms N      N text SMS sent at once    -> "sms done n= sent= refused= other= last=<final>"
+ *                 (refused: +CMS ERROR: 302 before the body prompt, the policy's sms_per_hour)
  * An SMS routed to the other persona never reaches this one, so an order reaches only the
  * persona the policy routes it to. */
 #include <errno.h>
@@ -270,6 +272,73 @@ static void flood(struct probe* p, int seconds) {
            errors, r.final);
 }
 
+/* Waits for the "> " body prompt, which ends no line: 1 prompt, 0 a final (in final), -1 nothing. */
+static int wait_prompt(struct probe* p, int timeout_ms, char* final) {
+    char line[kLineMax];
+    const long long deadline = now_ms() + timeout_ms;
+    while (now_ms() < deadline) {
+        size_t start = 0;
+        while (start < p->in_len && (p->in[start] == '\r' || p->in[start] == '\n')) ++start;
+        if (p->in_len - start >= 2 && p->in[start] == '>' && p->in[start + 1] == ' ') {
+            memmove(p->in, p->in + start + 2, p->in_len - start - 2);
+            p->in_len -= start + 2;
+            return 1;
+        }
+        const int got = read_line(p, 100, line);
+        if (got < 0) break;
+        if (got == 0) continue;
+        if (is_final(line)) {
+            snprintf(final, kLineMax, "%s", line);
+            return 0;
+        }
+        if (is_unsolicited(line)) note_unsolicited(p, line);
+    }
+    snprintf(final, kLineMax, "TIMEOUT");
+    return -1;
+}
+
+/* One text SMS: 1 sent (+CMGS: and OK), 0 refused before the body, -1 anything else. */
+static int send_sms(struct probe* p, const char* number, const char* text, char* final) {
+    char out[kLineMax];
+    int n = snprintf(out, sizeof out, "AT+CMGS=\"%s\"\r", number);
+    if (write_all(p, out, (size_t)n, 5000) != 0) { snprintf(final, kLineMax, "WRITE-FAILED"); return -1; }
+    const int prompt = wait_prompt(p, 10000, final);
+    if (prompt == 0) return starts_with(final, "+CMS ERROR: 302") ? 0 : -1;
+    if (prompt < 0) return -1;
+    n = snprintf(out, sizeof out, "%s\x1a", text);
+    if (write_all(p, out, (size_t)n, 5000) != 0) { snprintf(final, kLineMax, "WRITE-FAILED"); return -1; }
+    char line[kLineMax];
+    int reference = 0;
+    const long long deadline = now_ms() + 20000;
+    while (now_ms() < deadline) {
+        const int got = read_line(p, (int)(deadline - now_ms()), line);
+        if (got <= 0) break;
+        if (starts_with(line, "+CMGS:")) { reference = 1; continue; }
+        if (is_final(line)) {
+            snprintf(final, kLineMax, "%s", line);
+            return reference && strcmp(line, "OK") == 0 ? 1 : -1;
+        }
+        if (is_unsolicited(line)) note_unsolicited(p, line);
+    }
+    snprintf(final, kLineMax, "TIMEOUT");
+    return -1;
+}
+
+static void send_many(struct probe* p, int count) {
+    char final[kLineMax] = "none";
+    char text[64];
+    unsigned sent = 0, refused = 0, other = 0;
+    p->quiet = 1;
+    for (int i = 0; i < count; ++i) {
+        snprintf(text, sizeof text, "probe %s message %d", p->persona, i);
+        const int r = send_sms(p, "+4915550077", text, final);
+        if (r > 0) ++sent; else if (r == 0) ++refused; else ++other;
+    }
+    p->quiet = 0;
+    printf("TWOFOLD-AT %s sms done n=%d sent=%u refused=%u other=%u last=%s\n", p->persona, count, sent, refused,
+           other, final);
+}
+
 static void obey(struct probe* p, const char* order) {
     struct reply r;
     char command[128];
@@ -289,6 +358,8 @@ static void obey(struct probe* p, const char* order) {
         ping(p, atoi(order + 8));
     } else if (starts_with(order, "do:flood ")) {
         flood(p, atoi(order + 9));
+    } else if (starts_with(order, "do:sms ")) {
+        send_many(p, atoi(order + 7));
     } else {
         printf("TWOFOLD-AT %s unknown order '%s'\n", p->persona, order);
     }

@@ -313,6 +313,29 @@ check_modem() {  # run
   [ "$(seen_count "$run" personal '4915550004|4915550006|hello-secure')" = 0 ] || rc=1
   check_result "call and SMS routed to secure" $rc "secure RING lines $n_ring_secure -> $(seen_count "$run" secure 'urc RING'); personal lines naming them: $(seen_count "$run" personal '4915550004|4915550006|hello-secure')"
 
+  # The policy's sms_per_hour bounds what a persona can send (docs/modem.md, "SMS send
+  # budget"); each persona's budget is its own. Secure (in the foreground) sends two, then
+  # personal tries five more than its budget at once.
+  local budget sms_secure sms_personal
+  budget=$(awk '/^\[\[persona\]\]/ { p = "" } /^name = / { p = $3 } /^sms_per_hour/ && p == "\"personal\"" { print $3 }' \
+    "$lab_root/policy/lab-board.toml")
+  sms_order "$run" secure +4915550010 'do:sms 2' || true
+  wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure sms done' 60 || true
+  switch_to "$run" personal || true
+  sms_order "$run" personal +4915550011 "do:sms $((budget + 5))" || true
+  wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal sms done' 300 || true
+  switch_to "$run" secure || true
+  sms_secure=$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure sms done' | sed 's/.*sms done //' | tr -d '\r')
+  sms_personal=$(log_line "$run" '\[personal\] .*TWOFOLD-AT personal sms done' | sed 's/.*sms done //' | tr -d '\r')
+  # Sending takes a while under emulation: one more send may have been refilled meanwhile.
+  if [[ $sms_secure == "n=2 sent=2 refused=0 other=0 "* ]] \
+     && awk -v s="$sms_personal" -v b="$budget" 'BEGIN { split(s, f, /[ =]/); n = f[2] + 0; sent = f[4] + 0; refused = f[6] + 0; other = f[8] + 0
+          exit !(b > 0 && n == b + 5 && sent >= b && sent <= b + 2 && sent + refused == n && other == 0) }'; then
+    check_result "SMS sends within the persona's budget" 0 "personal (sms_per_hour = $budget): $sms_personal; secure: $sms_secure"
+  else
+    check_result "SMS sends within the persona's budget" 1 "personal (sms_per_hour = ${budget:-?}): ${sms_personal:-none}; secure: ${sms_secure:-none}"
+  fi
+
   # A flood from personal does not stall secure: secure's AT+CGMI round trips, alone and
   # while personal writes hostile bytes as fast as its ring takes them.
   sms_order "$run" secure +4915550007 'do:ping 5' || true

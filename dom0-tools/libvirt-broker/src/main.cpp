@@ -11,6 +11,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <libvirt/virterror.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
@@ -122,6 +123,9 @@ int run(const Options& options) {
             twofold::confine::drop_privileges(options.user);
         }
     }
+    // libvirt prints every error to stderr by default; each one already travels to the
+    // manager in its reply (which logs what matters), so the broker's log stays quiet.
+    virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
     std::unique_ptr<twofold::manager::LibvirtConnection> libvirt;
     try {
         libvirt = std::make_unique<twofold::manager::LibvirtConnection>(options.uri);

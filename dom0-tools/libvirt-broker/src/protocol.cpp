@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "twofold/manager/json_fields.h"
+
 namespace twofold::libvirt_broker {
 namespace {
 
@@ -26,20 +28,6 @@ bool is_valid_name(std::string_view name) noexcept {
     }
     for (const char c : name) {
         if (is_control(static_cast<unsigned char>(c))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool only_keys(const json& object, std::initializer_list<std::string_view> known, std::string& unknown) {
-    for (const auto& [key, value] : object.items()) {
-        bool found = false;
-        for (const auto k : known) {
-            found = found || key == k;
-        }
-        if (!found) {
-            unknown = key;
             return false;
         }
     }
@@ -70,7 +58,7 @@ DomainInfo parse_info(const json& untrusted) {
         bad("a domain must be an object");
     }
     std::string unknown;
-    if (!only_keys(untrusted, {"name", "state", "id", "persistent"}, unknown)) {
+    if (!manager::only_known_keys(untrusted, {"name", "state", "id", "persistent"}, unknown)) {
         bad("unknown domain field '" + unknown + "'");
     }
     const auto name = untrusted.find("name");
@@ -163,7 +151,7 @@ ReplyError parse_error(const json& untrusted) {
         bad("error must be an object");
     }
     std::string unknown;
-    if (!only_keys(untrusted, {"kind", "message"}, unknown)) {
+    if (!manager::only_known_keys(untrusted, {"kind", "message"}, unknown)) {
         bad("unknown error field '" + unknown + "'");
     }
     const auto kind = untrusted.find("kind");
@@ -247,7 +235,7 @@ std::variant<Result, ReplyError> parse_reply(const Request& sent, std::string_vi
         bad("not a JSON object");
     }
     std::string unknown;
-    if (!only_keys(doc, {"v", "id", "result", "error"}, unknown)) {
+    if (!manager::only_known_keys(doc, {"v", "id", "result", "error"}, unknown)) {
         bad("unknown field '" + unknown + "'");
     }
     const auto v = doc.find("v");
@@ -294,9 +282,9 @@ std::variant<Request, RequestProblem> parse_request(std::string_view untrusted_l
         return problem(id, "unknown op '" + sanitize_text(op_field->get_ref<const std::string&>(), 32) + "'");
     }
     std::string unknown;
-    const bool known = wants_xml(*op)    ? only_keys(doc, {"v", "id", "op", "xml"}, unknown)
-                       : wants_name(*op) ? only_keys(doc, {"v", "id", "op", "name"}, unknown)
-                                         : only_keys(doc, {"v", "id", "op"}, unknown);
+    const bool known = wants_xml(*op)    ? manager::only_known_keys(doc, {"v", "id", "op", "xml"}, unknown)
+                       : wants_name(*op) ? manager::only_known_keys(doc, {"v", "id", "op", "name"}, unknown)
+                                         : manager::only_known_keys(doc, {"v", "id", "op"}, unknown);
     if (!known) {
         return problem(id, "unknown field '" + sanitize_text(unknown, 32) + "' for op " + to_string(*op));
     }

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "twofold/manager/json_fields.h"
+
 namespace twofold::manager::control {
 namespace {
 
@@ -26,20 +28,6 @@ std::optional<std::string> persona_arg(const json& args, std::string& problem) {
         return std::nullopt;
     }
     return name;
-}
-
-bool only_known_keys(const json& object, std::initializer_list<std::string_view> known, std::string& unknown) {
-    for (const auto& [key, value] : object.items()) {
-        bool found = false;
-        for (const auto k : known) {
-            found = found || key == k;
-        }
-        if (!found) {
-            unknown = key;
-            return false;
-        }
-    }
-    return true;
 }
 
 } // namespace

@@ -67,6 +67,15 @@ Domain existing(virConnectPtr c, const std::string& name) {
     return d;
 }
 
+// One lifecycle call on an existing domain. The handle outlives fail(): freeing it first would
+// reset libvirt's last error, and the message would lose libvirt's reason.
+void act(virConnectPtr c, const std::string& name, int (*call)(virDomainPtr), const char* what) {
+    const Domain d = existing(c, name);
+    if (call(d.get()) != 0) {
+        fail(std::string("cannot ") + what + " domain '" + name + "'");
+    }
+}
+
 } // namespace
 
 void LibvirtConnection::Free::operator()(_virConnect* c) const noexcept { virConnectClose(c); }
@@ -112,37 +121,10 @@ DomainInfo LibvirtConnection::define_xml(const std::string& xml) {
     return info_of(d.get());
 }
 
-void LibvirtConnection::start(const std::string& name) {
-    // The handle outlives fail(): freeing it would reset libvirt's last error first.
-    const Domain d = existing(handle_.get(), name);
-    if (virDomainCreate(d.get()) != 0) {
-        fail("cannot start domain '" + name + "'");
-    }
-}
-
-void LibvirtConnection::shutdown(const std::string& name) {
-    // The handle outlives fail(): freeing it would reset libvirt's last error first.
-    const Domain d = existing(handle_.get(), name);
-    if (virDomainShutdown(d.get()) != 0) {
-        fail("cannot shut down domain '" + name + "'");
-    }
-}
-
-void LibvirtConnection::destroy(const std::string& name) {
-    // The handle outlives fail(): freeing it would reset libvirt's last error first.
-    const Domain d = existing(handle_.get(), name);
-    if (virDomainDestroy(d.get()) != 0) {
-        fail("cannot destroy domain '" + name + "'");
-    }
-}
-
-void LibvirtConnection::undefine(const std::string& name) {
-    // The handle outlives fail(): freeing it would reset libvirt's last error first.
-    const Domain d = existing(handle_.get(), name);
-    if (virDomainUndefine(d.get()) != 0) {
-        fail("cannot undefine domain '" + name + "'");
-    }
-}
+void LibvirtConnection::start(const std::string& name) { act(handle_.get(), name, virDomainCreate, "start"); }
+void LibvirtConnection::shutdown(const std::string& name) { act(handle_.get(), name, virDomainShutdown, "shut down"); }
+void LibvirtConnection::destroy(const std::string& name) { act(handle_.get(), name, virDomainDestroy, "destroy"); }
+void LibvirtConnection::undefine(const std::string& name) { act(handle_.get(), name, virDomainUndefine, "undefine"); }
 
 std::string LibvirtConnection::xml(const std::string& name) {
     const Domain d = existing(handle_.get(), name);

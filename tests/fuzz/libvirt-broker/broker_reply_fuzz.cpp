@@ -29,7 +29,7 @@ void check(const Request& sent, const Result& result) {
         if (sent.op == Op::Lookup && d->name != sent.arg) std::abort();
     } else if (const auto* list = std::get_if<std::vector<DomainInfo>>(&result)) {
         if (list->size() > kMaxDomains) std::abort();
-        for (const auto& d : *list) check_info(d);
+        for (const auto& each : *list) check_info(each);
     }
 }
 

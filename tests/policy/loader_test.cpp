@@ -84,6 +84,29 @@ TEST(PolicyLoader, RawCharacterTheParserMishandlesIsRefusedWithPosition) {
   EXPECT_NE(result.findings[0].hint.find("\\u0163"), std::string::npos);
 }
 
+TEST(PolicyLoader, TableNameStartingWithADotIsASyntaxErrorNotAParserAssumption) {
+  // toml++ 3.3.0 assumes a key never starts with '.' and asserts it in debug builds (found by
+  // fuzzing: "[.[modem.route]]"): every header form, blanks included, is refused before parsing.
+  for (const std::string header : {"[.a]", "[[.a]]", "[ .a]", "  [\t. ]", "[.[modem.route]]"}) {
+    SCOPED_TRACE(header);
+    const LoadResult result = load_policy("version = 1\n" + header + "\n", "p.toml");
+    EXPECT_EQ(result.status, LoadStatus::syntax_error);
+    ASSERT_EQ(result.findings.size(), 1u);
+    EXPECT_EQ(result.findings[0].rule, rule::kTomlSyntax);
+    EXPECT_EQ(result.findings[0].where.line, 2u);
+    EXPECT_NE(result.findings[0].message.find("cannot start with '.'"), std::string::npos);
+  }
+}
+
+TEST(PolicyLoader, DottedHeaderLookalikesInsideMultiLineStringsAndCommentsLoad) {
+  const std::string text = replace_once(minimal_policy(), "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"",
+                                        "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"\n"
+                                        "cmdline = \"\"\"\n[ .not-a-header]\n\"\"\" # [.no]\n# [.neither]");
+  const LoadResult result = load_policy(text, "p.toml");
+  ASSERT_TRUE(result.findings.empty()) << result.findings.front().message;
+  EXPECT_EQ(result.policy->find_persona("secure")->cmdline.value, "[ .not-a-header]\n");
+}
+
 TEST(PolicyLoader, EscapedFormOfMishandledCharacterLoads) {
   const std::string text = replace_once(minimal_policy(), "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"",
                                         "kernel = \"/var/lib/twofold/guests/secure/vmlinuz\"\ncmdline = \"x=\\u00e9\"");

@@ -498,6 +498,13 @@ LoadResult load_policy(std::string_view text, std::string_view source_name) {
     result.findings = std::move(diagnostics).take();
     return result;
   }
+  if (const auto header = detail::first_dotted_table_header(text)) {
+    diagnostics.error(rule::kTomlSyntax, *header, "TOML syntax error: a table name cannot start with '.'",
+                      "write the table's name without the leading '.', e.g. [modem.route]");
+    result.status = LoadStatus::syntax_error;
+    result.findings = std::move(diagnostics).take();
+    return result;
+  }
   toml::parse_result parsed = toml::parse(text, std::string(source_name));
   if (!parsed) {
     const toml::parse_error& error = parsed.error();

@@ -13,6 +13,41 @@ bool is_parser_hazard(char32_t c) noexcept {
   return child != 0x05 && child != 0x07;  // the two children toml++ does handle
 }
 
+std::optional<Location> first_dotted_table_header(std::string_view text) {
+  std::string_view open_delimiter;  // the multi-line string the line starts in, if any
+  std::uint32_t line = 1;
+  for (std::size_t start = 0; start <= text.size(); ++line) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view row = text.substr(start, end - start);
+    if (open_delimiter.empty()) {
+      std::size_t i = row.find_first_not_of(" \t");
+      if (i != std::string_view::npos && row[i] == '[') {
+        const std::size_t header = i;
+        i = row.find_first_not_of(" \t", i + (row.substr(i).starts_with("[[") ? 2 : 1));
+        if (i != std::string_view::npos && row[i] == '.') {
+          return Location{line, static_cast<std::uint32_t>(header + 1)};
+        }
+      }
+    }
+    // Multi-line strings open and close on """ or '''; escapes inside them are not followed,
+    // so a line in such a string that looks like a header is at worst refused, never parsed.
+    for (std::size_t i = 0; i + 3 <= row.size();) {
+      const std::string_view three = row.substr(i, 3);
+      if ((three == "\"\"\"" || three == "'''") && (open_delimiter.empty() || open_delimiter == three)) {
+        open_delimiter = open_delimiter.empty() ? three : std::string_view{};
+        i += 3;
+      } else if (open_delimiter.empty() && row[i] == '#') {
+        break;  // a comment
+      } else {
+        ++i;
+      }
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::optional<CodePointAt> first_parser_hazard(std::string_view text) {
   std::uint32_t line = 1;
   std::uint32_t column = 1;

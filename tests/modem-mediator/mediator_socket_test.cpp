@@ -21,25 +21,14 @@
 
 #include "mediator_harness.h"
 #include "twofold/modem/sim/simulator.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::modem::mediator::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = twofold::xen::UniqueFd;
 
 Fd connect_unix(const std::string& path) {
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -18,6 +18,7 @@
 #include <boost/asio/write.hpp>
 
 #include "twofold/modem/sim/control.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::modem::sim {
 namespace {
@@ -26,25 +27,7 @@ namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
 using ErrorCode = boost::system::error_code;
 
-// A file descriptor owned by RAII (for the pty slave we keep open).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { if (fd_ >= 0) ::close(fd_); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using twofold::xen::UniqueFd;
 
 void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 

@@ -1,14 +1,20 @@
 // BrokerClient driving the real twofold-libvirt-broker with libvirt's test driver: each
 // DomainControl call the manager makes, through the process boundary, confined (seccomp in
 // kill mode: a syscall the allowlist lacks would kill the broker and fail the test).
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "twofold/manager/broker_client.h"
+#include "twofold/manager/child_process.h"
 #include "twofold/manager/reconcile.h"
 
 namespace twofold::manager {
@@ -146,6 +152,91 @@ TEST(BrokerClient, ClosingTheClientEndsTheBroker) {
     }
     EXPECT_EQ(::kill(pid, 0), -1) << "exited and reaped";
 }
+
+#ifdef TWOFOLD_LIBVIRTD
+// The board's shape: libvirt's remote driver to a libvirtd (here a private one, as nobody,
+// hosting the test driver). When libvirtd goes away mid-session, the broker must answer the
+// call with libvirt's error and exit (not be killed by SIGPIPE or by its seccomp filter while
+// libvirt formats the error), and the client must report the next failures clearly.
+class PrivateLibvirtd : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_EQ(::geteuid(), 0U) << "libvirtd is started as nobody from root";
+        dir_ = std::filesystem::path("/tmp") / ("twofold-broker-lvd-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_ / "run");
+        std::ofstream(dir_ / "libvirtd.conf") << "unix_sock_dir = \"" << (dir_ / "run").string()
+                                               << "\"\nunix_sock_rw_perms = \"0777\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n";
+        for (const auto& p : {dir_, dir_ / "run", dir_ / "libvirtd.conf"}) {
+            ASSERT_EQ(::chown(p.c_str(), 65534, 65534), 0);
+        }
+        const std::string home = dir_.string();
+        daemon_ = spawn_with_focus_link({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                         "/usr/bin/env", "HOME=" + home, "XDG_RUNTIME_DIR=" + home + "/run",
+                                         "XDG_CONFIG_HOME=" + home, "XDG_CACHE_HOME=" + home, TWOFOLD_LIBVIRTD, "--config",
+                                         home + "/libvirtd.conf", "--timeout", "120"})
+                      .pid;
+        const auto socket = dir_ / "run" / "libvirt-sock";
+        for (int i = 0; i < 200 && !std::filesystem::exists(socket); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ASSERT_TRUE(std::filesystem::exists(socket)) << "libvirtd did not start";
+        uri_ = "test+unix:///default?socket=" + socket.string();
+    }
+    void TearDown() override {
+        stop_daemon();
+        std::filesystem::remove_all(dir_);
+    }
+    void stop_daemon() {
+        if (daemon_ > 0) {
+            ::kill(daemon_, SIGTERM);
+            int status = 0;
+            ::waitpid(daemon_, &status, 0);
+            daemon_ = -1;
+        }
+    }
+
+    std::filesystem::path dir_;
+    pid_t daemon_ = -1;
+    std::string uri_;
+};
+
+TEST_F(PrivateLibvirtd, LibvirtdGoingAwayIsAnsweredThenTheBrokerExits) {
+    auto options = real_options();
+    options.uri = uri_;
+    options.user = "nobody";
+    options.backoff_min = std::chrono::milliseconds(0);
+    BrokerClient client(options);
+    ASSERT_EQ(client.find("test")->state, DomainState::Running);
+    const pid_t broker = client.status().pid;
+
+    stop_daemon();
+    try {
+        (void)client.find("test");
+        FAIL() << "a lookup without libvirtd must fail";
+    } catch (const LibvirtError& e) {
+        // libvirt's own text, in a reply: the broker was neither killed nor left hanging.
+        EXPECT_EQ(std::string(e.what()).find("libvirt broker"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot look up domain 'test'"), std::string::npos) << e.what();
+    }
+    // It exits by itself (status 3: connection lost) and is reaped by the next call, which
+    // starts a new broker that cannot connect: a clear error naming its exit status.
+    for (int i = 0; i < 100 && std::ifstream("/proc/" + std::to_string(broker) + "/stat").good(); ++i) {
+        std::string stat;
+        std::getline(std::ifstream("/proc/" + std::to_string(broker) + "/stat"), stat);
+        if (stat.find(") Z ") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    try {
+        (void)client.find("test");
+        FAIL() << "no libvirtd, no connection";
+    } catch (const LibvirtError& e) {
+        EXPECT_NE(std::string(e.what()).find("exited with status 3"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(client.status().restarts, 1U);
+}
+#endif
 
 } // namespace
 } // namespace twofold::manager

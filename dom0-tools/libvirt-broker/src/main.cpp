@@ -6,11 +6,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -107,11 +111,26 @@ private:
     int exit_code_ = kExitOk;
 };
 
+// libvirt formats a system error (errno) with glib's g_strerror, whose first use reads the
+// charset alias table and iconv's module cache from files. Have it do so now, before the filter
+// forbids open: otherwise a connection libvirtd drops (EPIPE) gets the broker killed by seccomp
+// instead of answered. A connection to a socket that does not exist is such an error; it starts
+// nothing (no daemon autostart for a non-session URI with an explicit socket).
+void warm_up_error_formatting() {
+    if (virConnectPtr c = virConnectOpen("test+unix:///default?socket=/nonexistent/twofold-libvirt-broker-warm-up")) {
+        virConnectClose(c);
+    }
+    virResetLastError();
+}
+
 int run(const Options& options) {
     if (::fcntl(options.link_fd, F_GETFD) < 0) {
         spdlog::critical("libvirt broker: no link on fd {} (started by twofold-manager?)", options.link_fd);
         return kExitUsage;
     }
+    // A write to a closed peer (libvirtd gone, the manager gone) must fail with EPIPE, not kill
+    // the broker: the first becomes an error reply and a clean exit, the second an exit.
+    std::signal(SIGPIPE, SIG_IGN);
     if (!options.no_confine) {
         ::tzset(); // before seccomp: the first log timestamp would open the zone file
         if (options.user.empty()) {
@@ -126,6 +145,7 @@ int run(const Options& options) {
     // libvirt prints every error to stderr by default; each one already travels to the
     // manager in its reply (which logs what matters), so the broker's log stays quiet.
     virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
+    warm_up_error_formatting();
     std::unique_ptr<twofold::manager::LibvirtConnection> libvirt;
     try {
         libvirt = std::make_unique<twofold::manager::LibvirtConnection>(options.uri);
@@ -178,11 +198,16 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? kExitOk : kExitUsage;
     }
-    // stdout is the manager's log as well; the broker's lines go to stderr like the backends'.
+    int code = kExitOk;
     try {
-        return run(options);
+        code = run(options); // its connection and link are closed on return
     } catch (const twofold::confine::ConfineError& e) {
         spdlog::critical("libvirt broker: cannot confine: {}", e.what());
-        return kExitConfine;
+        code = kExitConfine;
     }
+    // No exit-time handlers: under the filter, what libraries and sanitizer runtimes run at exit
+    // (LeakSanitizer's check needs clone and ptrace) would get the broker killed by SIGSYS
+    // instead of exiting with its status.
+    std::fflush(nullptr);
+    std::_Exit(code);
 }

@@ -126,11 +126,18 @@ void BrokerClient::ensure_running() {
     spdlog::info("libvirt broker started (pid {}, {})", pid_, options_.uri);
 }
 
-void BrokerClient::fail(const std::string& why) {
+void BrokerClient::fail(const std::string& why, bool link_closed) {
     std::string message = "libvirt broker (pid " + std::to_string(pid_) + "): " + why;
     if (pid_ >= 0) {
         int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_t reaped = ::waitpid(pid_, &status, WNOHANG);
+        // It closed the link: it is exiting. Give it a moment, so the error can say how it ended
+        // (e.g. status 3: libvirt connection failed).
+        for (int i = 0; link_closed && reaped == 0 && i < 50; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            reaped = ::waitpid(pid_, &status, WNOHANG);
+        }
+        if (reaped == pid_) {
             message += "; it " + describe_exit(status);
         } else {
             ::kill(pid_, SIGKILL);
@@ -163,7 +170,7 @@ void BrokerClient::send_line(const std::string& line, Clock::time_point deadline
             if (errno == EAGAIN || errno == EINTR) {
                 continue;
             }
-            fail(std::string("cannot send the request: ") + std::strerror(errno));
+            fail(std::string("cannot send the request: ") + std::strerror(errno), errno == EPIPE || errno == ECONNRESET);
         }
         sent += static_cast<std::size_t>(n);
     }
@@ -185,14 +192,16 @@ std::string BrokerClient::receive_line(Clock::time_point deadline) {
             continue;
         }
         const ssize_t n = ::recv(link_.get(), chunk, sizeof chunk, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                continue;
-            }
-            fail(std::string("cannot read the reply: ") + std::strerror(errno));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            continue;
         }
-        if (n == 0) {
-            fail(buffer.empty() ? "closed the link before replying" : "closed the link in the middle of a reply");
+        // ECONNRESET: it exited with our request unread, which is closing the link too.
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+            fail(buffer.empty() ? "closed the link before replying" : "closed the link in the middle of a reply",
+                 /*link_closed=*/true);
+        }
+        if (n < 0) {
+            fail(std::string("cannot read the reply: ") + std::strerror(errno));
         }
         const auto old = buffer.size();
         buffer.append(chunk, static_cast<std::size_t>(n));

@@ -71,7 +71,9 @@ private:
     void reap_if_exited();
     void send_line(const std::string& line, Clock::time_point deadline);
     std::string receive_line(Clock::time_point deadline);
-    [[noreturn]] void fail(const std::string& why);
+    // Logs, kills and reaps the broker, arms the backoff, throws LibvirtError. `link_closed`:
+    // the broker closed its end, so it is given a moment to exit and its status is reported.
+    [[noreturn]] void fail(const std::string& why, bool link_closed = false);
     void stop_broker();
 
     BrokerOptions options_;

@@ -143,6 +143,29 @@ check_screen() {  # run name file persona
   out=$(python3 "$lab_root/vmm/display/tools/check-screendump" "$1/$3" "$4" 2>&1) || rc=1
   check_result "$2" $rc "$3: $(tr '\n' ' ' <<<"$out" | cut -c1-200)"
 }
+# A touch on the board's tablet (QMP input-send-event: a position, then the left button down
+# and up) reaches persona only, at the position the input backend scales it to: the tablet's
+# 0..32767 onto the guests' --width/--height from backends.toml (docs/input.md).
+check_touch() {  # run name x y persona other
+  local w h gx gy before_other after_other
+  read -r w h < <(grep -oE '"--(width|height)", "[0-9]+"' "$lab_root/guests/dom0/rootfs/etc/twofold/backends.toml" \
+    | grep -oE '[0-9]+' | paste -sd' ')
+  gx=$(($3 * (w - 1) / 32767)); gy=$(($4 * (h - 1) / 32767))
+  before_other=$(grep -cE "\[$6\] .*TWOFOLD-(PTR $6 |KEY $6 code=272 )" "$1/serial.log" || true)
+  qmp "$1" "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":[{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":$3}},{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":$4}}]}}" \
+    '{"execute":"input-send-event","arguments":{"events":[{"type":"btn","data":{"down":true,"button":"left"}}]}}' \
+    '{"execute":"input-send-event","arguments":{"events":[{"type":"btn","data":{"down":false,"button":"left"}}]}}' >/dev/null
+  if wait_for_log "$1" "\[$5\] .*TWOFOLD-PTR $5 x=$gx y=$gy" 20 && wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=272 value=0" 20; then
+    after_other=$(grep -cE "\[$6\] .*TWOFOLD-(PTR $6 |KEY $6 code=272 )" "$1/serial.log" || true)
+    if [ "$after_other" = "$before_other" ]; then
+      check_result "$2" 0 "tablet ($3,$4) -> $5 at ($gx,$gy) of ${w}x$h, button down/up; nothing at $6"
+    else
+      check_result "$2" 1 "the touch also reached $6"
+    fi
+  else
+    check_result "$2" 1 "$5 saw no position ($gx,$gy) with a button release: $(grep -E "\[$5\] .*TWOFOLD-(PTR|CHECK $5 pointer)" "$1/serial.log" | tail -n 3 | tr -d '\r' | tr '\n' ';')"
+  fi
+}
 check_key() {  # run name qmp-key code persona other: the key reaches persona and not other
   local before_other after_other
   before_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
@@ -191,6 +214,7 @@ check_manager() {  # run
   sleep 2
   check_screen "$run" "screen shows personal" screen-1-personal.ppm personal
   check_key "$run" "typed key reaches personal only" a 30 personal secure
+  check_touch "$run" "touch reaches personal only" 8192 24576 personal secure
 
   log "test: pressing the GPIO hardware key (QMP system_powerdown)"
   qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
@@ -206,6 +230,7 @@ check_manager() {  # run
   check_result "hardware key switches to secure" "$([ "$fg" = secure ] && echo 0 || echo 1)" "twofold status: foreground=${fg:-?}"
   check_screen "$run" "screen shows secure after the key" screen-2-secure.ppm secure
   check_key "$run" "typed key reaches secure only" b 48 secure personal
+  check_touch "$run" "touch reaches secure only" 24576 8192 secure personal
 
   out=$(dom0_exec "$run" 60 'twofold switch personal') || out=""
   fg=$(wait_foreground "$run" personal)

@@ -281,6 +281,13 @@ check_modem() {  # run
   for p in personal secure; do
     wait_for_log "$run" "\\[$p\\] .*TWOFOLD-AT $p (ready|init=FAIL)" 90 || true
     check_log "$run" "$p virtual modem answers" "\\[$p\\] .*TWOFOLD-AT $p ready cgmi=" "TWOFOLD-AT $p init=FAIL"
+    # Evidence for a modem line that never came up (seen once, on a heavily loaded host): both
+    # ends of the persona's console/1 in xenstore, and what the modem backend logged of it.
+    if ! grep -qE "\\[$p\\] .*TWOFOLD-AT $p ready cgmi=" "$run/serial.log"; then
+      dom0_exec "$run" 60 "id=\$(virsh -c xen:///system domid $p); xenstore-ls -f /local/domain/\$id/device/console; xenstore-ls -f /local/domain/0/backend/console/\$id; grep 'console \$id/1' /var/log/twofold/manager.log" \
+        >"$run/modem-$p-xenstore.txt" 2>&1 || true
+      echo "  ($p's modem line in xenstore and the backend's log: ${run#"$lab_root"/}/modem-$p-xenstore.txt)"
+    fi
   done
 
   # Foreground personal: an SMS and a call reach personal, and nothing of them reaches secure.

@@ -82,8 +82,11 @@ void FrontendConnection::on_frontend_changed() {
         fail("invalid frontend state");
         return;
     }
-    services_.log->debug("{}: frontend {}, backend {}", name_, to_string(state.value()),
-                         to_string(machine_.backend_state()));
+    if (frontend_state_ != state.value()) {
+        services_.log->info("{}: frontend {}, backend {}", name_, to_string(state.value()),
+                            to_string(machine_.backend_state()));
+        frontend_state_ = state.value();
+    }
     execute(machine_.on_frontend_state(state.value(), device_online()));
 }
 

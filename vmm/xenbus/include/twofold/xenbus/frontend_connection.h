@@ -80,6 +80,9 @@ private:
     OnFinished on_finished_;
     std::string name_; // "<type> <frontend domid>/<devid>" for log lines
     XenbusStateMachine machine_;
+    // The last frontend state seen, so each change is logged once: a device that never
+    // connects then shows how far its frontend got.
+    std::optional<XenbusState> frontend_state_;
     std::optional<Binding> binding_;
     AsioXenstoreWatch::Subscription frontend_watch_;
     bool finished_ = false;

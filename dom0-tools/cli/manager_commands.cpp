@@ -117,6 +117,16 @@ void print_status(const json& r) {
                 << b.value("state", "?") << std::setw(10) << b.value("restarts", 0) << (holds.empty() ? "-" : holds) << '\n';
     }
   }
+  if (r.contains("libvirt") && r["libvirt"].is_object()) {
+    const auto& lv = r["libvirt"];
+    std::cout << "\nlibvirt: " << lv.value("uri", "?") << " via " << lv.value("kind", "?");
+    if (lv.contains("pid") && lv["pid"].is_number_integer()) std::cout << " (pid " << lv["pid"].get<long>() << ")";
+    std::cout << ", restarts " << lv.value("restarts", 0);
+    if (lv.contains("last_error") && lv["last_error"].is_string()) {
+      std::cout << ", last error: " << lv["last_error"].get<std::string>();
+    }
+    std::cout << '\n';
+  }
   if (r.value("shutting_down", false)) {
     std::cout << "\nSHUTTING DOWN\n";
   }

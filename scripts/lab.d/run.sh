@@ -48,13 +48,25 @@ qmp() {  # run json-commands...: prints QMP's replies
     | timeout 10 socat - "UNIX-CONNECT:$run/qmp.sock" 2>/dev/null
 }
 
+# Types text in slices of 32 bytes, 0.15 s apart. Xen holds dom0's console input in a ring of
+# 128 bytes (SERIAL_RX_SIZE, xen/drivers/char/console.c) and drops what does not fit; QEMU's
+# UART takes a whole line at once, so a long line typed in one go lost its tail whenever dom0
+# was slow to read (a loaded host, a flood): the line never ended and the console looked stuck.
+type_paced() {  # text
+  local text=$1 i
+  for ((i = 0; i < ${#text}; i += 32)); do
+    printf '%s' "${text:i:32}"
+    sleep 0.15
+  done
+}
+
 console_send() {  # run text: types one line on the serial console
   # Held open for a while: QEMU stops reading the socket when the UART's FIFO is full, and
   # whatever is still unread when the client disconnects is lost.
   # Output is read and dropped: a client that does not read stalls the UART (and Xen).
   # The leading Ctrl-U (the tty's line kill) drops whatever half line an earlier, interrupted
   # client left behind.
-  { printf '\025\r%s\r' "$2"; sleep 3; } | timeout 10 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
+  { type_paced $'\025\r'"$2"$'\r'; sleep 3; } | timeout 20 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
 }
 
 start_board() {  # run-dir cpu

@@ -65,11 +65,11 @@ wait_dom0_console() {  # run seconds
 # console connection stays open until the end marker shows (QEMU drops input that the UART
 # has not taken yet when the client disconnects) and its output is read and dropped: a
 # client that does not read stalls QEMU's UART, and with it Xen's console and dom0.
-# dom0's console sometimes takes no input for a long while (docs/lab.md, "Known issues"); new
-# input or a new connection brings it back. So when the begin marker has not shown after
-# $console_echo_wait s, the client disconnects and types the line again, Ctrl-U first (the
-# tty's line kill drops a half-received line). A line that did arrive in full may then run
-# twice: the commands the tests type are queries or idempotent (`twofold switch X`).
+# The line is typed in paced slices (type_paced, run.sh: Xen's 128-byte console input ring).
+# Should a line still go unanswered for $console_echo_wait s, the client disconnects and types
+# it again, Ctrl-U first (the tty's line kill drops a half-received line). A line that did
+# arrive in full may then run twice: the commands the tests type are queries or idempotent
+# (`twofold switch X`).
 console_echo_wait=15
 dom0_exec() {  # run seconds command
   local run=$1 t=$2 id=$RANDOM$RANDOM deadline attempt=1 hold
@@ -77,7 +77,7 @@ dom0_exec() {  # run seconds command
   deadline=$((SECONDS + t))
   while :; do
     hold=$((deadline - SECONDS)); [ "$hold" -gt 0 ] || hold=1
-    { printf '\025\r%s\r' "$line"
+    { type_paced $'\025\r'"$line"$'\r'
       wait_for_log "$run" "T-$id-B" "$((hold < console_echo_wait ? hold : console_echo_wait))" \
         && wait_for_log "$run" "T-$id-E" "$((deadline - SECONDS))"
     } | timeout $((hold + 5)) socat - "UNIX-CONNECT:$run/console.sock" >/dev/null 2>&1
@@ -183,11 +183,13 @@ check_key() {  # run name qmp-key code persona other: the key reaches persona an
 }
 # The resident memory of dom0's control plane and backends on the board: a figure for
 # docs/benchmarks.md (issue 4's goal is measured by the manager benchmark), not a check.
+# VmRSS counts shared library pages in every process that maps them; Pss shares them out.
 print_dom0_memory() {  # run
   local out
-  out=$(dom0_exec "$1" 30 'for n in twofold-manager twofold-libvirt-broker libvirtd twofold-display-backend twofold-input-backend twofold-modem-backend; do for p in $(pidof $n); do echo "RSS $n $(grep VmRSS /proc/$p/status)"; done; done' | tr -d '\r') || out=""
-  awk '$1 == "RSS" && $4 ~ /^[0-9]+$/ { printf "%s%s %.1f MiB", sep, $2, $4 / 1024; sep = ", "; total += $4 }
-       END { if (total) printf "; total %.1f MiB\n", total / 1024; else print "not read" }' <<<"$out" \
+  out=$(dom0_exec "$1" 30 'for n in twofold-manager twofold-libvirt-broker libvirtd twofold-display-backend twofold-input-backend twofold-modem-backend; do for p in $(pidof $n); do echo "RSS $n $(grep VmRSS /proc/$p/status) $(grep ^Pss: /proc/$p/smaps_rollup)"; done; done' | tr -d '\r') || out=""
+  awk '$1 == "RSS" && $4 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ {
+         printf "%s%s %.1f (Pss %.1f)", sep, $2, $4 / 1024, $7 / 1024; sep = ", "; rss += $4; pss += $7 }
+       END { if (rss) printf "; MiB; Pss total %.1f MiB\n", pss / 1024; else print "not read" }' <<<"$out" \
     | sed 's/^/dom0 memory (VmRSS): /'
 }
 
@@ -206,6 +208,19 @@ check_manager() {  # run
     check_result "backends running (status)" 0 "$(grep -E '^(display|input|modem) ' <<<"$out" | tr -s ' ' | tr '\n' ';')"
   else
     check_result "backends running (status)" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
+  fi
+  # The manager reaches libvirt only through twofold-libvirt-broker (docs/manager.md): running,
+  # under its own user, with a seccomp filter (Seccomp: 2 is filter mode).
+  local broker confinement
+  broker=$(grep -oE '^libvirt: xen:///system via broker \(pid [0-9]+\)' <<<"$out" | grep -oE '[0-9]+\)$' | tr -d ')')
+  if [ -n "$broker" ]; then
+    confinement=$(dom0_exec "$run" 30 "grep -E '^(Uid|Seccomp):' /proc/$broker/status; grep '^twofold-libvirt:' /etc/passwd | cut -d: -f3" | tr -d '\r')
+  fi
+  if [ -n "$broker" ] && awk '/^Uid:/ { uid = $2 } /^Seccomp:/ { sc = $2 } /^[0-9]+$/ { want = $1 }
+       END { exit !(uid != "" && uid == want && sc == 2) }' <<<"$confinement"; then
+    check_result "libvirt broker confined (status)" 0 "$(grep -E '^libvirt: ' <<<"$out"); $(tr '\n\t' '; ' <<<"$confinement" | tr -s ' ')"
+  else
+    check_result "libvirt broker confined (status)" 1 "$(grep -E '^libvirt: ' <<<"$out" || echo 'no libvirt line in twofold status'); ${confinement:-}"
   fi
   wait_for_log "$run" '\[personal\] .*TWOFOLD-CHECK personal fb=' 60 || true
   wait_for_log "$run" '\[secure\] .*TWOFOLD-CHECK secure fb=' 60 || true
@@ -284,7 +299,7 @@ check_modem() {  # run
     # Evidence for a modem line that never came up (seen once, on a heavily loaded host): both
     # ends of the persona's console/1 in xenstore, and what the modem backend logged of it.
     if ! grep -qE "\\[$p\\] .*TWOFOLD-AT $p ready cgmi=" "$run/serial.log"; then
-      dom0_exec "$run" 60 "id=\$(virsh -c xen:///system domid $p); xenstore-ls -f /local/domain/\$id/device/console; xenstore-ls -f /local/domain/0/backend/console/\$id; grep 'console \$id/1' /var/log/twofold/manager.log" \
+      dom0_exec "$run" 60 "id=\$(virsh -c xen:///system domid $p); xenstore-ls -f /local/domain/\$id/device/console; xenstore-ls -f /local/domain/0/backend/console/\$id; grep \"console \$id/1\" /var/log/twofold/manager.log" \
         >"$run/modem-$p-xenstore.txt" 2>&1 || true
       echo "  ($p's modem line in xenstore and the backend's log: ${run#"$lab_root"/}/modem-$p-xenstore.txt)"
     fi

@@ -32,7 +32,7 @@ std::string protocol_error(const Request& sent, const std::string& line) {
 }
 
 TEST(BrokerProtocol, RequestRoundTripsForEveryOp) {
-    for (const auto op : {Op::List, Op::Lookup, Op::Define, Op::Start, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid}) {
+    for (const auto op : {Op::List, Op::Lookup, Op::Define, Op::Start, Op::StartPaused, Op::Resume, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid}) {
         const Request sent{42, op, op == Op::List ? "" : op == Op::Define ? "<domain/>" : "secure"};
         const auto parsed = parse_request(encode_request(sent));
         ASSERT_TRUE(std::holds_alternative<Request>(parsed)) << to_string(op) << ": " << std::get<RequestProblem>(parsed).message;
@@ -123,6 +123,8 @@ public:
     }
     DomainInfo define_xml(const std::string&) override { throw manager::LibvirtError("XML error: nope"); }
     void start(const std::string&) override {}
+    void start_paused(const std::string&) override {}
+    void resume(const std::string&) override {}
     void shutdown(const std::string&) override {}
     void destroy(const std::string&) override { throw manager::LibvirtError("cannot destroy"); }
     void undefine(const std::string&) override {}

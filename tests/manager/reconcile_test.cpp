@@ -78,6 +78,79 @@ TEST_F(ReconcileTest, DomainsOutsidePolicyAreReportedNotTouched) {
     EXPECT_EQ(libvirt_.lookup("test")->info().state, DomainState::Running);
 }
 
+TEST_F(ReconcileTest, DevicesHookRunsOncePerStartedPersonaWithItsDomid) {
+    std::vector<std::pair<std::string, int>> seen;
+    const auto record = [&](const std::string& persona, int domid) { seen.emplace_back(persona, domid); };
+    const auto first = reconcile({personal_, secure_}, libvirt_, DomainFlavor::test_driver(), record);
+    ASSERT_TRUE(first.ok());
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0], std::make_pair(personal_.name, first.personas[0].domid));
+    EXPECT_EQ(seen[1], std::make_pair(secure_.name, first.personas[1].domid));
+    seen.clear();
+    ASSERT_TRUE(reconcile({personal_, secure_}, libvirt_, DomainFlavor::test_driver(), record).ok());
+    EXPECT_TRUE(seen.empty()) << "running personas keep their devices: the hook is not run again";
+}
+
+// Records the calls a reconcile makes; libvirt's test driver cannot start a domain paused.
+class RecordingControl : public DomainControl {
+public:
+    std::vector<std::string> calls;
+    bool fail_resume = false;
+
+    std::vector<DomainInfo> list_domains() override { return {}; }
+    std::optional<DomainInfo> find(const std::string& name) override {
+        if (!defined_) return std::nullopt;
+        return DomainInfo{name, state_, state_ == DomainState::ShutOff ? -1 : 7, true};
+    }
+    DomainInfo define_xml(const std::string&) override {
+        calls.emplace_back("define");
+        defined_ = true;
+        return DomainInfo{"p", DomainState::ShutOff, -1, true};
+    }
+    void start(const std::string&) override { calls.emplace_back("start"); state_ = DomainState::Running; }
+    void start_paused(const std::string&) override { calls.emplace_back("start-paused"); state_ = DomainState::Paused; }
+    void resume(const std::string&) override {
+        calls.emplace_back("resume");
+        if (fail_resume) throw LibvirtError("cannot resume domain 'p': internal error");
+        state_ = DomainState::Running;
+    }
+    void shutdown(const std::string&) override {}
+    void destroy(const std::string&) override {}
+    void undefine(const std::string&) override {}
+    std::string xml(const std::string&) override { return {}; }
+    std::string uuid(const std::string&) override { return {}; }
+    DomainControlStatus status() const override { return {}; }
+    DomainState state() const { return state_; }
+
+private:
+    bool defined_ = false;
+    DomainState state_ = DomainState::ShutOff;
+};
+
+TEST(ReconcileOnXen, DevicesArePlumbedWhileTheNewDomainIsPausedThenItRuns) {
+    RecordingControl control;
+    std::vector<DomainState> state_in_hook;
+    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    const auto report = reconcile({persona}, control, DomainFlavor::xen_arm(), [&](const std::string&, int domid) {
+        control.calls.push_back("devices for domid " + std::to_string(domid));
+        state_in_hook.push_back(control.state());
+    });
+    ASSERT_TRUE(report.ok()) << report.personas[0].detail;
+    EXPECT_EQ(control.calls, (std::vector<std::string>{"define", "start-paused", "devices for domid 7", "resume"}));
+    EXPECT_EQ(state_in_hook, std::vector<DomainState>{DomainState::Paused});
+    EXPECT_EQ(control.state(), DomainState::Running);
+}
+
+TEST(ReconcileOnXen, APersonaThatCannotBeResumedIsReportedFailed) {
+    RecordingControl control;
+    control.fail_resume = true;
+    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    const auto report = reconcile({persona}, control, DomainFlavor::xen_arm(), [](const std::string&, int) {});
+    ASSERT_EQ(report.personas.size(), 1u);
+    EXPECT_EQ(report.personas[0].action, ReconcileAction::Failed);
+    EXPECT_NE(report.personas[0].detail.find("cannot resume"), std::string::npos);
+}
+
 TEST(DomainXml, XenArmFlavorUsesXenpvMachineAndEscapesText) {
     PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}, {}};
     const auto xml = make_domain_xml(p, DomainFlavor::xen_arm());

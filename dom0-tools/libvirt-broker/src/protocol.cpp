@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 using manager::DomainInfo;
 
-constexpr std::array kOps{Op::List, Op::Lookup, Op::Define, Op::Start, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid};
+constexpr std::array kOps{Op::List, Op::Lookup, Op::Define, Op::Start, Op::StartPaused, Op::Resume, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid};
 constexpr std::array kErrorKinds{ErrorKind::NoDomain, ErrorKind::Libvirt, ErrorKind::Request};
 
 // Invalid UTF-8 (libvirt passes through whatever a domain's XML or an error holds) becomes
@@ -135,6 +135,8 @@ Result parse_result(const Request& sent, const json& untrusted) {
         }
         return untrusted.get<std::string>();
     case Op::Start:
+    case Op::StartPaused:
+    case Op::Resume:
     case Op::Shutdown:
     case Op::Destroy:
     case Op::Undefine:
@@ -179,6 +181,8 @@ const char* to_string(Op op) noexcept {
     case Op::Lookup: return "lookup";
     case Op::Define: return "define";
     case Op::Start: return "start";
+    case Op::StartPaused: return "start-paused";
+    case Op::Resume: return "resume";
     case Op::Shutdown: return "shutdown";
     case Op::Destroy: return "destroy";
     case Op::Undefine: return "undefine";

@@ -17,6 +17,8 @@ Result run(manager::DomainControl& libvirt, const Request& request, bool& missin
     }
     case Op::Define: return libvirt.define_xml(request.arg);
     case Op::Start: libvirt.start(request.arg); return std::monostate{};
+    case Op::StartPaused: libvirt.start_paused(request.arg); return std::monostate{};
+    case Op::Resume: libvirt.resume(request.arg); return std::monostate{};
     case Op::Shutdown: libvirt.shutdown(request.arg); return std::monostate{};
     case Op::Destroy: libvirt.destroy(request.arg); return std::monostate{};
     case Op::Undefine: libvirt.undefine(request.arg); return std::monostate{};

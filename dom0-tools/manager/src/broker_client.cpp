@@ -270,6 +270,8 @@ std::optional<DomainInfo> BrokerClient::find(const std::string& name) {
 DomainInfo BrokerClient::define_xml(const std::string& xml) { return expect<DomainInfo>(call(lb::Op::Define, xml), "define"); }
 
 void BrokerClient::start(const std::string& name) { call(lb::Op::Start, name); }
+void BrokerClient::start_paused(const std::string& name) { call(lb::Op::StartPaused, name); }
+void BrokerClient::resume(const std::string& name) { call(lb::Op::Resume, name); }
 void BrokerClient::shutdown(const std::string& name) { call(lb::Op::Shutdown, name); }
 void BrokerClient::destroy(const std::string& name) { call(lb::Op::Destroy, name); }
 void BrokerClient::undefine(const std::string& name) { call(lb::Op::Undefine, name); }

@@ -16,6 +16,8 @@ DomainInfo LibvirtDomain::info() const {
 }
 
 void LibvirtDomain::start() { control_->start(name_); }
+void LibvirtDomain::start_paused() { control_->start_paused(name_); }
+void LibvirtDomain::resume() { control_->resume(name_); }
 void LibvirtDomain::shutdown() { control_->shutdown(name_); }
 void LibvirtDomain::destroy() { control_->destroy(name_); }
 void LibvirtDomain::undefine() { control_->undefine(name_); }

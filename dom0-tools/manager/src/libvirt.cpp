@@ -122,6 +122,11 @@ DomainInfo LibvirtConnection::define_xml(const std::string& xml) {
 }
 
 void LibvirtConnection::start(const std::string& name) { act(handle_.get(), name, virDomainCreate, "start"); }
+void LibvirtConnection::start_paused(const std::string& name) {
+    act(handle_.get(), name, [](virDomainPtr d) { return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED); },
+        "start (paused)");
+}
+void LibvirtConnection::resume(const std::string& name) { act(handle_.get(), name, virDomainResume, "resume"); }
 void LibvirtConnection::shutdown(const std::string& name) { act(handle_.get(), name, virDomainShutdown, "shut down"); }
 void LibvirtConnection::destroy(const std::string& name) { act(handle_.get(), name, virDomainDestroy, "destroy"); }
 void LibvirtConnection::undefine(const std::string& name) { act(handle_.get(), name, virDomainUndefine, "undefine"); }

@@ -123,7 +123,7 @@ bool Manager::start() {
     for (const auto& p : policy_.personas) {
         specs.push_back(personas_.at(p.name.value).spec);
     }
-    const auto report = reconcile(specs, *libvirt_, options_.flavor);
+    const auto report = reconcile(specs, *libvirt_, options_.flavor, plumb_before_guest_runs());
     for (const auto& r : report.personas) {
         if (r.action == ReconcileAction::Failed) {
             spdlog::error("persona {}: start failed: {}", r.persona, r.detail);
@@ -155,6 +155,10 @@ bool Manager::start() {
     arm_supervision();
     spdlog::info("twofold-manager: serving on {}, foreground {}", options_.control_socket.string(), foreground());
     return report.ok();
+}
+
+BeforeGuestRuns Manager::plumb_before_guest_runs() {
+    return [this](const std::string& persona, int domid) { plumb_devices(persona, domid); };
 }
 
 void Manager::plumb_devices(const std::string& persona, int domid) {
@@ -255,7 +259,7 @@ void Manager::supervise() {
             continue;
         }
         state.budget.record_attempt(now);
-        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor);
+        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor, plumb_before_guest_runs());
         const auto& r = report.personas.front();
         ++state.restarts;
         audit("persona.restart", name,
@@ -398,7 +402,7 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
             done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"changed", false}}));
             return;
         }
-        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor);
+        const auto report = reconcile({state.spec}, *libvirt_, options_.flavor, plumb_before_guest_runs());
         const auto& r = report.personas.front();
         if (r.action == ReconcileAction::Failed) {
             audit("persona.start-failed", request.persona, {{"error", r.detail}});

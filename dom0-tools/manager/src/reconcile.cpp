@@ -11,7 +11,8 @@ bool ReconcileReport::ok() const {
 
 namespace {
 
-ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt, const DomainFlavor& flavor) {
+ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt, const DomainFlavor& flavor,
+                              const BeforeGuestRuns& before_guest_runs) {
     ReconcileResult result{persona.name, ReconcileAction::Failed, -1, {}};
     try {
         auto existing = libvirt.lookup(persona.name);
@@ -24,9 +25,19 @@ ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt
         // stale definition, then start it.
         const bool was_defined = existing.has_value();
         auto domain = libvirt.define(make_domain_xml(persona, flavor, was_defined ? existing->uuid() : std::string{}));
-        domain.start();
-        result.action = was_defined ? ReconcileAction::Started : ReconcileAction::DefinedAndStarted;
+        if (flavor.start_paused) {
+            domain.start_paused();
+        } else {
+            domain.start();
+        }
         result.domid = domain.info().id;
+        if (before_guest_runs) {
+            before_guest_runs(persona.name, result.domid);
+        }
+        if (flavor.start_paused) {
+            domain.resume();
+        }
+        result.action = was_defined ? ReconcileAction::Started : ReconcileAction::DefinedAndStarted;
     } catch (const LibvirtError& e) {
         result.detail = e.what();
     }
@@ -35,10 +46,11 @@ ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt
 
 } // namespace
 
-ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, DomainControl& libvirt, const DomainFlavor& flavor) {
+ReconcileReport reconcile(const std::vector<PersonaSpec>& personas, DomainControl& libvirt, const DomainFlavor& flavor,
+                          const BeforeGuestRuns& before_guest_runs) {
     ReconcileReport report;
     for (const auto& p : personas) {
-        report.personas.push_back(reconcile_one(p, libvirt, flavor));
+        report.personas.push_back(reconcile_one(p, libvirt, flavor, before_guest_runs));
     }
     for (const auto& d : libvirt.list_domains()) {
         const bool managed = std::any_of(personas.begin(), personas.end(), [&](const PersonaSpec& p) { return p.name == d.name; });

@@ -14,7 +14,7 @@ using twofold::manager::DomainInfo;
 
 namespace {
 
-constexpr Op kOps[] = {Op::List, Op::Lookup, Op::Define, Op::Start, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid};
+constexpr Op kOps[] = {Op::List, Op::Lookup, Op::Define, Op::Start, Op::StartPaused, Op::Resume, Op::Shutdown, Op::Destroy, Op::Undefine, Op::Xml, Op::Uuid};
 
 void check_info(const DomainInfo& d) {
     if (d.name.empty() || d.name.size() > kMaxNameBytes || d.id < -1 || d.id > kMaxDomid) std::abort();

@@ -27,6 +27,8 @@ public:
         return secure();
     }
     void start(const std::string&) override {}
+    void start_paused(const std::string&) override {}
+    void resume(const std::string&) override {}
     void shutdown(const std::string&) override {}
     void destroy(const std::string& name) override { throw twofold::manager::LibvirtError("cannot destroy " + name); }
     void undefine(const std::string&) override {}

@@ -31,7 +31,7 @@ inline constexpr int kMaxDomid = 0x7FEF;               // below Xen's DOMID_FIRS
 // JSON's exact integers: an id above this could not round-trip through a double-based peer.
 inline constexpr std::uint64_t kMaxId = (std::uint64_t{1} << 53) - 1;
 
-enum class Op { List, Lookup, Define, Start, Shutdown, Destroy, Undefine, Xml, Uuid };
+enum class Op { List, Lookup, Define, Start, StartPaused, Resume, Shutdown, Destroy, Undefine, Xml, Uuid };
 
 [[nodiscard]] const char* to_string(Op op) noexcept;
 [[nodiscard]] std::optional<Op> parse_op(std::string_view text) noexcept;

@@ -46,6 +46,10 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] DomainInfo info() const;
     void start();
+    // Created but not run: a toolstack puts the devices libvirt does not model in xenstore
+    // before the guest's kernel looks for them, then resumes it.
+    void start_paused();
+    void resume();
     void shutdown(); // asks the guest to power off
     void destroy();  // hard stop
     void undefine();
@@ -70,6 +74,8 @@ public:
     [[nodiscard]] virtual std::optional<DomainInfo> find(const std::string& name) = 0;
     virtual DomainInfo define_xml(const std::string& xml) = 0;
     virtual void start(const std::string& name) = 0;
+    virtual void start_paused(const std::string& name) = 0;
+    virtual void resume(const std::string& name) = 0;
     virtual void shutdown(const std::string& name) = 0;
     virtual void destroy(const std::string& name) = 0;
     virtual void undefine(const std::string& name) = 0;

@@ -21,6 +21,8 @@ public:
     [[nodiscard]] std::optional<DomainInfo> find(const std::string& name) override;
     DomainInfo define_xml(const std::string& xml) override;
     void start(const std::string& name) override;
+    void start_paused(const std::string& name) override;
+    void resume(const std::string& name) override;
     void shutdown(const std::string& name) override;
     void destroy(const std::string& name) override;
     void undefine(const std::string& name) override;

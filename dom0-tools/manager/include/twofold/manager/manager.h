@@ -23,6 +23,7 @@
 #include "twofold/manager/foreground.h"
 #include "twofold/manager/hardware_key.h"
 #include "twofold/manager/domain_control.h"
+#include "twofold/manager/reconcile.h"
 #include "twofold/manager/restart_budget.h"
 #include "twofold/policy/policy.h"
 #include "twofold/xen/xenstore.h"
@@ -92,6 +93,8 @@ private:
     void run_commands(std::vector<Command>& commands);
     void lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done);
     void plumb_devices(const std::string& persona, int domid);
+    // For reconcile: the devices go into xenstore while the persona's domain is still paused.
+    BeforeGuestRuns plumb_before_guest_runs();
     void persist_foreground();
     [[nodiscard]] std::optional<std::string> recovered_foreground() const;
     void arm_supervision();

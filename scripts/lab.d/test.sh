@@ -591,6 +591,11 @@ lab_test() {
     echo "dom0 logs: ${run#"$lab_root"/}/dom0-logs/"
   fi
   print_figures "$run"
+  # A dom0 vCPU that stops getting timer wakeups stalls whatever runs on it (docs/lab.md, "Known
+  # issues"); the checks that fail then all trace back to it, so it is named once here.
+  if grep -aq 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log"; then
+    echo "dom0 kernel: RCU stall, first at $(grep -a -m1 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log" | cut -d' ' -f2) s: $(grep -a -m1 'Possible timer handling issue\|rcu_sched kthread timer wakeup' "$run/serial.log" | cut -d' ' -f3- | tr -d '\r')"
+  fi
   if [ -s "$run/console-retries" ]; then
     echo "dom0 console: $(wc -l <"$run/console-retries") command(s) typed again after ${console_echo_wait} s without an answer: $(paste -sd'|' "$run/console-retries")"
   else

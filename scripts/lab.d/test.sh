@@ -155,31 +155,33 @@ check_touch() {  # run name x y persona other
   qmp "$1" "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":[{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":$3}},{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":$4}}]}}" \
     '{"execute":"input-send-event","arguments":{"events":[{"type":"btn","data":{"down":true,"button":"left"}}]}}' \
     '{"execute":"input-send-event","arguments":{"events":[{"type":"btn","data":{"down":false,"button":"left"}}]}}' >/dev/null
-  if wait_for_log "$1" "\[$5\] .*TWOFOLD-PTR $5 x=$gx y=$gy" 20 && wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=272 value=0" 20; then
-    after_other=$(grep -cE "\[$6\] .*TWOFOLD-(PTR $6 |KEY $6 code=272 )" "$1/serial.log" || true)
-    if [ "$after_other" = "$before_other" ]; then
-      check_result "$2" 0 "tablet ($3,$4) -> $5 at ($gx,$gy) of ${w}x$h, button down/up; nothing at $6"
-    else
-      check_result "$2" 1 "the touch also reached $6"
-    fi
+  local missed=0
+  wait_for_log "$1" "\[$5\] .*TWOFOLD-PTR $5 x=$gx y=$gy" 20 && wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=272 value=0" 20 \
+    || missed=1
+  after_other=$(grep -cE "\[$6\] .*TWOFOLD-(PTR $6 |KEY $6 code=272 )" "$1/serial.log" || true)
+  report_exclusive "$2" $missed "$before_other" "$after_other" \
+    "tablet ($3,$4) -> $5 at ($gx,$gy) of ${w}x$h, button down/up; nothing at $6" "the touch also reached $6" \
+    "$5 saw no position ($gx,$gy) with a button release: $(grep -E "\[$5\] .*TWOFOLD-(PTR|CHECK $5 pointer)" "$1/serial.log" | tail -n 3 | tr -d '\r' | tr '\n' ';')"
+}
+# The verdict on input meant for one persona: it did not miss it (missed 0), and the other
+# persona's matching lines did not grow meanwhile.
+report_exclusive() {  # name missed other-lines-before other-lines-after pass-detail leaked-detail missing-detail
+  if [ "$2" != 0 ]; then
+    check_result "$1" 1 "$7"
+  elif [ "$4" = "$3" ]; then
+    check_result "$1" 0 "$5"
   else
-    check_result "$2" 1 "$5 saw no position ($gx,$gy) with a button release: $(grep -E "\[$5\] .*TWOFOLD-(PTR|CHECK $5 pointer)" "$1/serial.log" | tail -n 3 | tr -d '\r' | tr '\n' ';')"
+    check_result "$1" 1 "$6"
   fi
 }
 check_key() {  # run name qmp-key code persona other: the key reaches persona and not other
-  local before_other after_other
+  local before_other after_other missed=0
   before_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
   qmp "$1" "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[{\"type\":\"qcode\",\"data\":\"$3\"}]}}" >/dev/null
-  if wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=$4 value=0" 20; then
-    after_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
-    if [ "$after_other" = "$before_other" ]; then
-      check_result "$2" 0 "key $3 (code $4) reached $5 only"
-    else
-      check_result "$2" 1 "key $3 (code $4) also reached $6"
-    fi
-  else
-    check_result "$2" 1 "key $3 (code $4) never reached $5"
-  fi
+  wait_for_log "$1" "\[$5\] .*TWOFOLD-KEY $5 code=$4 value=0" 20 || missed=1
+  after_other=$(grep -c "\[$6\] .*TWOFOLD-KEY $6 code=$4 " "$1/serial.log" || true)
+  report_exclusive "$2" $missed "$before_other" "$after_other" \
+    "key $3 (code $4) reached $5 only" "key $3 (code $4) also reached $6" "key $3 (code $4) never reached $5"
 }
 # The resident memory of dom0's control plane and backends on the board: a figure for
 # docs/benchmarks.md (issue 4's goal is measured by the manager benchmark), not a check.

@@ -116,14 +116,18 @@ void BrokerClient::ensure_running() {
         pid_ = spawned.pid;
         link_ = std::move(spawned.link);
     } catch (const std::system_error& e) {
-        next_spawn_at_ = now + backoff_;
-        backoff_ = std::min(std::max(backoff_ * 2, options_.backoff_min), options_.backoff_max);
-        last_error_ = e.what();
+        hold_off_respawn(e.what());
         spdlog::error("libvirt broker: cannot start {}: {}", options_.program.string(), e.what());
         throw LibvirtError("cannot start the libvirt broker " + options_.program.string() + ": " + e.what());
     }
     ++spawns_;
     spdlog::info("libvirt broker started (pid {}, {})", pid_, options_.uri);
+}
+
+void BrokerClient::hold_off_respawn(std::string why) {
+    last_error_ = std::move(why);
+    next_spawn_at_ = Clock::now() + backoff_;
+    backoff_ = std::min(std::max(backoff_ * 2, options_.backoff_min), options_.backoff_max);
 }
 
 void BrokerClient::fail(const std::string& why, bool link_closed) {
@@ -147,9 +151,7 @@ void BrokerClient::fail(const std::string& why, bool link_closed) {
         pid_ = -1;
     }
     link_ = xen::UniqueFd();
-    last_error_ = why;
-    next_spawn_at_ = Clock::now() + backoff_;
-    backoff_ = std::min(std::max(backoff_ * 2, options_.backoff_min), options_.backoff_max);
+    hold_off_respawn(why);
     spdlog::error("{}", message);
     throw LibvirtError(message);
 }

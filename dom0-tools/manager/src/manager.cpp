@@ -228,9 +228,7 @@ void Manager::supervise() {
     for (auto& [name, state] : personas_) {
         std::optional<DomainInfo> info;
         try {
-            if (auto d = libvirt_->lookup(name)) {
-                info = d->info();
-            }
+            info = libvirt_->find(name);
         } catch (const LibvirtError& e) {
             spdlog::error("persona {}: cannot read state: {}", name, e.what());
             continue;
@@ -384,12 +382,12 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
     }
     auto& state = it->second;
     try {
-        auto domain = libvirt_->lookup(request.persona);
-        const bool running = domain && domain->info().state == DomainState::Running;
+        const auto info = libvirt_->find(request.persona);
+        const bool running = info && info->state == DomainState::Running;
         if (request.action != control::LifecycleAction::Start && running) {
             // Hard stop: a persona that ignores a shutdown request must not stay up against
             // the operator's (or security officer's) decision.
-            domain->destroy();
+            libvirt_->destroy(request.persona);
         }
         state.stopped_by_operator = request.action == control::LifecycleAction::Stop;
         state.gave_up = false;
@@ -424,8 +422,7 @@ json Manager::status_json() {
                {"restart_policy", policy::to_string(state.policy->restart.policy.value)},
                {"stopped_by_operator", state.stopped_by_operator}, {"restart_abandoned", state.gave_up}};
         try {
-            const auto d = libvirt_->lookup(name);
-            const auto info = d ? std::optional<DomainInfo>(d->info()) : std::nullopt;
+            const auto info = libvirt_->find(name);
             p["state"] = info ? to_string(info->state) : "undefined";
             p["domid"] = info && info->id >= 0 ? json(info->id) : json(nullptr);
         } catch (const LibvirtError& e) {
@@ -455,9 +452,9 @@ void Manager::shutdown(std::function<void(control::Reply)> done) {
     spdlog::warn("twofold-manager: shutdown requested; stopping the personas");
     for (const auto& [name, state] : personas_) {
         try {
-            auto domain = libvirt_->lookup(name);
-            if (domain && domain->info().state == DomainState::Running) {
-                domain->shutdown(); // the guest powers off cleanly (file systems, LUKS volume)
+            const auto info = libvirt_->find(name);
+            if (info && info->state == DomainState::Running) {
+                libvirt_->shutdown(name); // the guest powers off cleanly (file systems, LUKS volume)
                 audit("persona.shutdown", name, {{"reason", "device shutdown"}});
             }
         } catch (const LibvirtError& e) {
@@ -471,8 +468,8 @@ void Manager::await_personas_off(RestartBudget::Clock::time_point deadline, std:
     std::vector<std::string> still_up;
     for (const auto& [name, state] : personas_) {
         try {
-            auto domain = libvirt_->lookup(name);
-            if (domain && domain->info().state != DomainState::ShutOff) {
+            const auto info = libvirt_->find(name);
+            if (info && info->state != DomainState::ShutOff) {
                 still_up.push_back(name);
             }
         } catch (const LibvirtError& e) {
@@ -491,8 +488,8 @@ void Manager::await_personas_off(RestartBudget::Clock::time_point deadline, std:
     for (const auto& name : still_up) {
         // It ignored the request: the power goes anyway, so stop it now rather than mid-write.
         try {
-            if (auto domain = libvirt_->lookup(name)) {
-                domain->destroy();
+            if (libvirt_->find(name)) {
+                libvirt_->destroy(name);
             }
             audit("persona.destroyed", name, {{"reason", "no clean shutdown within " + std::to_string(options_.shutdown_timeout.count()) + " s"}});
         } catch (const LibvirtError& e) {

@@ -15,16 +15,17 @@ ReconcileResult reconcile_one(const PersonaSpec& persona, DomainControl& libvirt
                               const BeforeGuestRuns& before_guest_runs) {
     ReconcileResult result{persona.name, ReconcileAction::Failed, -1, {}};
     try {
-        auto existing = libvirt.lookup(persona.name);
-        if (existing && existing->info().state == DomainState::Running) {
+        // One read of the domain's state: each is a round trip to libvirtd (through the broker).
+        const auto existing = libvirt.find(persona.name);
+        if (existing && existing->state == DomainState::Running) {
             result.action = ReconcileAction::AlreadyRunning;
-            result.domid = existing->info().id;
+            result.domid = existing->id;
             return result;
         }
         // Not running: (re)define from the policy, so a stopped domain never starts with a
         // stale definition, then start it.
         const bool was_defined = existing.has_value();
-        auto domain = libvirt.define(make_domain_xml(persona, flavor, was_defined ? existing->uuid() : std::string{}));
+        auto domain = libvirt.define(make_domain_xml(persona, flavor, was_defined ? libvirt.uuid(persona.name) : std::string{}));
         if (flavor.start_paused) {
             domain.start_paused();
         } else {

@@ -23,6 +23,12 @@ bool is_sms_send(const at::Command& c) {
   return c.form == at::CommandForm::kAction && c.name == "+CMGW";
 }
 
+// A send to the network (what sms_per_hour counts): +CMGW only stores on the SIM, and +CMSS
+// (send from storage) is refused as unknown.
+bool is_sms_submission(const at::Command& c) {
+  return c.kind == at::CommandKind::kExtended && c.form == at::CommandForm::kSet && c.name == "+CMGS";
+}
+
 bool needs_text_mode_choice(const at::Command& c) {
   return c.name == "+CMGS" || c.name == "+CMGW" || c.name == "+CMGR" || c.name == "+CMGL";
 }
@@ -604,9 +610,7 @@ bool Mediator::take_sms_send(PersonaIndex persona, const at::CommandLine& line, 
   std::optional<TokenBucket>& budget = sms_budgets_[persona];
   if (!budget) return true;
   for (std::size_t i = 0; i < line.commands.size(); ++i) {
-    const at::Command& c = line.commands[i];
-    // Only +CMGS sends: +CMGW stores on the SIM, and +CMSS (send from storage) is refused as unknown.
-    if (c.kind != at::CommandKind::kExtended || c.form != at::CommandForm::kSet || c.name != "+CMGS") continue;
+    if (!is_sms_submission(line.commands[i])) continue;
     if (budget->take(now)) return true;
     refuse(persona, line, Refusal{RefusalReason::kSmsBudgetExhausted, i, policy::AtFamily::sms}, now);
     return false;

@@ -70,6 +70,8 @@ private:
     // nullopt: the broker answered with an error of kind no-domain (only lookup asks for it).
     std::optional<libvirt_broker::Result> call(libvirt_broker::Op op, const std::string& arg);
     void ensure_running();
+    // After a failure: no new broker before the backoff has passed, and the next wait doubles.
+    void hold_off_respawn(std::string why);
     void reap_if_exited();
     void send_line(const std::string& line, Clock::time_point deadline);
     std::string receive_line(Clock::time_point deadline);

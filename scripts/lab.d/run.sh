@@ -69,6 +69,16 @@ console_send() {  # run text: types one line on the serial console
   { type_paced $'\025\r'"$2"$'\r'; sleep 3; } | timeout 20 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
 }
 
+# Xen's debug keys, typed on the serial console: Ctrl-A three times hands the console's input
+# to Xen, each key then dumps a part of its state to the serial log, and Ctrl-A three times
+# hands the input back to dom0. Works while dom0 itself is stuck.
+xen_debug_keys() {  # run keys
+  local keys=$2 i
+  { printf '\001\001\001'; sleep 1
+    for ((i = 0; i < ${#keys}; i++)); do printf '%s' "${keys:i:1}"; sleep 2; done
+    printf '\001\001\001'; sleep 2; } | timeout 60 socat - "UNIX-CONNECT:$1/console.sock" >/dev/null 2>&1
+}
+
 start_board() {  # run-dir cpu
   local run=$1 cpu=$2 img=$lab_images
   local f

@@ -574,6 +574,12 @@ lab_test() {
 
   check_manager "$run"
   check_modem "$run"
+  if grep -aq 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log"; then
+    # For the next diagnosis (docs/lab.md, "Known issues"): what Xen's scheduler and timers
+    # hold while a dom0 vCPU misses its wakeups.
+    log "test: dom0 RCU stall seen; Xen's run queues, timer queues and vCPU states (debug keys r a q) go to the serial log"
+    xen_debug_keys "$run" raq
+  fi
 
   log "test: powering off from dom0's console"
   trap - EXIT

@@ -8,9 +8,7 @@ mark() { echo "TWOFOLD-DOM0 $*" >/dev/console; }
 relay() {  # name: prefixes the persona's console log lines and copies them to dom0's console
   log=/var/log/xen/console/guest-$1.log
   touch "$log"
-  tail -n +1 -F "$log" 2>/dev/null | tr -d '\r' | while IFS= read -r line; do
-    echo "[$1] $line"
-  done >/dev/console &
+  /usr/lib/twofold/console-relay "$1" "$log" >/dev/console 2>/dev/null &
 }
 
 report_devices() {  # name

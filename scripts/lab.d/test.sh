@@ -499,6 +499,11 @@ check_xsm() {  # run
   fi
 }
 
+# The serial log's first line of a dom0 RCU stall (docs/lab.md, "Known issues"); fails when none.
+rcu_stall_line() {  # run
+  grep -a -m1 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$1/serial.log"
+}
+
 lab_test() {
   local build=1 build_args=() timeout=180 cpu=""
   while [ $# -gt 0 ]; do
@@ -574,7 +579,7 @@ lab_test() {
 
   check_manager "$run"
   check_modem "$run"
-  if grep -aq 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log"; then
+  if rcu_stall_line "$run" >/dev/null; then
     # For the next diagnosis (docs/lab.md, "Known issues"): what Xen's scheduler and timers
     # hold while a dom0 vCPU misses its wakeups.
     log "test: dom0 RCU stall seen; Xen's run queues, timer queues and vCPU states (debug keys r a q) go to the serial log"
@@ -601,8 +606,9 @@ lab_test() {
   print_figures "$run"
   # A dom0 vCPU that stops getting timer wakeups stalls whatever runs on it (docs/lab.md, "Known
   # issues"); the checks that fail then all trace back to it, so it is named once here.
-  if grep -aq 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log"; then
-    echo "dom0 kernel: RCU stall, first at $(grep -a -m1 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$run/serial.log" | cut -d' ' -f2) s: $(grep -a -m1 'Possible timer handling issue\|rcu_sched kthread timer wakeup' "$run/serial.log" | cut -d' ' -f3- | tr -d '\r')"
+  local stall
+  if stall=$(rcu_stall_line "$run"); then
+    echo "dom0 kernel: RCU stall, first at $(cut -d' ' -f2 <<<"$stall") s: $(grep -a -m1 'Possible timer handling issue\|rcu_sched kthread timer wakeup' "$run/serial.log" | cut -d' ' -f3- | tr -d '\r')"
   fi
   if [ -s "$run/console-retries" ]; then
     echo "dom0 console: $(wc -l <"$run/console-retries") command(s) typed again after ${console_echo_wait} s without an answer: $(paste -sd'|' "$run/console-retries")"

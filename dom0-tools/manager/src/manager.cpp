@@ -133,7 +133,7 @@ bool Manager::start() {
         spdlog::info("persona {}: {} (domid {})", r.persona, to_string(r.action), r.domid);
         audit(r.action == ReconcileAction::AlreadyRunning ? "persona.recovered" : "persona.start", r.persona,
               {{"domid", r.domid}});
-        plumb_devices(r.persona, r.domid);
+        plumb_if_found_running(r);
     }
     for (const auto& name : report.unmanaged) {
         spdlog::warn("libvirt domain '{}' is not in the policy; left alone", name);
@@ -159,6 +159,12 @@ bool Manager::start() {
 
 BeforeGuestRuns Manager::plumb_before_guest_runs() {
     return [this](const std::string& persona, int domid) { plumb_devices(persona, domid); };
+}
+
+void Manager::plumb_if_found_running(const ReconcileResult& r) {
+    if (r.action == ReconcileAction::AlreadyRunning) {
+        plumb_devices(r.persona, r.domid);
+    }
 }
 
 void Manager::plumb_devices(const std::string& persona, int domid) {
@@ -264,7 +270,7 @@ void Manager::supervise() {
               {{"ok", r.action != ReconcileAction::Failed}, {"domid", r.domid}, {"error", r.detail}, {"attempt", state.restarts}});
         if (r.action != ReconcileAction::Failed) {
             spdlog::warn("persona {}: was not running; restarted (domid {})", name, r.domid);
-            plumb_devices(name, r.domid);
+            plumb_if_found_running(r);
         }
     }
 }
@@ -408,7 +414,7 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
             return;
         }
         audit("persona.start", request.persona, {{"domid", r.domid}, {"restart", request.action == control::LifecycleAction::Restart}});
-        plumb_devices(request.persona, r.domid);
+        plumb_if_found_running(r);
         done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"domid", r.domid}}));
     } catch (const LibvirtError& e) {
         done(error_reply("libvirt", e.what()));

@@ -95,6 +95,9 @@ private:
     void plumb_devices(const std::string& persona, int domid);
     // For reconcile: the devices go into xenstore while the persona's domain is still paused.
     BeforeGuestRuns plumb_before_guest_runs();
+    // reconcile plumbs the personas it starts; one it found running (started by an earlier
+    // manager) gets here whatever of its devices is missing.
+    void plumb_if_found_running(const ReconcileResult& r);
     void persist_foreground();
     [[nodiscard]] std::optional<std::string> recovered_foreground() const;
     void arm_supervision();

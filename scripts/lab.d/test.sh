@@ -214,7 +214,7 @@ check_manager() {  # run
   # The manager reaches libvirt only through twofold-libvirt-broker (docs/manager.md): running,
   # under its own user, with a seccomp filter (Seccomp: 2 is filter mode).
   local broker confinement
-  broker=$(grep -oE '^libvirt: xen:///system via broker \(pid [0-9]+\)' <<<"$out" | grep -oE '[0-9]+\)$' | tr -d ')')
+  broker=$(grep -oE '^libvirt: xen:///system via broker \(pid [0-9]+\)' <<<"$out" | grep -oE '[0-9]+\)$' | tr -d ')' || true)
   if [ -n "$broker" ]; then
     confinement=$(dom0_exec "$run" 30 "grep -E '^(Uid|Seccomp):' /proc/$broker/status; grep '^twofold-libvirt:' /etc/passwd | cut -d: -f3" | tr -d '\r')
   fi
@@ -396,7 +396,7 @@ check_modem() {  # run
   wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal flood done' 90 || true
   wait_for_count "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 2 60 || true
   local flooded_done t_ping0 t_ping1 t_flood0 t_flood1 flood
-  flooded_done=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | tr -d '\r')
+  flooded_done=$(grep -E '\[secure\] .*TWOFOLD-AT secure ping done' "$run/serial.log" | sed -n 2p | tr -d '\r' || true)
   ping_flood=${flooded_done##*ping done }
   t_ping1=$(cut -d' ' -f2 <<<"$flooded_done" | tr -d +)
   t_ping0=$(log_time "$run" '\[secure\] .*TWOFOLD-AT secure ping start seconds=40')

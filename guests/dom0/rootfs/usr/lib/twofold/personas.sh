@@ -8,7 +8,9 @@ mark() { echo "TWOFOLD-DOM0 $*" >/dev/console; }
 relay() {  # name: prefixes the persona's console log lines and copies them to dom0's console
   log=/var/log/xen/console/guest-$1.log
   touch "$log"
-  /usr/lib/twofold/console-relay "$1" "$log" >/dev/console 2>/dev/null &
+  tail -n +1 -F "$log" 2>/dev/null | tr -d '\r' | while IFS= read -r line; do
+    echo "[$1] $line"
+  done >/dev/console &
 }
 
 report_devices() {  # name

@@ -4,7 +4,7 @@
 
 build_usage() {
   cat <<USAGE
-usage: scripts/lab build [--skip-dom0-binaries] [--force]
+usage: scripts/lab build [--skip-dom0-binaries] [--force] [--lock FILE]
 
 Downloads the pinned arm64 packages (guests/packages.lock) into .cache/lab/debs/, unpacks
 them (dpkg-deb -x, nothing runs on the host), cross-builds the project's dom0 binaries
@@ -19,14 +19,22 @@ lab's own hardware (the modem simulator, build/lab-host/), and writes build/lab/
   personal.xml secure.xml libvirt domain definitions (also inside dom0)
   --skip-dom0-binaries  do not run the aarch64 CMake build (use what build/aarch64 has)
   --force               rebuild every step
+  --lock FILE           use FILE instead of guests/packages.lock
+A pinned version that has left the Debian archive (security updates replace the kernel every
+few weeks) and is not cached is replaced by the archive's current version for this build: the
+build says so and goes on, and images/packages.used (copied into each run folder) records the
+versions used. 'scripts/lab pin' makes that the committed pin.
 USAGE
 }
 
-lock_file() { echo "$lab_root/guests/packages.lock"; }
+lock_file() { echo "${lab_lock:-$lab_root/guests/packages.lock}"; }
+# The versions this build uses (the lock's, or what replaced a vanished pin); 'lab up' and
+# 'lab test' copy it into the run folder.
+used_lock_file() { echo "$lab_images/packages.used"; }
 
-# "image pkg:arch version" lines for one image (or all when no image is given).
+# "image pkg:arch version" lines for one image (or all when no image is given), as used.
 lock_entries() {
-  grep -vE '^\s*(#|$)' "$(lock_file)" | { if [ -n "${1:-}" ]; then awk -v i="$1" '$1 == i'; else cat; fi; }
+  grep -vE '^\s*(#|$)' "$(used_lock_file)" | { if [ -n "${1:-}" ]; then awk -v i="$1" '$1 == i'; else cat; fi; }
 }
 
 deb_path() {  # pkg:arch version -> cached .deb path (apt-get download's naming)
@@ -34,32 +42,97 @@ deb_path() {  # pkg:arch version -> cached .deb path (apt-get download's naming)
   echo "$lab_cache/debs/${pkg}_${ver}_${arch}.deb"
 }
 
+# "pkg:arch version" for every version of the given packages that the archive's lists hold.
+archive_versions() {  # pkg:arch...
+  apt-cache madison "$@" 2>/dev/null | awk -F' [|] ' '{
+      name = $1; gsub(/ /, "", name); sub(/:.*/, "", name)
+      ver = $2; gsub(/ /, "", ver); n = split($3, w, " "); arch = w[n - 1]
+      if (arch == "arm64" || arch == "all") print name ":arm64 " ver }' | sort -u
+}
+
+# Debian's security archive keeps only the newest build of a package, so a pin can vanish
+# under a user who changed nothing (the kernel, every few weeks). A pinned version that is
+# neither cached nor in the archive is replaced, for this build only, by the archive's
+# current one: the images of such an image are re-resolved from their roots (a kernel update
+# also renames the ABI package), every pin still to be had is kept, and each replacement is
+# named. `lab pin` stays the deliberate update of the committed lock.
+resolve_used_versions() {
+  local lock used tmp spec ver image
+  lock=$(lock_file); used=$(used_lock_file)
+  [ -f "$lock" ] || die "no ${lock#"$lab_root"/}; run: scripts/lab pin"
+  mkdir -p "$lab_images"
+  local unknown=()
+  while read -r _ spec ver; do
+    [ -f "$(deb_path "$spec" "$ver")" ] || unknown+=("$spec $ver")
+  done < <(grep -vE '^\s*(#|$)' "$lock" | sort -u -k2,3)
+  if [ ${#unknown[@]} -eq 0 ]; then cp "$lock" "$used"; return 0; fi
+
+  need_arm64_arch
+  local avail gone=()
+  avail=$(archive_versions "${unknown[@]%% *}")
+  for spec in "${unknown[@]}"; do grep -qxF "$spec" <<<"$avail" || gone+=("$spec"); done
+  if [ ${#gone[@]} -gt 0 ] && [ -z "${lab_did_update:-}" ]; then
+    # A fresh machine's lists may be old or empty: ask the archive before replacing anything.
+    lab_did_update=1
+    log "debs: apt-get update (${#gone[@]} pinned versions are not in the local package lists)"
+    apt-get update -q >/dev/null 2>&1 || warn "apt-get update failed; going on with the lists there are"
+    avail=$(archive_versions "${unknown[@]%% *}")
+    gone=()
+    for spec in "${unknown[@]}"; do grep -qxF "$spec" <<<"$avail" || gone+=("$spec"); done
+  fi
+  if [ ${#gone[@]} -eq 0 ]; then cp "$lock" "$used"; return 0; fi
+
+  local g
+  for g in "${gone[@]}"; do warn "pinned ${g% *} ${g#* } is no longer in the Debian archive"; done
+  tmp=$(mktemp)
+  {
+    echo "# Versions used by this build: ${lock#"$lab_root"/} with ${#gone[@]} vanished pin(s) replaced"
+    echo "# by the archive's current versions on $(date -u '+%Y-%m-%d %H:%M UTC'). Run 'scripts/lab pin'"
+    echo "# and commit guests/packages.lock to make the replacement the pin."
+  } >"$tmp"
+  local roots closure pinned line name new was replaced=0
+  for image in dom0 personal secure; do
+    if ! grep -vE '^\s*(#|$)' "$lock" | awk -v i="$image" '$1 == i { print $2 " " $3 }' \
+         | grep -qxF -f <(printf '%s\n' "${gone[@]}"); then
+      grep -vE '^\s*(#|$)' "$lock" | awk -v i="$image" '$1 == i' >>"$tmp"
+      continue
+    fi
+    mapfile -t roots < <(grep -vE '^\s*(#|$)' "$lab_root/guests/$image/packages")
+    mapfile -t closure < <(resolve_closure "${roots[@]}")
+    [ ${#closure[@]} -gt 0 ] || die "could not resolve $image's packages from the archive (apt-cache depends gave nothing)"
+    pinned=$(grep -vE '^\s*(#|$)' "$lock" | awk -v i="$image" '$1 == i { print $2 " " $3 }' \
+               | grep -vxF -f <(printf '%s\n' "${gone[@]}") || true)
+    while read -r name new; do
+      line=$(awk -v n="$name" '$1 == n' <<<"$pinned")
+      if [ -n "$line" ]; then
+        echo "$image $line" >>"$tmp"
+      else
+        echo "$image $name $new" >>"$tmp"
+        was=$(printf '%s\n' "${gone[@]}" | awk -v n="$name" '$1 == n { print $2 }' | head -1)
+        log "debs: $image: $name $new from the archive (${was:+replaces the vanished pin $was}${was:-new in its closure: a renamed package, e.g. a kernel ABI bump})"
+        replaced=$((replaced + 1))
+      fi
+    done < <(candidate_versions "${closure[@]}")
+  done
+  mv "$tmp" "$used"
+  log "debs: ${#gone[@]} pin(s) vanished, $replaced package version(s) taken from the archive; used versions in ${used#"$lab_root"/}"
+}
+
 download_debs() {
   mkdir -p "$lab_cache/debs"
+  resolve_used_versions
   local missing=() spec ver
   while read -r _ spec ver; do
     [ -f "$(deb_path "$spec" "$ver")" ] || missing+=("$spec=$ver")
   done < <(lock_entries | sort -u -k2,3)
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' | sort -u)
-  [ ${#missing[@]} -eq 0 ] && { log "debs: all pinned packages cached"; return 0; }
-  need_arm64_arch
+  [ ${#missing[@]} -eq 0 ] && { log "debs: all packages cached"; return 0; }
   log "debs: downloading ${#missing[@]} packages"
   local out rc=0
   out=$(cd "$lab_cache/debs" && apt-get download -q "${missing[@]}" 2>&1) || rc=$?
   if [ $rc -ne 0 ]; then
-    if grep -qE "Can't find a source|Version '.*' for '.*' was not found|Unable to locate package" <<<"$out"; then
-      # Try once more after refreshing the package lists: a fresh machine may have none.
-      if [ -z "${lab_did_update:-}" ]; then
-        lab_did_update=1
-        log "debs: apt-get update (some pinned versions were not in the local lists)"
-        apt-get update -q >/dev/null 2>&1 || true
-        download_debs; return
-      fi
-      printf '%s\n' "$out" | grep -E "^E:" >&2 || true
-      die "pinned package versions are no longer in the Debian archive (security updates replace kernel packages); run: scripts/lab pin   then commit guests/packages.lock"
-    fi
     printf '%s\n' "$out" >&2
-    die "apt-get download failed"
+    die "apt-get download failed (versions from ${lab_images#"$lab_root"/}/packages.used)"
   fi
   log "debs: $(ls "$lab_cache/debs" | wc -l) packages cached ($(du -sh "$lab_cache/debs" | cut -f1))"
 }
@@ -412,13 +485,14 @@ lab_build() {
     case $1 in
       --skip-dom0-binaries) local_skip_bins=1; shift ;;
       --force) lab_force=1; shift ;;
+      --lock) [ $# -ge 2 ] || die "build: --lock needs a file"; lab_lock=$(readlink -f "$2"); shift 2 ;;
       -h|--help) build_usage; return 0 ;;
       *) build_usage >&2; die "build: unknown argument '$1'" ;;
     esac
   done
   need_tools apt-get dpkg-deb cpio gzip modinfo depmod mksquashfs veritysetup sha256sum \
     aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf cmake ninja truncate mkfs.ext4
-  [ -f "$(lock_file)" ] || die "no guests/packages.lock; run: scripts/lab pin"
+  [ -f "$(lock_file)" ] || die "no $(lock_file); run: scripts/lab pin"
   mkdir -p "$lab_build" "$lab_images"
   download_debs
   for image in dom0 personal secure; do

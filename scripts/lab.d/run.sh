@@ -87,6 +87,8 @@ start_board() {  # run-dir cpu
   done
   load_board_config
   mkdir -p "$run"
+  # What the images were built from, beside what they did.
+  [ -f "$img/packages.used" ] && cp "$img/packages.used" "$run/packages.used"
   start_modem_sim "$run"
   cp --sparse=always "$img/dom0-storage.img" "$run/storage.img"
   : >"$run/serial.raw"

@@ -4,7 +4,7 @@
 
 test_usage() {
   cat <<USAGE
-usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--timeout SECONDS] [--cpu MODEL] [--uboot]
+usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--lock FILE] [--timeout SECONDS] [--cpu MODEL] [--uboot]
 
 Builds the images (skipped steps are free), boots the board in a fresh run directory,
 and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, N failed':
@@ -21,6 +21,7 @@ Then prints boot time per phase from the serial log's host timestamps. Exit stat
 when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
   --no-build            use build/lab/images as they are
   --skip-dom0-binaries  passed to 'lab build'
+  --lock FILE           passed to 'lab build' (a lock other than guests/packages.lock)
   --timeout SECONDS     bound for the boot up to both personas ready (default 180)
   --cpu MODEL           QEMU CPU model instead of the board's
   --uboot               boot through U-Boot and the board's boot.scr (see 'lab up --help')
@@ -510,6 +511,7 @@ lab_test() {
     case $1 in
       --no-build) build=0; shift ;;
       --skip-dom0-binaries) build_args+=("$1"); shift ;;
+      --lock) build_args+=("$1" "$2"); shift 2 ;;
       --timeout) timeout=$2; shift 2 ;;
       --cpu) cpu=$2; shift 2 ;;
       --uboot) lab_uboot=1; shift ;;

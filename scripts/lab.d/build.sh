@@ -289,6 +289,7 @@ build_probes() {
     "$lab_root/vmm/display/tools/fbpattern.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/xsm-attack" "$lab_root/guests/src/xsm_attack.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-modem-probe" "$lab_root/guests/src/modem_probe.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-tpm-relay" "$lab_root/guests/src/tpm_relay.c"
   stamp_done
 }
 
@@ -423,6 +424,7 @@ build_dom0() {
   for a in poweroff reboot halt; do [ -e "$stage/sbin/$a" ] || ln -s ../bin/busybox "$stage/sbin/$a"; done
   cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
+  install -m 0755 "$lab_build/bin/twofold-tpm-relay" "$stage/usr/sbin/twofold-tpm-relay"
   # The FLASK policy dom0 loads before any persona starts (policy/xsm, same script as CMake).
   "$lab_root/policy/xsm/build-policy" "$stage/boot/xenpolicy-4.17" || die "policy/xsm/build-policy failed"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules"

@@ -19,7 +19,8 @@ declare -A lab_tool_package=(
   [cryptsetup]=cryptsetup-bin [mkfs.ext4]=e2fsprogs [socat]=socat [zstd]=zstd [xz]=xz-utils
   [dpkg-deb]=dpkg [apt-get]=apt [apt-cache]=apt [gzip]=gzip [cmake]=cmake [ninja]=ninja-build
   [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [aarch64-linux-gnu-readelf]=binutils-aarch64-linux-gnu
-  [truncate]=coreutils [sha256sum]=coreutils [flock]=util-linux
+  [truncate]=coreutils [sha256sum]=coreutils [flock]=util-linux [swtpm]=swtpm
+  [tpm2_pcrextend]=tpm2-tools [python3]=python3
 )
 
 need_tools() {

@@ -4,11 +4,12 @@
 
 up_usage() {
   cat <<USAGE
-usage: scripts/lab up [--cpu MODEL] [--uboot] [--no-build]
+usage: scripts/lab up [--cpu MODEL] [--uboot] [--no-build] [--state DIR]
 
 Brings build/lab/images up to date (scripts/lab build; ~1 s when nothing changed) and boots
 the board in the background:
-Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per run.
+Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk and a fresh TPM
+(swtpm) per run, unless --state keeps them.
   serial console   scripts/lab console   (socket lab-runs/current/console.sock)
   serial log       lab-runs/current/serial.log, every line with host time and seconds since QEMU start
   display          VNC on 127.0.0.1 (port printed; virtio-gpu in dom0); virtio keyboard + tablet
@@ -18,6 +19,10 @@ Xen, dom0 (toolstack, libvirtd, personas), a fresh copy of the storage disk per 
   --no-build       boot the images as they are, without 'scripts/lab build' first
   --uboot          boot through Debian's qemu_arm64 U-Boot and the board's boot.scr
                    (hypervisor-config, scripts/lab.d/uboot.sh) instead of QEMU's guest-loader
+  --state DIR      the board's persistent state: DIR/storage.img (copied from the build the
+                   first time, kept afterwards) and DIR/tpm (swtpm's state: sealed objects,
+                   dictionary-attack counters); PCRs start from zero at every power-on.
+                   Delete DIR to start over.
 Stop it with scripts/lab down.
 USAGE
 }
@@ -90,7 +95,17 @@ start_board() {  # run-dir cpu
   # What the images were built from, beside what they did.
   [ -f "$img/packages.used" ] && cp "$img/packages.used" "$run/packages.used"
   start_modem_sim "$run"
-  cp --sparse=always "$img/dom0-storage.img" "$run/storage.img"
+  # The board's state: its storage disk and its TPM. Fresh in the run folder unless a state
+  # folder is named (--state), which keeps both from one power cycle to the next.
+  local state=${lab_state_dir:-$run}
+  mkdir -p "$state"
+  if [ ! -f "$state/storage.img" ]; then
+    cp --sparse=always "$img/dom0-storage.img" "$state/storage.img"
+  elif [ "$state" != "$run" ]; then
+    log "board state ${state#"$lab_root"/}: keeping its storage disk and TPM from the last power cycle"
+  fi
+  [ "$state" = "$run" ] || ln -sfn "$state/storage.img" "$run/storage.img"
+  start_board_tpm "$run" "$state" "$img"
   : >"$run/serial.raw"
   local start_us=${EPOCHREALTIME/./}
   echo "$start_us" >"$run/start_us"
@@ -126,10 +141,12 @@ start_board() {  # run-dir cpu
   # out in command-line order, and the U-Boot path relies on its disks' slots.
   # Modern (virtio 1.0) MMIO transports: virtio-gpu and virtio-input are 1.0-only devices
   # and stay invisible to dom0 behind the virt board's default legacy transport.
+  local tpm_args
+  mapfile -t tpm_args < <(tpm_qemu_args "$run")
   local qemu=(qemu-system-aarch64 -name twofold-lab -global virtio-mmio.force-legacy=false
     -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
     -chardev "socket,id=modem,path=$run/modem.sock,reconnect=1"
-    -device virtio-serial-device -device virtconsole,chardev=modem
+    -device virtio-serial-device -device virtconsole,chardev=modem "${tpm_args[@]}"
     "${boot[@]}"
     -vnc 127.0.0.1:0,to=99
     -chardev "socket,id=ser0,path=$run/console.sock,server=on,wait=off,logfile=$run/serial.raw"
@@ -139,7 +156,7 @@ start_board() {  # run-dir cpu
   printf '%q ' "${qemu[@]}" >"$run/qemu.cmdline"; echo >>"$run/qemu.cmdline"
   if ! "${qemu[@]}" >"$run/qemu.log" 2>&1; then
     cat "$run/qemu.log" >&2
-    stop_logger "$run"; stop_modem_sim "$run"
+    stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"
     die "QEMU failed to start (command in $run/qemu.cmdline)"
   fi
   ln -sfn "$(basename "$run")" "$lab_runs/current"
@@ -212,6 +229,7 @@ lab_up() {
       --cpu) cpu=$2; shift 2 ;;
       --uboot) lab_uboot=1; shift ;;
       --no-build) build=0; shift ;;
+      --state) [ $# -ge 2 ] || die "up: --state needs a folder"; lab_state_dir=$(realpath -m "$2"); shift 2 ;;
       -h|--help) up_usage; return 0 ;;
       *) up_usage >&2; die "up: unknown argument '$1'" ;;
     esac
@@ -288,7 +306,7 @@ shutdown_board() {  # run timeout
     wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
     rc=1
   fi
-  stop_logger "$run"; stop_modem_sim "$run"
+  stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"
   [ "$(readlink -f "$lab_runs/current" 2>/dev/null)" = "$run" ] && rm -f "$lab_runs/current"
   return $rc
 }

@@ -4,7 +4,7 @@
 
 test_usage() {
   cat <<USAGE
-usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--lock FILE] [--timeout SECONDS] [--cpu MODEL] [--uboot]
+usage: scripts/lab test [--no-build] [--skip-dom0-binaries] [--lock FILE] [--state DIR] [--timeout SECONDS] [--cpu MODEL] [--uboot]
 
 Builds the images (skipped steps are free), boots the board in a fresh run directory,
 and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, N failed':
@@ -22,6 +22,7 @@ when every check passed; the serial log is kept in lab-runs/<timestamp>/ either 
   --no-build            use build/lab/images as they are
   --skip-dom0-binaries  passed to 'lab build'
   --lock FILE           passed to 'lab build' (a lock other than guests/packages.lock)
+  --state DIR           keep the board's storage disk and TPM in DIR across runs ('lab up --help')
   --timeout SECONDS     bound for the boot up to both personas ready (default 180)
   --cpu MODEL           QEMU CPU model instead of the board's
   --uboot               boot through U-Boot and the board's boot.scr (see 'lab up --help')
@@ -500,6 +501,24 @@ check_xsm() {  # run
   fi
 }
 
+# The board's TPM (scripts/lab.d/tpm.sh): dom0 has a TPM 2.0 device, and its boot PCRs hold
+# exactly what the board's firmware measured (Xen, dom0's kernel and initramfs): the
+# measurement chain a sealed secret is bound to.
+check_tpm() {  # run
+  local run=$1 pcr want got out rc detail="" bad=0
+  check_log "$run" "dom0 TPM 2.0 (/dev/tpmrm0)" 'TWOFOLD-DOM0 tpm tpm0 TPM 2\.0 ready' 'TWOFOLD-DOM0 FAIL no TPM'
+  out=$(dom0_exec "$run" 60 "for p in $tpm_pcr_xen $tpm_pcr_dom0; do echo PCR\$p=\$(cat /sys/class/tpm/tpm0/pcr-sha256/\$p); done" | tr -d '\r') && rc=0 || rc=1
+  for pcr in $tpm_pcr_xen $tpm_pcr_dom0; do
+    # shellcheck disable=SC2046
+    want=$(tpm_expected_pcr $(awk -v p="$pcr" '$1 == p { print $2 }' "$run/tpm-measurements"))
+    got=$(sed -n "s/^PCR$pcr=//p" <<<"$out" | tr 'A-F' 'a-f')
+    [ "$got" = "$want" ] || bad=1
+    detail+="PCR $pcr ${got:0:16}... (expected ${want:0:16}...); "
+  done
+  [ $rc = 0 ] || bad=1
+  check_result "TPM PCRs = firmware measurements" "$bad" "$detail$(wc -l <"$run/tpm-measurements") images measured"
+}
+
 # The serial log's first line of a dom0 RCU stall (docs/lab.md, "Known issues"); fails when none.
 rcu_stall_line() {  # run
   grep -a -m1 'rcu_sched detected stalls\|timer wakeup didn.t happen' "$1/serial.log"
@@ -512,6 +531,7 @@ lab_test() {
       --no-build) build=0; shift ;;
       --skip-dom0-binaries) build_args+=("$1"); shift ;;
       --lock) build_args+=("$1" "$2"); shift 2 ;;
+      --state) [ $# -ge 2 ] || die "test: --state needs a folder"; lab_state_dir=$(realpath -m "$2"); shift 2 ;;
       --timeout) timeout=$2; shift 2 ;;
       --cpu) cpu=$2; shift 2 ;;
       --uboot) lab_uboot=1; shift ;;
@@ -571,6 +591,7 @@ lab_test() {
     check_result "dom0 display (virtio-gpu)" 1 "$(tr -s ' \n' ' ' <<<"$out")"
   fi
   check_xsm "$run"
+  check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1
   if [ -s "$run/screen.ppm" ] && [ "$(head -c 2 "$run/screen.ppm")" = P6 ]; then

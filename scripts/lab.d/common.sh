@@ -20,7 +20,7 @@ declare -A lab_tool_package=(
   [dpkg-deb]=dpkg [apt-get]=apt [apt-cache]=apt [gzip]=gzip [cmake]=cmake [ninja]=ninja-build
   [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [aarch64-linux-gnu-readelf]=binutils-aarch64-linux-gnu
   [truncate]=coreutils [sha256sum]=coreutils [flock]=util-linux [swtpm]=swtpm
-  [tpm2_pcrextend]=tpm2-tools [python3]=python3
+  [tpm2_pcrextend]=tpm2-tools [python3]=python3 [fdtput]=device-tree-compiler
 )
 
 need_tools() {

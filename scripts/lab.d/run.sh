@@ -27,7 +27,36 @@ Stop it with scripts/lab down.
 USAGE
 }
 
-images_needed=(xen dom0-Image dom0-initramfs.cpio dom0-initramfs.cpio.gz dom0-storage.img)
+images_needed=(xen dom0-Image dom0-initramfs.cpio dom0-initramfs.cpio.gz dom0-storage.img xenpolicy)
+
+# The direct path's device tree with the FLASK policy in it. QEMU's guest-loader can only
+# describe a kernel or a ramdisk (compatible multiboot,kernel / multiboot,ramdisk), and Xen
+# takes a second ramdisk for a ramdisk, not for a policy. So QEMU dumps the device tree it
+# would give Xen (its own board plus the guest-loader modules and Xen's command line,
+# -machine dumpdtb), fdtput adds the policy as a /chosen module of kind xen,xsm-policy at
+# the board's XSM_POLICY_ADDR (hypervisor-config/boards/qemu-virt/memory-map, the slot the
+# U-Boot path uses too), and the board boots with that tree (-dtb) and QEMU's generic
+# loader puts the policy bytes there. Xen (flask=enforcing) then enforces it from boot.
+board_dtb_with_policy() {  # run images qemu-boot-args...: writes run/board.dtb, sets XSM_POLICY_ADDR
+  local run=$1 img=$2 map=$lab_root/hypervisor-config/boards/qemu-virt/memory-map out size node
+  shift 2
+  need_tools fdtput
+  XSM_POLICY_ADDR=$(sed -n 's/^XSM_POLICY_ADDR=//p' "$map" | head -1)
+  [[ $XSM_POLICY_ADDR =~ ^0x[0-9a-fA-F]+$ ]] || die "$map has no XSM_POLICY_ADDR"
+  size=$(stat -c %s "$img/xenpolicy")
+  [ "$size" -le $(($(sed -n 's/^XSM_POLICY_MAX=//p' "$map" | head -1))) ] \
+    || die "build/lab/images/xenpolicy is $size bytes, larger than XSM_POLICY_MAX in $map"
+  rm -f "$run/board.dtb"
+  out=$(qemu-system-aarch64 "$@" -machine "dumpdtb=$run/board.dtb" -display none 2>&1) \
+    && [ -s "$run/board.dtb" ] || die "QEMU did not dump the board's device tree: $out"
+  # /chosen has no #address-cells of its own: two address and two size cells, as QEMU
+  # writes the guest-loader modules beside it.
+  node=/chosen/module@$(printf '%x' $((XSM_POLICY_ADDR)))
+  fdtput -c "$run/board.dtb" "$node" \
+    && fdtput -t s "$run/board.dtb" "$node" compatible xen,xsm-policy xen,multiboot-module \
+    && fdtput -t x "$run/board.dtb" "$node" reg 0 "$(printf '%x' $((XSM_POLICY_ADDR)))" 0 "$(printf '%x' "$size")" \
+    || die "fdtput could not add the xsm policy module to $run/board.dtb"
+}
 
 current_run() {  # prints the running board's run dir, or fails
   local run
@@ -133,7 +162,10 @@ start_board() {  # run-dir cpu
     boot=("${BOARD_ARGS[@]}"
       -kernel "$img/xen" -append "$XEN_CMDLINE"
       -device "guest-loader,addr=0x49000000,kernel=$img/dom0-Image,bootargs=$DOM0_BOOTARGS"
-      -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio"
+      -device "guest-loader,addr=0x4c000000,initrd=$img/dom0-initramfs.cpio")
+    board_dtb_with_policy "$run" "$img" "${boot[@]}"
+    boot+=(-dtb "$run/board.dtb"
+      -device "loader,file=$img/xenpolicy,addr=$XSM_POLICY_ADDR,force-raw=on"
       -drive "if=none,id=storage,file=$run/storage.img,format=raw"
       -device virtio-blk-device,drive=storage)
   fi

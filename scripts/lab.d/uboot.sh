@@ -16,8 +16,9 @@
 #   lab_uboot_boot OUT_DIR [MARKER] [TIMEOUT_S] [DISK...]   the same on a prepared disk
 #   lab_uboot_make_scr BOOT_CMD OUT_SCR         compile a U-Boot script with mkimage
 #   lab_xen_cmdline / lab_board_file            read hypervisor-config
-# IMAGES_DIR holds xen, dom0-Image and dom0-initramfs.cpio.gz (scripts/lab build writes
-# them to build/lab/images/).
+# IMAGES_DIR holds xen, dom0-Image, dom0-initramfs.cpio.gz and xenpolicy (the FLASK policy
+# Xen enforces from boot, a xen,xsm-policy module; scripts/lab build writes them to
+# build/lab/images/).
 
 _lab_uboot_err() { printf 'lab uboot: error: %s\n' "$*" >&2; }
 _lab_uboot_log() { printf 'lab uboot: %s\n' "$*" >&2; }
@@ -121,7 +122,8 @@ lab_uboot_prepare() {  # IMAGES_DIR OUT_DIR
   _lab_uboot_need_tools || return 1
   map=$(lab_board_file qemu-virt memory-map) || return 1
   cmd=$(lab_board_file qemu-virt boot.cmd) || return 1
-  for f in xen:XEN_MAX dom0-Image:DOM0_KERNEL_MAX dom0-initramfs.cpio.gz:DOM0_INITRD_MAX; do
+  for f in xen:XEN_MAX dom0-Image:DOM0_KERNEL_MAX dom0-initramfs.cpio.gz:DOM0_INITRD_MAX \
+           xenpolicy:XSM_POLICY_MAX; do
     key=${f#*:}; f=${f%%:*}
     [ -f "$images/$f" ] || { _lab_uboot_err "$images/$f is missing (run scripts/lab build)"; return 1; }
     size=$(stat -c %s "$images/$f")
@@ -133,7 +135,8 @@ lab_uboot_prepare() {  # IMAGES_DIR OUT_DIR
   mkdir -p "$out"
   rm -rf "$out/uboot-stage"
   mkdir -p "$out/uboot-stage/boot"
-  cp "$images/xen" "$images/dom0-Image" "$images/dom0-initramfs.cpio.gz" "$out/uboot-stage/boot/"
+  cp "$images/xen" "$images/dom0-Image" "$images/dom0-initramfs.cpio.gz" "$images/xenpolicy" \
+    "$out/uboot-stage/boot/"
   lab_uboot_make_scr "$cmd" "$out/uboot-stage/boot/boot.scr" || return 1
   cp "$out/uboot-stage/boot/boot.scr" "$out/boot.scr"
   _lab_uboot_disk_image "$out/uboot-stage" "$out/uboot-disk.img" || return 1

@@ -17,6 +17,8 @@ setenv tf_fdt_size 0x00100000
 setenv tf_dom0_addr 0x49000000
 setenv tf_dom0_max 0x03000000
 setenv tf_initrd_addr 0x4c000000
+setenv tf_xsm_addr 0x48800000
+setenv tf_xsm_max 0x00800000
 setenv tf_initrd_max 0x34000000
 
 # Every step records a failure in tf_ok and Xen is booted only if all succeeded: U-Boot's
@@ -56,6 +58,17 @@ else
   echo "twofold: ERROR: cannot load ${prefix}dom0-Image"; setenv tf_ok no
 fi
 
+# The FLASK policy: Xen enforces it from its first instruction (flask=enforcing on its
+# command line); without it Xen would panic, so a missing file stops the boot here.
+if load ${devtype} ${devnum}:${distro_bootpart} ${tf_xsm_addr} ${prefix}xenpolicy; then
+  if itest 0x${filesize} -gt ${tf_xsm_max}; then
+    echo "twofold: ERROR: xenpolicy is 0x${filesize} bytes, its slot holds ${tf_xsm_max}"; setenv tf_ok no
+  fi
+  setenv tf_xsm_size 0x${filesize}
+else
+  echo "twofold: ERROR: cannot load ${prefix}xenpolicy"; setenv tf_ok no
+fi
+
 if load ${devtype} ${devnum}:${distro_bootpart} ${tf_initrd_addr} ${prefix}dom0-initramfs.cpio.gz; then
   if itest 0x${filesize} -gt ${tf_initrd_max}; then
     echo "twofold: ERROR: dom0-initramfs is 0x${filesize} bytes, its slot holds ${tf_initrd_max}"; setenv tf_ok no
@@ -71,7 +84,7 @@ if test "${tf_ok}" = yes; then
   # address here is below 4 GiB.
   fdt set /chosen \#address-cells <1>
   fdt set /chosen \#size-cells <1>
-  fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=flask flask=late console=dtuart dtuart=/pl011@9000000 bootscrub=0"
+  fdt set /chosen xen,xen-bootargs "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=credit2 xsm=flask flask=enforcing console=dtuart dtuart=/pl011@9000000 bootscrub=0"
   fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xenboot rdinit=/sbin/init"
   fdt mknod /chosen module@49000000
   fdt set /chosen/module@49000000 compatible "xen,linux-zimage" "xen,multiboot-module"
@@ -79,8 +92,11 @@ if test "${tf_ok}" = yes; then
   fdt mknod /chosen module@4c000000
   fdt set /chosen/module@4c000000 compatible "xen,linux-initrd" "xen,multiboot-module"
   fdt set /chosen/module@4c000000 reg <${tf_initrd_addr} ${tf_initrd_size}>
+  fdt mknod /chosen module@48800000
+  fdt set /chosen/module@48800000 compatible "xen,xsm-policy" "xen,multiboot-module"
+  fdt set /chosen/module@48800000 reg <${tf_xsm_addr} ${tf_xsm_size}>
 
-  echo "twofold: booting Xen (dom0 ${tf_dom0_size} bytes, initramfs ${tf_initrd_size} bytes)"
+  echo "twofold: booting Xen (dom0 ${tf_dom0_size} bytes, initramfs ${tf_initrd_size} bytes, xsm policy ${tf_xsm_size} bytes)"
   booti ${tf_xen_addr} - ${tf_fdt_addr}
   echo "twofold: ERROR: booti returned; Xen did not start"
 else

@@ -10,6 +10,9 @@
  * such domain exists and EACCES when it exists but the policy refuses, so the program probes
  * domids until one other than itself and dom0 answers anything but EPERM.
  *
+ * The xenstore-perms attempt gives the other persona access to a node of our own (a channel
+ * between two colluding personas outside FLASK): xenstored must refuse it.
+ *
  * Controls (the same interfaces used toward dom0 or on itself, which the policy allows) show
  * that every denial comes from the hypervisor or xenstored, not from a missing driver.
  *
@@ -77,7 +80,7 @@ struct xen_domctl {
 };
 
 /* xenstore wire protocol (xen/io/xs_wire.h) */
-enum { XS_DIRECTORY = 1, XS_READ = 2, XS_WRITE = 11, XS_ERROR = 16 };
+enum { XS_DIRECTORY = 1, XS_READ = 2, XS_GET_PERMS = 3, XS_WRITE = 11, XS_RM = 13, XS_SET_PERMS = 14, XS_ERROR = 16 };
 struct xsd_sockmsg { uint32_t type, req_id, tx_id, len; };
 #define XS_PAYLOAD_MAX 4096
 
@@ -134,16 +137,16 @@ static const char *errname(int e) {
 static int xs_fd = -1;
 static uint32_t xs_req_id;
 
-/* Sends one request; returns the reply type and copies the payload (NUL-terminated). */
-static int xs_request(uint32_t type, const char *path, const char *value, char *reply, size_t reply_size) {
-    size_t plen = strlen(path) + 1, vlen = value ? strlen(value) : 0;
-    if (plen + vlen > XS_PAYLOAD_MAX) return -1;
+/* Sends one request whose payload is buf[0..len) (it may hold NULs, as XS_SET_PERMS's list
+ * does); returns the reply type, copies the payload (NUL-terminated) and its length. */
+static int xs_request_buf(uint32_t type, const char *buf, size_t len, char *reply, size_t reply_size,
+                          size_t *reply_len) {
+    if (len > XS_PAYLOAD_MAX) return -1;
     char msg[sizeof(struct xsd_sockmsg) + XS_PAYLOAD_MAX];
-    struct xsd_sockmsg hdr = {type, ++xs_req_id, 0, (uint32_t)(plen + vlen)};
+    struct xsd_sockmsg hdr = {type, ++xs_req_id, 0, (uint32_t)len};
     memcpy(msg, &hdr, sizeof hdr);
-    memcpy(msg + sizeof hdr, path, plen);
-    if (vlen) memcpy(msg + sizeof hdr + plen, value, vlen);
-    size_t total = sizeof hdr + plen + vlen;
+    memcpy(msg + sizeof hdr, buf, len);
+    size_t total = sizeof hdr + len;
     if (write(xs_fd, msg, total) != (ssize_t)total) return -1;
     size_t got = 0;
     char in[sizeof(struct xsd_sockmsg) + XS_PAYLOAD_MAX];
@@ -160,7 +163,18 @@ static int xs_request(uint32_t type, const char *path, const char *value, char *
     size_t n = rh.len < reply_size - 1 ? rh.len : reply_size - 1;
     memcpy(reply, in + sizeof rh, n);
     reply[n] = '\0';
+    if (reply_len) *reply_len = n;
     return (int)rh.type;
+}
+
+/* One request with a path and an optional value (path NUL value, as XS_WRITE takes it). */
+static int xs_request(uint32_t type, const char *path, const char *value, char *reply, size_t reply_size) {
+    size_t plen = strlen(path) + 1, vlen = value ? strlen(value) : 0;
+    if (plen + vlen > XS_PAYLOAD_MAX) return -1;
+    char buf[XS_PAYLOAD_MAX];
+    memcpy(buf, path, plen);
+    if (vlen) memcpy(buf + plen, value, vlen);
+    return xs_request_buf(type, buf, plen + vlen, reply, reply_size, NULL);
 }
 
 static int xs_read_int(const char *path, long *out) {
@@ -346,6 +360,52 @@ static void attack_xenstore(struct attack *a, unsigned target) {
     verdict(a, "xenstore-write", !wrote, detail);
 }
 
+/* A persona that owns a node can set its permissions; one naming the other persona would be
+ * a channel between two colluding personas that FLASK never sees. dom0's xenstored runs
+ * with --perm-nb 1 (rc.toolstack): a guest's permission list may hold the owner's entry
+ * only, so the request must be refused, and the permissions read back must not name the
+ * target. Our own node is the control: writing it works. */
+static void attack_xenstore_perms(struct attack *a, unsigned self, unsigned target) {
+    char path[96], reply[256], detail[400], buf[160];
+    snprintf(path, sizeof path, "/local/domain/%u/data/twofold-perms", self);
+    int t = xs_request(XS_WRITE, path, "shared?", reply, sizeof reply);
+    snprintf(detail, sizeof detail, "write own %s: %.40s", path, t == XS_WRITE ? "ok" : t == XS_ERROR ? reply : "no reply");
+    control(a, "xenstore-own-node", t == XS_WRITE, detail);
+    if (t != XS_WRITE) return;
+
+    /* path NUL "n<self>" NUL "b<target>" NUL: owner self, the other persona read+write. */
+    size_t plen = strlen(path) + 1;
+    int n1 = snprintf(buf + plen, sizeof buf - plen, "n%u", self);
+    int n2 = snprintf(buf + plen + (size_t)n1 + 1, sizeof buf - plen - (size_t)n1 - 1, "b%u", target);
+    memcpy(buf, path, plen);
+    size_t len = plen + (size_t)n1 + 1 + (size_t)n2 + 1;
+    t = xs_request_buf(XS_SET_PERMS, buf, len, reply, sizeof reply, NULL);
+    char set_result[48];
+    snprintf(set_result, sizeof set_result, "%.40s", t == XS_SET_PERMS ? "accepted" : t == XS_ERROR ? reply : "no reply");
+
+    /* What the node's permissions are now, whatever xenstored answered. */
+    size_t rlen = 0;
+    t = xs_request_buf(XS_GET_PERMS, path, plen, reply, sizeof reply, &rlen);
+    char perms[128] = "";
+    int names_target = 0;
+    if (t == XS_GET_PERMS) {
+        size_t used = 0;
+        for (size_t i = 0; i < rlen; i += strlen(reply + i) + 1) {
+            const char *p = reply + i;
+            if (!*p) continue;
+            if (p[1] && strtoul(p + 1, NULL, 10) == target && i > 0) names_target = 1;
+            used += (size_t)snprintf(perms + used, sizeof perms - used, "%s%.12s", used ? "," : "", p);
+            if (used >= sizeof perms) break;
+        }
+    } else {
+        snprintf(perms, sizeof perms, "unreadable");
+        names_target = 1; /* unknown counts as not denied */
+    }
+    snprintf(detail, sizeof detail, "set_perms %s n%u,b%u: %s; perms now %s", path, self, target, set_result, perms);
+    verdict(a, "xenstore-perms", !names_target && strcmp(set_result, "accepted") != 0, detail);
+    xs_request(XS_RM, path, NULL, reply, sizeof reply);
+}
+
 static void attack_domctl(struct attack *a, unsigned target) {
     char detail[128];
     long rc = domctl(XEN_DOMCTL_getdomaininfo, target);
@@ -419,6 +479,7 @@ int main(int argc, char **argv) {
     attack_grants(&a, (unsigned)target);
     attack_events(&a, (unsigned)target);
     attack_xenstore(&a, (unsigned)target);
+    attack_xenstore_perms(&a, self, (unsigned)target);
     attack_domctl(&a, (unsigned)target);
 
     line("TWOFOLD-ATTACK %s done target=%d self=%u denied=%d allowed=%d controls=%s", a.from, target, self,

@@ -425,8 +425,17 @@ build_dom0() {
   cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
   install -m 0755 "$lab_build/bin/twofold-tpm-relay" "$stage/usr/sbin/twofold-tpm-relay"
-  # The FLASK policy dom0 loads before any persona starts (policy/xsm, same script as CMake).
-  "$lab_root/policy/xsm/build-policy" "$stage/boot/xenpolicy-4.17" || die "policy/xsm/build-policy failed"
+  # The FLASK policy (policy/xsm, same script as CMake): Xen's boot module, enforced from
+  # the first instruction (flask=enforcing; hypervisor-config). dom0 cannot read a loaded
+  # policy back from Xen (Xen 4.17 has no such flask_op), so the build records what it put
+  # in the boot module, sha256 and size, and rc.toolstack starts no persona unless Xen's boot
+  # log shows a policy module of that size and Xen says Enforcing. A copy stays in dom0 only
+  # for the lab test that tries to load it (and must be refused: no domain may load policy).
+  "$lab_root/policy/xsm/build-policy" "$lab_images/xenpolicy" || die "policy/xsm/build-policy failed"
+  mkdir -p "$stage/etc/twofold" "$stage/usr/share/twofold"
+  printf 'sha256=%s size=%s\n' "$(sha256sum "$lab_images/xenpolicy" | cut -d' ' -f1)" \
+    "$(stat -c %s "$lab_images/xenpolicy")" >"$stage/etc/twofold/xsm-policy.expected"
+  install -m 0644 "$lab_images/xenpolicy" "$stage/usr/share/twofold/xenpolicy-4.17"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules"
   install_modules "$debroot" "$stage" "$lab_root/guests/dom0/modules.late" modules.late
   # Modules already loaded early are not loaded twice.

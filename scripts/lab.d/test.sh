@@ -454,10 +454,10 @@ screendump() {  # run file: QMP screen dump kept as a test artefact
 # label, and xsm-attack inside each persona found every attempt on the other one denied
 # while its own PV paths work; Xen's log shows the AVC denials.
 xsm_attempts="grant-map grant-copy evtchn-alloc-unbound evtchn-bind-interdomain evtchn-status
-  xenstore-read xenstore-list xenstore-write domctl-getdomaininfo domctl-pause"
+  xenstore-read xenstore-list xenstore-write xenstore-perms domctl-getdomaininfo domctl-pause"
 check_xsm() {  # run
   local run=$1 out rc p other a line bad missing
-  check_log "$run" "xsm policy loaded before personas" 'TWOFOLD-DOM0 xsm flask policy loaded, Enforcing'
+  check_xsm_boot "$run"   # checks-xsm.sh
   # The serial console ends lines with CR LF: drop the CR before comparing whole lines.
   out=$(dom0_exec "$run" 90 'flask-getenforce; xl list -Z | tail -n +2 | tr -s " "' | tr -d '\r') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -qx Enforcing <<<"$out" \
@@ -591,6 +591,7 @@ lab_test() {
     check_result "dom0 display (virtio-gpu)" 1 "$(tr -s ' \n' ' ' <<<"$out")"
   fi
   check_xsm "$run"
+  check_xsm_locked "$run"   # checks-xsm.sh
   check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1

@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 
 #include <stdexcept>
@@ -71,6 +72,23 @@ TEST(SyscallAllowlist, IoctlFamilyAndExactRequestsShareOneRule) {
     ASSERT_TRUE(rule.has_value());
     EXPECT_EQ(rule->values, (std::set<std::uint64_t>{1}));
     EXPECT_EQ(rule->masked, (std::set<std::pair<std::uint64_t, std::uint64_t>>{{0xff00, 0x4500}}));
+}
+
+TEST(SyscallAllowlist, BaseMapsAndProtectsOnlyWithoutExec) {
+    const auto base = base_allowlist();
+    for (const char* name : {"mmap", "mprotect"}) {
+        const auto rule = base.rule(name);
+        ASSERT_TRUE(rule.has_value()) << name << " is unconditional";
+        EXPECT_EQ(rule->index, 2U) << name;
+        EXPECT_TRUE(rule->values.empty()) << name;
+        EXPECT_EQ(rule->masked, (std::set<std::pair<std::uint64_t, std::uint64_t>>{{PROT_EXEC, 0}})) << name;
+    }
+    EXPECT_FALSE(base.contains("pkey_mprotect"));
+}
+
+TEST(SyscallAllowlist, MaskedValueOutsideItsMaskIsRejected) {
+    SyscallAllowlist list("test");
+    EXPECT_THROW(list.allow_if_masked("mmap", 2, PROT_EXEC, PROT_WRITE), std::invalid_argument);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -161,6 +162,90 @@ TEST(SeccompIoctlFamily, RequestOutsideTheFamilyKills) {
         install_seccomp(base_allowlist().allow_ioctl_family(0xff00, 0x5400), SeccompMode::Kill);
         int version = 0;
         ioctl(STDIN_FILENO, _IOR('E', 0x01, int), &version); // EVIOCGVERSION: type 'E'
+        return 0;
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+} // namespace
+} // namespace twofold::confine
+
+// No executable memory after start (issue 14): a confined process may map and re-protect
+// memory, but never with PROT_EXEC. Each refusal is checked in a child that is otherwise
+// allowed everything it does, with the non-executable call as the positive control.
+namespace twofold::confine {
+namespace {
+
+using testing::exited_with;
+using testing::killed_by;
+using testing::run_in_child;
+
+constexpr std::size_t kPage = 4096;
+
+void* anonymous_map(int prot) {
+    // The raw syscall: what a compromised backend would issue, not a libc wrapper's choice.
+    return reinterpret_cast<void*>(
+        syscall(SYS_mmap, nullptr, kPage, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+}
+
+TEST(SeccompNoExec, ReadWriteMmapSurvives) {
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist(), SeccompMode::Kill);
+        void* page = anonymous_map(PROT_READ | PROT_WRITE);
+        if (page == MAP_FAILED) return 1;
+        static_cast<volatile char*>(page)[0] = 1;
+        return syscall(SYS_mprotect, page, kPage, PROT_READ) == 0 ? 0 : 2;
+    });
+    EXPECT_TRUE(exited_with(status, 0)) << "status " << status;
+}
+
+TEST(SeccompNoExec, ExecutableMmapKillsWithSigsys) {
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist(), SeccompMode::Kill);
+        anonymous_map(PROT_READ | PROT_EXEC);
+        return 0; // reached only if the kernel let the mapping through
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+TEST(SeccompNoExec, WritableExecutableMmapKillsWithSigsys) {
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist(), SeccompMode::Kill);
+        anonymous_map(PROT_READ | PROT_WRITE | PROT_EXEC);
+        return 0;
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+TEST(SeccompNoExec, MprotectToExecutableKillsWithSigsys) {
+    const int status = run_in_child([] {
+        void* page = anonymous_map(PROT_READ | PROT_WRITE); // mapped before confinement
+        if (page == MAP_FAILED) return 1;
+        install_seccomp(base_allowlist(), SeccompMode::Kill);
+        syscall(SYS_mprotect, page, kPage, PROT_READ | PROT_EXEC);
+        return 0;
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+TEST(SeccompNoExec, PkeyMprotectIsNotAllowed) {
+    const int status = run_in_child([] {
+        void* page = anonymous_map(PROT_READ | PROT_WRITE);
+        if (page == MAP_FAILED) return 1;
+        install_seccomp(base_allowlist(), SeccompMode::Kill);
+        syscall(SYS_pkey_mprotect, page, kPage, PROT_READ | PROT_EXEC, -1);
+        return 0;
+    });
+    EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;
+}
+
+TEST(SeccompNoExec, BackendThatAllowsMmapAgainStillCannotMapExecutable) {
+    // merge() of a backend's list keeps the narrowed rule: the base rule is not widened by a
+    // backend list that only adds ioctls.
+    const int status = run_in_child([] {
+        install_seccomp(base_allowlist().merge(SyscallAllowlist("backend").allow_ioctls({FIONREAD})),
+                        SeccompMode::Kill);
+        anonymous_map(PROT_EXEC);
         return 0;
     });
     EXPECT_TRUE(killed_by(status, SIGSYS)) << "status " << status;

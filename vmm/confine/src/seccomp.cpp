@@ -1,4 +1,5 @@
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -39,6 +40,17 @@ SyscallAllowlist& SyscallAllowlist::allow_ioctls(const std::set<std::uint64_t>& 
 SyscallAllowlist& SyscallAllowlist::allow_ioctl_family(std::uint64_t mask, std::uint64_t value) {
     allow_if_argument("ioctl", 1, {}, true);
     entries_.find(std::string_view("ioctl"))->second->masked.emplace(mask & 0xffffffffULL, value & mask & 0xffffffffULL);
+    return *this;
+}
+
+SyscallAllowlist& SyscallAllowlist::allow_if_masked(std::string_view syscall, unsigned index, std::uint64_t mask,
+                                                    std::uint64_t value) {
+    if ((value & ~mask) != 0) {
+        // Such a rule could never match: a programming error, not a stricter filter.
+        throw std::invalid_argument("masked rule value has bits outside its mask: " + std::string(syscall));
+    }
+    allow_if_argument(syscall, index, {}, false);
+    entries_.find(syscall)->second->masked.emplace(mask, value);
     return *this;
 }
 
@@ -98,8 +110,11 @@ SyscallAllowlist base_allowlist() {
     // watch, which can come after confinement (seen on the board: the input backend was
     // killed on pipe2).
     list.allow("pipe2");
-    // Memory: allocator and grant/foreign mappings (mmap on an already open device fd).
-    for (const char* name : {"mmap", "munmap", "mremap", "mprotect", "brk", "madvise"}) list.allow(name);
+    // Memory: allocator and grant/foreign mappings (mmap on an already open device fd), never
+    // executable: mmap and mprotect only with PROT_EXEC clear in their prot argument (index 2).
+    // mremap keeps a mapping's protection, so it cannot add PROT_EXEC.
+    for (const char* name : {"munmap", "mremap", "brk", "madvise"}) list.allow(name);
+    for (const char* name : {"mmap", "mprotect"}) list.allow_if_masked(name, 2, PROT_EXEC, 0);
     // Threads already running (spdlog, Asio) synchronise and exit.
     for (const char* name : {"futex", "sched_yield", "set_robust_list", "rseq", "exit", "exit_group"}) {
         list.allow(name);

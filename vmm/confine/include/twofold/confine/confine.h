@@ -62,6 +62,11 @@ public:
     // Also allows ioctl requests whose bits under `mask` equal `value` (arg 1). Same rule as
     // allow_ioctls(): an unconditional ioctl becomes narrowed to what is listed.
     SyscallAllowlist& allow_ioctl_family(std::uint64_t mask, std::uint64_t value);
+    // Allows `syscall` only when (argument `index` & mask) == value, e.g. mmap only without
+    // PROT_EXEC. Adds to an existing rule on the same index (values and masks both allow);
+    // a syscall allowed unconditionally becomes narrowed to what is listed.
+    SyscallAllowlist& allow_if_masked(std::string_view syscall, unsigned index, std::uint64_t mask,
+                                      std::uint64_t value);
     // Removes `syscall` (a backend that must not have something base_allowlist() grants).
     SyscallAllowlist& deny(std::string_view syscall);
     // Adds every entry of `other`; an unconditional entry on either side wins.
@@ -80,6 +85,10 @@ private:
 
 // What an Asio (epoll/eventfd/timerfd) process with spdlog on stderr needs after start-up,
 // for x86_64 and aarch64 alike (names one architecture lacks are skipped at install time).
+// mmap and mprotect are allowed only without PROT_EXEC (pkey_mprotect not at all): a backend
+// maps nothing executable after start, so code injected into it cannot be made runnable by
+// mapping or re-protecting memory (issue 14); only a return-oriented chain of existing code
+// remains, which the rest of the list bounds.
 // Deliberately absent: openat/open (a backend opens every device before confining, so a
 // compromised backend cannot open anything new), socket/connect/bind (the focus link and
 // xenstore connections already exist), clone/execve/fork (no new processes or threads),

@@ -6,12 +6,13 @@
 # before it started anything (rc.toolstack's marker carries what xl dmesg said).
 check_xsm_boot() {  # run
   local run=$1 cmdline policy_line size sha want_size want_sha marker len
-  cmdline=$(log_line "$run" '\(XEN\) Command line: ' | sed 's/.*Command line: //' | tr -d '\r')
+  # Xen does not print its command line at the default log level; it keeps it for `xl info`.
+  cmdline=$(dom0_exec "$run" 60 'xl info | grep "^xen_commandline"' | tr -d '\r' | sed -n 's/^xen_commandline *: *//p')
   if [[ " $cmdline " == *" xsm=flask "* && " $cmdline " == *" flask=enforcing "* ]] \
      && ! [[ " $cmdline " =~ \ (flask=(late|permissive|disabled)|xsm=(silo|dummy))\  ]]; then
-    check_result "xen boots flask=enforcing" 0 "Xen's command line: $cmdline"
+    check_result "xen boots flask=enforcing" 0 "xl info xen_commandline: $cmdline"
   else
-    check_result "xen boots flask=enforcing" 1 "Xen's command line: ${cmdline:-not seen}"
+    check_result "xen boots flask=enforcing" 1 "xl info xen_commandline: ${cmdline:-not read}"
   fi
   want_size=$(stat -c %s "$lab_images/xenpolicy" 2>/dev/null || echo none)
   want_sha=$(sha256sum "$lab_images/xenpolicy" 2>/dev/null | cut -d' ' -f1)

@@ -194,6 +194,16 @@ Report SecureVolume::provision(const Secret& pin) {
   if (status().provisioned) {
     throw std::runtime_error("already provisioned: wipe first to start over");
   }
+  {
+    // A sealed file that is missing or damaged must not cost the officer the data: a volume
+    // that still has keyslots is only ever erased on purpose (wipe).
+    LuksVolume existing(config_.volume_path);
+    if (existing.is_luks2() && existing.active_keyslots() > 0) {
+      throw std::runtime_error(config_.volume_path +
+                               " holds an encrypted volume whose sealed secret is missing or "
+                               "damaged; not reformatting it (twofold secure wipe starts over)");
+    }
+  }
   configure_lockout();
   tpm_.create_revocable_key();
   Secret secret = random_secret(kSecretBytes);

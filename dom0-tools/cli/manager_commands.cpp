@@ -1,6 +1,7 @@
 #include "manager_commands.h"
 
 #include <poll.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -141,6 +142,47 @@ void print_status(const json& r) {
   }
 }
 
+// A PIN line from the terminal with echo off (dom0's console: no guest sees these keys), or
+// from stdin when it is not a terminal (the lab's harness, the organisation's tooling).
+std::string read_pin(const char* prompt) {
+  const int fd = STDIN_FILENO;
+  termios saved{};
+  const bool tty = ::isatty(fd) && ::tcgetattr(fd, &saved) == 0;
+  if (tty) {
+    // On a line of its own: a harness on the serial console waits for it before typing.
+    std::cerr << prompt << " (not shown)\n" << std::flush;
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  std::string pin;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1 && c != '\n') {
+    if (pin.size() > 256) break;
+    pin += c;
+  }
+  if (!pin.empty() && pin.back() == '\r') pin.pop_back();
+  if (tty) {
+    ::tcsetattr(fd, TCSAFLUSH, &saved);
+  }
+  if (pin.empty() || pin.size() > 256) fail("a PIN has 1 to 256 characters");
+  return pin;
+}
+
+void print_volume(const json& r) {
+  if (r.contains("provisioned")) {
+    std::cout << r.value("persona", "?") << ": " << (r.value("locked", true) ? "locked" : "unlocked")
+              << (r.value("provisioned", false) ? "" : " (not provisioned: the first unlock sets the PIN)") << "\n"
+              << "tries left: " << r.value("attempts_left", 0) << "\n";
+    if (!r.value("changed_pcrs", json::array()).empty()) {
+      std::cout << "MEASUREMENTS CHANGED (PCR " << r["changed_pcrs"].dump() << "): the TPM will not release the key\n";
+    }
+    std::cout << r.value("detail", "") << '\n';
+    return;
+  }
+  std::cout << r.value("persona", "?") << ": " << r.value("detail", r.value("state", "done")) << '\n';
+}
+
 void add_common(CLI::App* sub, const std::shared_ptr<Options>& options) {
   sub->add_option("--socket", options->socket, "manager control socket (env TWOFOLD_SOCKET)")
       ->envname("TWOFOLD_SOCKET")
@@ -150,7 +192,48 @@ void add_common(CLI::App* sub, const std::shared_ptr<Options>& options) {
 
 }  // namespace
 
+static void register_secure_commands(CLI::App& app) {
+  auto* group = app.add_subcommand(
+      "secure", "the secure persona's sealed data volume: TPM-bound key + the officer's PIN (docs/security.md)");
+  group->require_subcommand(1);
+  struct Verb {
+    const char* name;
+    const char* command;
+    const char* help;
+    int pins;
+  };
+  static constexpr Verb kVerbs[] = {
+      {"status", "volume-status", "locked or unlocked, tries left, whether the measurements still match", 0},
+      {"unlock", "volume-unlock", "ask for the PIN, open the volume, start the persona (first use: sets the PIN)", 1},
+      {"lock", "volume-lock", "stop the persona and close its volume", 0},
+      {"change-pin", "volume-change-pin", "current PIN, then the new PIN twice; the data is not re-encrypted", 2},
+      {"wipe", "volume-wipe", "crypto-erase: stop the persona, evict the TPM key, destroy every keyslot", 0},
+  };
+  for (const auto& verb : kVerbs) {
+    auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
+    auto persona = std::make_shared<std::string>("secure");
+    auto confirmed = std::make_shared<bool>(false);
+    auto* sub = group->add_subcommand(verb.name, verb.help);
+    sub->add_option("--persona", *persona, "persona whose encrypted volume this is")->capture_default_str();
+    if (std::string_view(verb.name) == "wipe") {
+      sub->add_flag("--yes", *confirmed, "really erase: the data cannot be recovered")->required();
+    }
+    add_common(sub, options);
+    sub->callback([options, persona, verb] {
+      json args{{"persona", *persona}};
+      if (verb.pins >= 1) args["pin"] = read_pin(verb.pins == 2 ? "current PIN of the persona" : "PIN of the persona");
+      if (verb.pins == 2) {
+        std::string next = read_pin("new PIN of the persona");
+        if (read_pin("new PIN of the persona, again") != next) fail("the two new PINs differ");
+        args["new_pin"] = std::move(next);
+      }
+      finish(*options, call(*options, verb.command, args), print_volume);
+    });
+  }
+}
+
 void register_manager_commands(CLI::App& app) {
+  register_secure_commands(app);
   {
     auto options = std::make_shared<Options>(Options{kDefaultSocket, false});
     auto* sub = app.add_subcommand("status", "show the personas, which one is in the foreground, and the hardware key");

@@ -443,6 +443,14 @@ build_dom0() {
     >"$stage/etc/twofold/modules.late.tmp" || true
   mv "$stage/etc/twofold/modules.late.tmp" "$stage/etc/twofold/modules.late"
   cp -a "$lab_build/stage/dom0-bins/." "$stage/"
+  # tpm2-tss loads its transport with dlopen (no NEEDED entry for check_elf_libraries to
+  # follow): twofold-keystore reaches the TPM through the device TCTI.
+  if [ -x "$stage/usr/sbin/twofold-keystore" ]; then
+    for lib in libtss2-tcti-device.so.0; do
+      [ -e "/usr/lib/aarch64-linux-gnu/$lib" ] || die "$lib (arm64) missing: scripts/setup --only arm64 installs libtss2-dev:arm64"
+      cp -L "/usr/lib/aarch64-linux-gnu/$lib" "$stage/usr/lib/aarch64-linux-gnu/$lib"
+    done
+  fi
   log "dom0: checking every program's libraries"
   check_elf_libraries "$stage"
   log "dom0: packing the initramfs ($(du -sh "$stage" | cut -f1) unpacked)"

@@ -550,6 +550,8 @@ lab_test() {
   # Whatever happens below, never leave an emulator running behind a failed test.
   trap 'shutdown_board "'"$run"'" 20 >/dev/null 2>&1 || true' EXIT
 
+  # The secure persona starts only once its PIN opens its data volume (checks-keystore.sh).
+  keystore_first_unlock "$run"
   wait_for_log "$run" 'TWOFOLD-(NOT-)?READY secure' "$timeout" || true
   wait_for_log "$run" 'TWOFOLD-(NOT-)?READY personal' 20 || true
   log "test: boot phase over, checking"
@@ -574,7 +576,7 @@ lab_test() {
   check_log "$run" "personal PV fb+kbd frontends" '\[personal\] TWOFOLD-CHECK personal pv-frontends=vfb vkbd'
   check_log "$run" "secure ready" '\[secure\] TWOFOLD-READY secure'
   check_log "$run" "secure dm-verity read-only root" '\[secure\] TWOFOLD-CHECK secure root=ok verity=verified mount=read-only'
-  check_log "$run" "secure dm-crypt data volume" '\[secure\] TWOFOLD-CHECK secure data=ok crypt=LUKS2'
+  keystore_boot1_checks "$run"
   check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
   check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
   # dom0's own view (xenstore), independent of what the guest says about itself.
@@ -628,6 +630,7 @@ lab_test() {
     echo "dom0 logs: ${run#"$lab_root"/}/dom0-logs/"
   fi
   print_figures "$run"
+  keystore_second_boot "$run" "$cpu"
   # A dom0 vCPU that stops getting timer wakeups stalls whatever runs on it (docs/lab.md, "Known
   # issues"); the checks that fail then all trace back to it, so it is named once here.
   local stall

@@ -36,6 +36,34 @@ TEST(ControlProtocol, RestartNeedsPersona) {
     EXPECT_EQ(std::get<LifecycleRequest>(r.command).action, LifecycleAction::Restart);
 }
 
+TEST(ControlProtocol, VolumeUnlockCarriesOnlyAPin) {
+    const auto r = expect_request(R"({"version":1,"id":1,"command":"volume-unlock","args":{"persona":"secure","pin":"2468"}})");
+    ASSERT_TRUE(std::holds_alternative<VolumeRequest>(r.command));
+    const auto& v = std::get<VolumeRequest>(r.command);
+    EXPECT_EQ(v.action, VolumeAction::Unlock);
+    EXPECT_EQ(v.pin, "2468");
+    EXPECT_TRUE(v.new_pin.empty());
+    // Round trip through the client's encoder.
+    const auto again = expect_request(make_request(1, r.command));
+    EXPECT_EQ(std::get<VolumeRequest>(again.command).pin, "2468");
+}
+
+TEST(ControlProtocol, VolumeRequestsRefuseBadPins) {
+    const std::string head = R"({"version":1,"id":1,"command":)";
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure","pin":""}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure","pin":"12\n34"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure","pin":")" + std::string(257, '1') + R"("}})").code,
+              "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure","pin":1234}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-lock","args":{"persona":"secure","pin":"1"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-unlock","args":{"persona":"secure","pin":"1","new_pin":"2"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-change-pin","args":{"persona":"secure","pin":"1"}})").code, "bad-request");
+    EXPECT_EQ(expect_error(head + R"("volume-wipe","args":{}})").code, "bad-request");
+    const auto ok = expect_request(head + R"("volume-change-pin","args":{"persona":"secure","pin":"1","new_pin":"2"}})");
+    EXPECT_EQ(std::get<VolumeRequest>(ok.command).new_pin, "2");
+}
+
 TEST(ControlProtocol, InvalidJsonIsBadJson) { EXPECT_EQ(expect_error("{not json").code, "bad-json"); }
 
 TEST(ControlProtocol, NonObjectIsBadRequest) { EXPECT_EQ(expect_error("[1,2]").code, "bad-request"); }

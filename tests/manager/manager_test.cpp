@@ -52,6 +52,7 @@ protected:
         dir_ = std::filesystem::temp_directory_path() / ("twofold-manager-" + tag);
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ / "volume-open").close(); // the secure volume is open unless a test says not
         personal_ = tag + "-personal";
         secure_ = tag + "-secure";
         std::ifstream in(std::string(TWOFOLD_SOURCE_DIR) + "/policy/personas.toml");
@@ -84,7 +85,27 @@ protected:
         o.use_hardware_key = false;
         o.supervise_every = std::chrono::hours(1); // tests drive supervise() themselves
         o.backends = backends_;
+        // The policy's secure persona has an encrypted disk: "open" once the fake keystore
+        // below (or the test) creates this file.
+        o.block_device_present = [flag = dir_ / "volume-open"](const std::string&) { return std::filesystem::exists(flag); };
+        o.keystore.program = (dir_ / "fake-keystore").string();
         return o;
+    }
+    // Stands in for twofold-keystore (tested against a TPM in tests/keystore): PIN 2468 opens.
+    void write_fake_keystore() const {
+        const auto path = dir_ / "fake-keystore";
+        std::ofstream(path) << "#!/bin/sh\n"
+                               "for a; do verb=$a; done\n"
+                               "read -r pin\n"
+                               "echo \"$*\" >>" << (dir_ / "keystore-calls").string() << "\n"
+                               "case $verb in\n"
+                               "unlock) if [ \"$pin\" = 2468 ]; then touch " << (dir_ / "volume-open").string() << "\n"
+                               "  echo '{\"outcome\":\"ok\",\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"unlocked\"}'\n"
+                               "  else echo '{\"outcome\":\"wrong-pin\",\"attempts_left\":4,\"changed_pcrs\":[],\"detail\":\"wrong PIN\"}'; exit 3; fi ;;\n"
+                               "status) echo '{\"provisioned\":true,\"unlocked\":false,\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"sealed\"}' ;;\n"
+                               "*) echo '{\"outcome\":\"ok\",\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"done\"}' ;;\n"
+                               "esac\n";
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all);
     }
 
     // Starts a manager (as after boot, or after `kill -9` of the previous one) on its own
@@ -273,6 +294,43 @@ TEST_F(ManagerTest, RestartedManagerRecoversForegroundAndLeavesPersonasRunning) 
         log.append(std::istreambuf_iterator<char>(in), {});
     }
     EXPECT_NE(log.find("persona.recovered"), std::string::npos) << "the second manager found the personas running";
+}
+
+TEST_F(ManagerTest, LockedPersonaWaitsForItsPinThenStarts) {
+    std::filesystem::remove(dir_ / "volume-open");
+    write_fake_keystore();
+    start_manager();
+    LibvirtConnection libvirt("test:///default");
+    auto status = call(R"({"version":1,"id":1,"command":"status"})");
+    for (const auto& p : status["result"]["personas"]) {
+        EXPECT_EQ(p["locked"], p["name"] == secure_) << p.dump();
+        EXPECT_EQ(p["state"] == "running", p["name"] != secure_) << p.dump();
+    }
+    on_manager([&] { manager_->supervise(); }); // supervision does not burn restarts on it
+    auto started = call(R"({"version":1,"id":2,"command":"start","args":{"persona":")" + secure_ + R"("}})");
+    EXPECT_FALSE(started["ok"].get<bool>());
+    EXPECT_EQ(started["error"]["code"], "locked");
+    const auto wrong = call(R"({"version":1,"id":3,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"1111"}})");
+    EXPECT_FALSE(wrong["ok"].get<bool>());
+    EXPECT_EQ(wrong["error"]["code"], "wrong-pin");
+    EXPECT_NE(wrong["error"]["message"].get<std::string>().find("(4 tries left)"), std::string::npos) << wrong.dump();
+    const auto right = call(R"({"version":1,"id":4,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"2468"}})");
+    ASSERT_TRUE(right["ok"].get<bool>()) << right.dump();
+    EXPECT_EQ(right["result"]["state"], "running");
+    EXPECT_EQ(libvirt.lookup(secure_)->info().state, DomainState::Running);
+    // The domain gets dom0's plaintext mapping of the volume, never the encrypted file.
+    EXPECT_NE(libvirt.xml(secure_).find("/dev/mapper/twofold-" + secure_ + "-xvdb"), std::string::npos);
+    stop();
+    std::string log;
+    for (const auto& f : std::filesystem::directory_iterator(dir_ / "audit")) {
+        std::ifstream in(f.path());
+        log.append(std::istreambuf_iterator<char>(in), {});
+    }
+    EXPECT_NE(log.find("persona.locked"), std::string::npos);
+    EXPECT_NE(log.find("volume.unlock"), std::string::npos);
+    EXPECT_NE(log.find("wrong-pin"), std::string::npos);
+    EXPECT_EQ(log.find("2468"), std::string::npos) << "a PIN in the audit log";
+    EXPECT_EQ(log.find("1111"), std::string::npos) << "a PIN in the audit log";
 }
 
 TEST_F(ManagerTest, KilledPersonaIsRestartedBySupervision) {

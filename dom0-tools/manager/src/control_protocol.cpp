@@ -131,7 +131,47 @@ std::variant<Request, ProtocolError> parse_request(std::string_view line) {
         }
         return Request{*id, LifecycleRequest{action, std::move(*persona)}};
     }
-    return error("unknown-command", "unknown command '" + name + "' (known: status, switch, start, stop, restart, shutdown)", id);
+    static constexpr std::array<std::pair<std::string_view, VolumeAction>, 5> kVolume{{
+        {"volume-status", VolumeAction::Status}, {"volume-unlock", VolumeAction::Unlock},
+        {"volume-lock", VolumeAction::Lock}, {"volume-change-pin", VolumeAction::ChangePin},
+        {"volume-wipe", VolumeAction::Wipe}}};
+    for (const auto& [verb, action] : kVolume) {
+        if (name != verb) {
+            continue;
+        }
+        const bool needs_pin = action == VolumeAction::Unlock || action == VolumeAction::ChangePin;
+        const bool needs_new = action == VolumeAction::ChangePin;
+        if (!only_known_keys(args, {"persona", "pin", "new_pin"}, unknown) ||
+            (!needs_pin && args.contains("pin")) || (!needs_new && args.contains("new_pin"))) {
+            if (unknown.empty()) unknown = needs_pin ? "new_pin" : "pin";
+            return error("bad-request", "unknown argument '" + unknown + "' for '" + name + "'", id);
+        }
+        auto persona = persona_arg(args, problem);
+        if (!problem.empty()) {
+            return error("bad-request", problem, id);
+        }
+        if (!persona) {
+            return error("bad-request", "'" + name + "' needs args.persona", id);
+        }
+        VolumeRequest v{action, std::move(*persona), {}, {}};
+        const auto pin_arg = [&](const char* key, std::string& out) {
+            const auto it = args.find(key);
+            if (it == args.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
+                it->get_ref<const std::string&>().size() > kMaxPinBytes ||
+                it->get_ref<const std::string&>().find('\n') != std::string::npos) {
+                problem = std::string("'") + name + "' needs args." + key + ": 1 to 256 bytes, no newline";
+                return;
+            }
+            out = it->get<std::string>();
+        };
+        if (needs_pin) pin_arg("pin", v.pin);
+        if (needs_new && problem.empty()) pin_arg("new_pin", v.new_pin);
+        if (!problem.empty()) {
+            return error("bad-request", problem, id);
+        }
+        return Request{*id, std::move(v)};
+    }
+    return error("unknown-command", "unknown command '" + name + "' (known: status, switch, start, stop, restart, shutdown, volume-status, volume-unlock, volume-lock, volume-change-pin, volume-wipe)", id);
 }
 
 std::string make_ok_response(std::int64_t id, const json& result) {
@@ -153,6 +193,11 @@ std::string make_request(std::int64_t id, const Command& command) {
                 doc["command"] = "status";
             } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
                 doc["command"] = "shutdown";
+            } else if constexpr (std::is_same_v<T, VolumeRequest>) {
+                doc["command"] = to_string(c.action);
+                doc["args"] = {{"persona", c.persona}};
+                if (!c.pin.empty()) doc["args"]["pin"] = c.pin;
+                if (!c.new_pin.empty()) doc["args"]["new_pin"] = c.new_pin;
             } else if constexpr (std::is_same_v<T, SwitchRequest>) {
                 doc["command"] = "switch";
                 if (c.persona) {
@@ -172,6 +217,17 @@ const char* to_string(LifecycleAction action) noexcept {
     case LifecycleAction::Start: return "start";
     case LifecycleAction::Stop: return "stop";
     case LifecycleAction::Restart: return "restart";
+    }
+    return "unknown";
+}
+
+const char* to_string(VolumeAction action) noexcept {
+    switch (action) {
+    case VolumeAction::Status: return "volume-status";
+    case VolumeAction::Unlock: return "volume-unlock";
+    case VolumeAction::Lock: return "volume-lock";
+    case VolumeAction::ChangePin: return "volume-change-pin";
+    case VolumeAction::Wipe: return "volume-wipe";
     }
     return "unknown";
 }

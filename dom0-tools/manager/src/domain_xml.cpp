@@ -81,6 +81,11 @@ std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, co
     // the kernel's blkback on a loop device; dom0 runs no QEMU.
     const char* driver = flavor.domain_type == "xen" ? "      <driver name='phy'/>\n" : "";
     for (const auto& d : p.disks) {
+        if (d.block) {
+            xml += fmt::format("    <disk type='block' device='disk'>\n{}      <source dev='{}'/>\n      <target dev='{}' bus='xen'/>\n{}    </disk>\n",
+                               driver, xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
+            continue;
+        }
         xml += fmt::format("    <disk type='file' device='disk'>\n{}      <source file='{}'/>\n      <target dev='{}' bus='xen'/>\n{}    </disk>\n",
                            driver, xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
     }
@@ -92,6 +97,10 @@ std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, co
                        xml_escape(label));
     xml += "</domain>\n";
     return xml;
+}
+
+std::string encrypted_volume_node(std::string_view persona, std::string_view target) {
+    return fmt::format("/dev/mapper/twofold-{}-{}", persona, target);
 }
 
 } // namespace twofold::manager

@@ -61,7 +61,11 @@ PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::D
         spec.cmdline += fmt::format(" xen_fbfront.video={},{},{}", g.videoram_mib, g.width, g.height);
     }
     for (const auto& d : p.disks) {
-        spec.disks.push_back({d.path.value, d.target.value, d.readonly.value});
+        if (d.encrypted.value) {
+            spec.disks.push_back({encrypted_volume_node(p.name.value, d.target.value), d.target.value, d.readonly.value, true});
+        } else {
+            spec.disks.push_back({d.path.value, d.target.value, d.readonly.value, false});
+        }
     }
     return spec;
 }
@@ -121,7 +125,14 @@ bool Manager::start() {
     // In the policy's order: the officer lists first the persona that should come up first.
     std::vector<PersonaSpec> specs;
     for (const auto& p : policy_.personas) {
-        specs.push_back(personas_.at(p.name.value).spec);
+        const auto& state = personas_.at(p.name.value);
+        if (const auto missing = locked_volume(state)) {
+            // Started by `twofold start` once dom0 has opened the volume (twofold secure unlock).
+            spdlog::info("persona {}: locked: {} is not open", p.name.value, *missing);
+            audit("persona.locked", p.name.value, {{"volume", *missing}});
+            continue;
+        }
+        specs.push_back(state.spec);
     }
     const auto report = reconcile(specs, *libvirt_, options_.flavor, plumb_before_guest_runs());
     for (const auto& r : report.personas) {
@@ -155,6 +166,20 @@ bool Manager::start() {
     arm_supervision();
     spdlog::info("twofold-manager: serving on {}, foreground {}", options_.control_socket.string(), foreground());
     return report.ok();
+}
+
+std::optional<std::string> Manager::locked_volume(const PersonaState& state) const {
+    for (const auto& d : state.spec.disks) {
+        if (!d.block) {
+            continue;
+        }
+        const bool present = options_.block_device_present ? options_.block_device_present(d.source)
+                                                           : std::filesystem::exists(d.source);
+        if (!present) {
+            return d.source;
+        }
+    }
+    return std::nullopt;
 }
 
 BeforeGuestRuns Manager::plumb_before_guest_runs() {
@@ -243,7 +268,7 @@ void Manager::supervise() {
             state.retry_at.reset();
             continue;
         }
-        if (state.stopped_by_operator || state.gave_up) {
+        if (state.stopped_by_operator || state.gave_up || locked_volume(state)) {
             continue;
         }
         if (state.policy->restart.policy.value == policy::RestartPolicy::never) {
@@ -297,6 +322,10 @@ void Manager::handle(const control::Request& request, const control::PeerCredent
             } else if constexpr (std::is_same_v<T, control::ShutdownRequest>) {
                 audit("control.shutdown", std::nullopt, {{"uid", peer.uid}, {"pid", peer.pid}});
                 shutdown(std::move(done));
+            } else if constexpr (std::is_same_v<T, control::VolumeRequest>) {
+                // Never the PIN: only who asked for what.
+                audit(std::string("control.") + control::to_string(cmd.action), cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
+                volume(cmd, std::move(done));
             } else {
                 audit(std::string("control.") + control::to_string(cmd.action), cmd.persona, {{"uid", peer.uid}, {"pid", peer.pid}});
                 lifecycle(cmd, std::move(done));
@@ -406,6 +435,11 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
             done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"changed", false}}));
             return;
         }
+        if (const auto missing = locked_volume(state)) {
+            done(error_reply("locked", "persona '" + request.persona + "' is locked: " + *missing +
+                                           " is not open (twofold secure unlock)"));
+            return;
+        }
         const auto report = reconcile({state.spec}, *libvirt_, options_.flavor, plumb_before_guest_runs());
         const auto& r = report.personas.front();
         if (r.action == ReconcileAction::Failed) {
@@ -418,6 +452,124 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
         done(ok_reply({{"persona", request.persona}, {"state", "running"}, {"domid", r.domid}}));
     } catch (const LibvirtError& e) {
         done(error_reply("libvirt", e.what()));
+    }
+}
+
+void Manager::volume(const control::VolumeRequest& request, std::function<void(control::Reply)> done) {
+    const auto it = personas_.find(request.persona);
+    if (it == personas_.end()) {
+        done(error_reply("unknown-persona", "no persona named '" + request.persona + "' in the policy"));
+        return;
+    }
+    const policy::Persona& p = *it->second.policy;
+    const policy::Disk* disk = nullptr;
+    for (const auto& d : p.disks) {
+        if (d.encrypted.value) {
+            disk = &d;
+            break;
+        }
+    }
+    if (!disk) {
+        done(error_reply("no-encrypted-volume", "persona '" + request.persona + "' has no encrypted disk in the policy"));
+        return;
+    }
+    const std::string node = encrypted_volume_node(request.persona, disk->target.value);
+    const std::string mapper = node.substr(node.rfind('/') + 1);
+    bool running = false;
+    try {
+        const auto info = libvirt_->find(request.persona);
+        running = info && info->state == DomainState::Running;
+    } catch (const LibvirtError& e) {
+        done(error_reply("libvirt", e.what()));
+        return;
+    }
+    const KeystoreClient keystore(options_.keystore);
+    const auto report = [&](const char* kind, const KeystoreAnswer& a) {
+        json fields{{"outcome", a.outcome}};
+        for (const char* key : {"attempts_left", "changed_pcrs"}) {
+            if (a.doc.contains(key)) fields[key] = a.doc[key];
+        }
+        if (a.outcome == "error" || a.outcome == "measurements-changed" || a.outcome == "not-provisioned") {
+            fields["detail"] = a.doc.value("detail", "");
+        }
+        audit(kind, request.persona, std::move(fields));
+    };
+    const auto answer_reply = [&](const KeystoreAnswer& a) {
+        json result = a.doc;
+        result["persona"] = request.persona;
+        if (a.outcome == "ok" || a.outcome == "status") {
+            return ok_reply(std::move(result));
+        }
+        std::string message = a.doc.value("detail", a.outcome);
+        if (a.doc.contains("attempts_left") && (a.outcome == "wrong-pin" || a.outcome == "locked-out")) {
+            message += " (" + a.doc["attempts_left"].dump() + " tries left)";
+        }
+        return error_reply(a.outcome, std::move(message));
+    };
+    switch (request.action) {
+    case control::VolumeAction::Status: {
+        auto a = keystore.run("status", disk->path.value, mapper, "");
+        a.doc["locked"] = locked_volume(it->second).has_value();
+        done(answer_reply(a));
+        return;
+    }
+    case control::VolumeAction::Lock:
+    case control::VolumeAction::Wipe: {
+        if (running) {
+            // The guest must not keep writing to a volume that is being closed or erased.
+            libvirt_->destroy(request.persona);
+            audit("persona.stop", request.persona, {{"was_running", true}, {"reason", control::to_string(request.action)}});
+        }
+        const bool wipe = request.action == control::VolumeAction::Wipe;
+        const auto a = keystore.run(wipe ? "wipe" : "lock", disk->path.value, mapper, "");
+        report(wipe ? "volume.wipe" : "volume.lock", a);
+        done(answer_reply(a));
+        return;
+    }
+    case control::VolumeAction::ChangePin: {
+        const std::string lines = request.pin + "\n" + request.new_pin + "\n";
+        const auto a = keystore.run("change-pin", disk->path.value, mapper, lines);
+        report(a.outcome == "wiped" ? "volume.wiped" : "volume.change-pin", a);
+        done(answer_reply(a));
+        return;
+    }
+    case control::VolumeAction::Unlock: {
+        if (!locked_volume(it->second)) {
+            done(ok_reply({{"persona", request.persona}, {"outcome", "ok"}, {"detail", "already unlocked"}}));
+            return;
+        }
+        auto a = keystore.run("unlock", disk->path.value, mapper, request.pin + "\n");
+        if (a.outcome == "not-provisioned") {
+            // First use of this device (or first use after a wipe): the PIN given now becomes
+            // the officer's PIN. The keystore refuses to format a volume that holds data.
+            const auto provisioned = keystore.run("provision", disk->path.value, mapper, request.pin + "\n");
+            report("volume.provision", provisioned);
+            if (provisioned.outcome != "ok") {
+                done(answer_reply(provisioned));
+                return;
+            }
+            a = keystore.run("unlock", disk->path.value, mapper, request.pin + "\n");
+        }
+        report(a.outcome == "wiped" ? "volume.wiped" : "volume.unlock", a);
+        if (a.outcome != "ok") {
+            done(answer_reply(a));
+            return;
+        }
+        // Open: the persona may start now (and is started, unless the operator stopped it).
+        if (!it->second.stopped_by_operator) {
+            lifecycle(control::LifecycleRequest{control::LifecycleAction::Start, request.persona},
+                      [done, a](control::Reply started) {
+                          if (started.ok) {
+                              started.result["outcome"] = "ok";
+                              started.result["detail"] = a.doc.value("detail", "unlocked");
+                          }
+                          done(std::move(started));
+                      });
+            return;
+        }
+        done(answer_reply(a));
+        return;
+    }
     }
 }
 
@@ -436,6 +588,7 @@ json Manager::status_json() {
             p["error"] = e.what();
         }
         p["foreground"] = name == foreground();
+        p["locked"] = locked_volume(state).has_value();
         personas.push_back(std::move(p));
     }
     json out{{"foreground", foreground()}, {"personas", personas}, {"backends", backends_->status()},

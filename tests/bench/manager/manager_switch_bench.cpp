@@ -176,6 +176,7 @@ void BM_KeyToCommit(benchmark::State& state) {
     options.use_hardware_key = false; // the recogniser is fed below, as HardwareKey feeds it
     options.supervise_every = std::chrono::hours(1);
     options.backends = fake_backends();
+    options.block_device_present = [](const std::string&) { return true; }; // the secure volume is open
     asio::io_context io;
     mgr::Manager manager(io, *loaded.policy, options, std::make_unique<mgr::LibvirtConnection>(options.libvirt_uri), nullptr,
                          std::move(writer));

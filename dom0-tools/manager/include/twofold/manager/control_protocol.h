@@ -32,7 +32,17 @@ struct LifecycleRequest {
 // Stops the personas gracefully, stops the backends, seals the audit log, then runs the
 // manager's configured power-off command and exits.
 struct ShutdownRequest {};
-using Command = std::variant<StatusRequest, SwitchRequest, LifecycleRequest, ShutdownRequest>;
+// The secure persona's sealed volume (twofold-keystore). PINs travel only on this root-only
+// local socket and only in these requests; the manager never logs or audits them.
+enum class VolumeAction : std::uint8_t { Status, Unlock, Lock, ChangePin, Wipe };
+inline constexpr std::size_t kMaxPinBytes = 256;
+struct VolumeRequest {
+    VolumeAction action{};
+    std::string persona;
+    std::string pin;     // Unlock, ChangePin (the current PIN)
+    std::string new_pin; // ChangePin
+};
+using Command = std::variant<StatusRequest, SwitchRequest, LifecycleRequest, ShutdownRequest, VolumeRequest>;
 
 struct Request {
     std::int64_t id = 0;
@@ -56,5 +66,6 @@ std::string make_error_response(const ProtocolError& error);
 std::string make_request(std::int64_t id, const Command& command);
 
 [[nodiscard]] const char* to_string(LifecycleAction action) noexcept;
+[[nodiscard]] const char* to_string(VolumeAction action) noexcept;
 
 } // namespace twofold::manager::control

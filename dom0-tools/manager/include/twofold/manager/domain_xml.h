@@ -13,10 +13,15 @@
 namespace twofold::manager {
 
 struct DiskSpec {
-    std::string source;      // file in dom0
+    std::string source;      // file in dom0, or a block device when `block`
     std::string target;      // xvda, xvdb ...
     bool readonly = false;
+    bool block = false;      // an encrypted disk: dom0's dm-crypt mapping of it once unlocked
 };
+
+// Where dom0 opens a persona's encrypted disk (twofold-keystore secure unlock --name): the
+// guest gets the plaintext side through blkback and never holds the key.
+std::string encrypted_volume_node(std::string_view persona, std::string_view target);
 
 struct PersonaSpec {
     std::string name;

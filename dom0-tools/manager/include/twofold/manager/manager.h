@@ -5,6 +5,7 @@
 // commit a switch), and audits every decision.
 // Single-threaded: everything runs on one io_context.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "twofold/audit/writer.h"
+#include "twofold/manager/keystore_client.h"
 #include "twofold/manager/backend_supervisor.h"
 #include "twofold/manager/backends_config.h"
 #include "twofold/manager/control_server.h"
@@ -43,6 +45,10 @@ struct ManagerOptions {
     std::chrono::milliseconds backend_stop_grace{3000}; // SIGTERM to SIGKILL when the manager stops
     std::chrono::seconds shutdown_timeout{20};        // `twofold shutdown`: guest power-off, then destroy
     std::string poweroff_command;                     // run with /bin/sh -c after a shutdown; empty: none
+    // Is an unlocked encrypted volume there? Empty: the node exists in dom0's /dev (tests
+    // inject their own).
+    std::function<bool(const std::string&)> block_device_present;
+    KeystoreOptions keystore; // the secure persona's sealed volume (twofold secure ...)
 };
 
 class Manager : public control::RequestHandler, private BackendEvents {
@@ -89,6 +95,9 @@ private:
     };
 
     void audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields);
+    void volume(const control::VolumeRequest& request, std::function<void(control::Reply)> done);
+    // The first encrypted disk of the persona that dom0 has not opened (it is locked), if any.
+    [[nodiscard]] std::optional<std::string> locked_volume(const PersonaState& state) const;
     void request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done);
     void run_commands(std::vector<Command>& commands);
     void lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done);

@@ -15,7 +15,7 @@ lab's own hardware (the modem simulator, build/lab-host/), and writes build/lab/
   personal-Image          personal kernel      personal-initramfs.cpio.gz
   secure-Image            secure kernel        secure-initramfs.cpio.gz
   secure-root.img         dm-verity protected squashfs root + hash tree (secure-root.verity)
-  secure-data.img         data volume (LUKS-formatted inside the guest at first boot)
+  secure-data.img         data volume (empty; dom0 formats it LUKS2 at the first PIN, docs/sealed-storage.md)
   personal.xml secure.xml libvirt domain definitions (also inside dom0)
   --skip-dom0-binaries  do not run the aarch64 CMake build (use what build/aarch64 has)
   --force               rebuild every step
@@ -210,12 +210,13 @@ install_modules() {  # debroot stage listfile [order-file-name]
 
 # Every dynamically linked ELF file in the root must find its libraries inside the root.
 # Libraries missing there are copied from the host's arm64 multiarch directory when Debian's
-# packages put them there (the project's own binaries link against them); anything else is
+# packages put them there (the project's own binaries link against them); a copied library
+# has NEEDED entries of its own, so passes repeat until one copies nothing. Anything else is
 # a build error that names the file and the library.
 check_elf_libraries() {  # stage
-  local stage=$1 f lib found missing=() pass
-  for pass in 1 2; do
-    missing=()
+  local stage=$1 f lib found missing=() copied pass
+  for pass in 1 2 3 4 5 6; do
+    missing=(); copied=0
     while IFS= read -r f; do
       while read -r lib; do
         found=""
@@ -223,16 +224,19 @@ check_elf_libraries() {  # stage
           [ -e "$stage/$d/$lib" ] && { found=1; break; }
         done
         [ -n "$found" ] && continue
-        if [ $pass = 1 ] && [ -e "/usr/lib/aarch64-linux-gnu/$lib" ]; then
+        if [ -e "/usr/lib/aarch64-linux-gnu/$lib" ]; then
           cp -L "/usr/lib/aarch64-linux-gnu/$lib" "$stage/usr/lib/aarch64-linux-gnu/$lib"
+          copied=1
         else
           missing+=("${f#"$stage"} needs $lib")
         fi
       done < <(aarch64-linux-gnu-readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
     done < <(find "$stage" -type f \( -perm -u+x -o -name '*.so*' \) ! -name '*.ko' -size +1k \
                -exec sh -c 'for f; do [ "$(head -c 4 "$f" | tail -c 3)" = ELF ] && echo "$f"; done' _ {} + )
-    [ ${#missing[@]} -eq 0 ] && return 0
+    [ ${#missing[@]} -gt 0 ] && break
+    [ "$copied" = 0 ] && return 0
   done
+  [ ${#missing[@]} -eq 0 ] && die "libraries of $(basename "$stage") still changing after $pass passes"
   printf '  %s\n' "${missing[@]}" | sort -u | head -20 >&2
   die "libraries missing from the image root $(basename "$stage"): add the package to guests/*/packages and run scripts/lab pin"
 }

@@ -7,7 +7,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace twofold::keystore::testing {
 
@@ -85,8 +84,25 @@ class Swtpm {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = ::posix_spawnp(&pid_, "swtpm", nullptr, nullptr, argv.data(), environ);
-    ASSERT_EQ(rc, 0) << "cannot start swtpm (scripts/setup installs it)";
+    const std::string log = dir_ + "/swtpm.log";
+    // Not posix_spawn: swtpm must die with this test process even when a sanitizer aborts it
+    // (no destructor runs then), and must not hold ctest's output pipe open, or ctest waits
+    // for the pipe until its timeout instead of reporting the abort.
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    ASSERT_GE(pid_, 0) << "fork failed";
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (out < 0 || in < 0) ::_exit(127);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execvp("swtpm", argv.data());
+      ::_exit(127);
+    }
     // Ready once the server port accepts a connection.
     for (int i = 0; i < 200; ++i) {
       const int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -98,7 +114,8 @@ class Swtpm {
       ::close(s);
       if (up) return;
       int status = 0;
-      ASSERT_EQ(::waitpid(pid_, &status, WNOHANG), 0) << "swtpm exited at start";
+      ASSERT_EQ(::waitpid(pid_, &status, WNOHANG), 0)
+          << "swtpm exited at start (not installed? scripts/setup installs it; log: " << log << ")";
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     FAIL() << "swtpm did not listen on port " << port_;

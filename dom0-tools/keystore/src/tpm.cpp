@@ -29,6 +29,15 @@ void check(TSS2_RC rc, std::string_view what) {
   if (rc != TSS2_RC_SUCCESS) throw TpmError(what, rc);
 }
 
+// A TPM2B's size and bytes from a secret; an empty secret (the empty authorization a fresh
+// TPM has) copies nothing, since memcpy from an empty buffer's null data is undefined.
+template <typename B>
+void fill_tpm2b(B& out, const Secret& value) {
+  if (value.size() > sizeof out.buffer) throw std::invalid_argument("value too long for a TPM buffer");
+  out.size = static_cast<UINT16>(value.size());
+  if (!value.empty()) std::memcpy(out.buffer, value.bytes().data(), value.size());
+}
+
 // The TPM's own response code without the TSS layer or the handle/session/parameter index,
 // so AUTH_FAIL on session 1 and AUTH_FAIL on session 2 compare equal.
 TSS2_RC tpm_code(TSS2_RC rc) {
@@ -361,11 +370,9 @@ SealedObject Tpm::seal(Parent parent, const Secret& secret, const PcrSelection& 
   TPM2B_SENSITIVE_CREATE sens{};
   if (pin) {
     const Secret auth = pin_auth_value(*pin);
-    sens.sensitive.userAuth.size = static_cast<UINT16>(auth.size());
-    std::memcpy(sens.sensitive.userAuth.buffer, auth.bytes().data(), auth.size());
+    fill_tpm2b(sens.sensitive.userAuth, auth);
   }
-  sens.sensitive.data.size = static_cast<UINT16>(secret.size());
-  std::memcpy(sens.sensitive.data.buffer, secret.bytes().data(), secret.size());
+  fill_tpm2b(sens.sensitive.data, secret);
 
   TPM2B_PUBLIC tmpl{};
   tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
@@ -426,8 +433,7 @@ UnsealResult Tpm::unseal(Parent parent, const SealedObject& object, const PcrSel
   if (pin) {
     const Secret auth = pin_auth_value(*pin);
     TPM2B_AUTH a{};
-    a.size = static_cast<UINT16>(auth.size());
-    std::memcpy(a.buffer, auth.bytes().data(), auth.size());
+    fill_tpm2b(a, auth);
     const TSS2_RC rc = Esys_TR_SetAuth(ctx_->esys, loaded, &a);
     OPENSSL_cleanse(&a, sizeof a);
     check(rc, "setting the PIN");
@@ -495,9 +501,7 @@ LockoutState Tpm::lockout_state() {
 namespace {
 void set_auth(ESYS_CONTEXT* esys, ESYS_TR tr, const Secret& value) {
   TPM2B_AUTH a{};
-  if (value.size() > sizeof a.buffer) throw std::invalid_argument("authorization value too long");
-  a.size = static_cast<UINT16>(value.size());
-  std::memcpy(a.buffer, value.bytes().data(), value.size());
+  fill_tpm2b(a, value);
   const TSS2_RC rc = Esys_TR_SetAuth(esys, tr, &a);
   OPENSSL_cleanse(&a, sizeof a);
   check(rc, "setting a hierarchy's authorization");
@@ -509,9 +513,7 @@ void Tpm::set_lockout_auth(const Secret& current, const Secret& next) {
   set_auth(ctx_->esys, ESYS_TR_RH_LOCKOUT, current);
   auto s = ctx_->session(srk->get(), TPM2_SE_HMAC, TPMA_SESSION_DECRYPT);
   TPM2B_AUTH a{};
-  if (next.size() > sizeof a.buffer) throw std::invalid_argument("authorization value too long");
-  a.size = static_cast<UINT16>(next.size());
-  std::memcpy(a.buffer, next.bytes().data(), next.size());
+  fill_tpm2b(a, next);
   const TSS2_RC rc = Esys_HierarchyChangeAuth(ctx_->esys, ESYS_TR_RH_LOCKOUT, s->get(),
                                               ESYS_TR_NONE, ESYS_TR_NONE, &a);
   OPENSSL_cleanse(&a, sizeof a);

@@ -29,6 +29,9 @@ constexpr const char* kDefaultSocket = "/run/twofold/control.sock";
 // A switch waits for every backend's acknowledgement; a shutdown for the personas to power off
 // (the manager's --shutdown-timeout, 20 s by default).
 constexpr int kReplyTimeoutMs = 60000;
+// A volume request runs argon2id and TPM round trips, up to three keystore calls on a first
+// unlock (unlock, provision, unlock), each bounded by the manager at 120 s.
+constexpr int kVolumeReplyTimeoutMs = 400000;
 
 struct Options {
   std::string socket;
@@ -41,7 +44,7 @@ struct Options {
 }
 
 // One request, one reply line.
-json call(const Options& options, const std::string& command, const json& args) {
+json call(const Options& options, const std::string& command, const json& args, int timeout_ms = kReplyTimeoutMs) {
   json request{{"version", 1}, {"id", 1}, {"command", command}};
   if (!args.empty()) request["args"] = args;
   const std::string line = request.dump() + "\n";
@@ -66,7 +69,9 @@ json call(const Options& options, const std::string& command, const json& args) 
   char buf[4096];
   while (reply.find('\n') == std::string::npos) {
     pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, kReplyTimeoutMs) <= 0) fail("twofold-manager did not answer within 60 s");
+    if (::poll(&p, 1, timeout_ms) <= 0) {
+      fail("twofold-manager did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+    }
     const auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
     if (n <= 0) fail("twofold-manager closed the connection without an answer");
     reply.append(buf, static_cast<std::size_t>(n));
@@ -99,8 +104,11 @@ void print_status(const json& r) {
             << std::left << std::setw(20) << "PERSONA" << std::setw(10) << "KIND" << std::setw(12) << "STATE"
             << std::setw(7) << "DOMID" << std::setw(11) << "FOREGROUND" << "RESTARTS\n";
   for (const auto& p : r.value("personas", json::array())) {
+    // A persona that waits for its data volume's PIN says so (twofold secure status says why).
+    std::string state = p.value("state", "?");
+    if (p.value("locked", false) && state != "running") state = "locked";
     std::cout << std::setw(20) << p.value("name", "?") << std::setw(10) << p.value("kind", "?") << std::setw(12)
-              << p.value("state", "?") << std::setw(7)
+              << state << std::setw(7)
               << (p.contains("domid") && !p["domid"].is_null() ? std::to_string(p["domid"].get<int>()) : "-")
               << std::setw(11) << (p.value("foreground", false) ? "yes" : "") << p.value("restarts", 0) << '\n';
   }
@@ -227,7 +235,10 @@ static void register_secure_commands(CLI::App& app) {
         if (read_pin("new PIN of the persona, again") != next) fail("the two new PINs differ");
         args["new_pin"] = std::move(next);
       }
-      finish(*options, call(*options, verb.command, args), print_volume);
+      if (verb.pins >= 1 && ::isatty(STDERR_FILENO)) {
+        std::cerr << "checking the PIN (the key derivation takes a few seconds)...\n" << std::flush;
+      }
+      finish(*options, call(*options, verb.command, args, kVolumeReplyTimeoutMs), print_volume);
     });
   }
 }

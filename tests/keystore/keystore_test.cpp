@@ -110,6 +110,38 @@ TEST_F(KeystoreTest, ProvisionThenRightPinOpensWrongPinCountsDown) {
   EXPECT_THROW(vol.provision(Secret::from_string("2468")), std::runtime_error);
 }
 
+// A TPM charges a disorderly shutdown (power cut) one dictionary-attack failure when a
+// DA-protected object was used since the last orderly one; dom0's power-off sends
+// TPM2_Shutdown, so a clean reboot after an unlock costs the officer no try.
+TEST_F(KeystoreTest, OrderlyShutdownKeepsTheTriesAPowerCutCostsOne) {
+  const auto reboot = [&](bool orderly) {
+    if (orderly) tpm_->orderly_shutdown();
+    tpm_.reset();
+    swtpm_.restart();
+    tpm_ = std::make_unique<Tpm>(swtpm_.tcti());
+    tpm_->extend(8, digest_of('x'));
+    tpm_->extend(11, digest_of('s'));
+  };
+  const auto wrong_pin_then_tries = [&] {
+    const auto d = dom0();
+    return SecureVolume(*tpm_, d, config(5)).verify(Secret::from_string("1111")).attempts_left;
+  };
+  const auto tries = [&] {
+    const auto d = dom0();
+    return SecureVolume(*tpm_, d, config(5)).status().attempts_left;
+  };
+  {
+    const auto d = dom0();
+    ASSERT_EQ(SecureVolume(*tpm_, d, config(5)).provision(Secret::from_string("2468")).outcome, Outcome::ok);
+  }
+  EXPECT_EQ(wrong_pin_then_tries(), 4u);
+  reboot(true);
+  EXPECT_EQ(tries(), 4u);
+  EXPECT_EQ(wrong_pin_then_tries(), 3u);
+  reboot(false);
+  EXPECT_EQ(tries(), 2u);
+}
+
 TEST_F(KeystoreTest, RetryLimitCryptoErasesAndCopiesDoNotHelp) {
   const auto d = dom0();
   auto cfg = config(3);

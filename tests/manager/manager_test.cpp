@@ -98,6 +98,11 @@ protected:
                                "for a; do verb=$a; done\n"
                                "read -r pin\n"
                                "echo \"$*\" >>" << (dir_ / "keystore-calls").string() << "\n"
+                               // A slow keystore (argon2id on a board) holds until the test releases it.
+                               "if [ -e " << (dir_ / "slow").string() << " ]; then\n"
+                               "  i=0; while [ ! -e " << (dir_ / "release").string() << " ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n"
+                               "  echo \"finished $verb\" >>" << (dir_ / "keystore-calls").string() << "\n"
+                               "fi\n"
                                "case $verb in\n"
                                "unlock) if [ \"$pin\" = 2468 ]; then touch " << (dir_ / "volume-open").string() << "\n"
                                "  echo '{\"outcome\":\"ok\",\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"unlocked\"}'\n"
@@ -331,6 +336,38 @@ TEST_F(ManagerTest, LockedPersonaWaitsForItsPinThenStarts) {
     EXPECT_NE(log.find("wrong-pin"), std::string::npos);
     EXPECT_EQ(log.find("2468"), std::string::npos) << "a PIN in the audit log";
     EXPECT_EQ(log.find("1111"), std::string::npos) << "a PIN in the audit log";
+}
+
+// argon2id and TPM round trips take seconds on a board: the manager keeps serving (a switch,
+// a status) while the keystore works, and refuses a second volume request meanwhile.
+TEST_F(ManagerTest, ManagerServesWhileTheKeystoreWorks) {
+    std::filesystem::remove(dir_ / "volume-open");
+    write_fake_keystore();
+    std::ofstream(dir_ / "slow").close();
+    start_manager();
+    json unlocked;
+    std::thread unlocker([&] {
+        unlocked = call(R"({"version":1,"id":1,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"2468"}})");
+    });
+    // The unlock is on the keystore (its calls file names it) before the other requests go in.
+    for (int i = 0; i < 200 && !std::filesystem::exists(dir_ / "keystore-calls"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto status = call(R"({"version":1,"id":2,"command":"status"})");
+    EXPECT_TRUE(status["ok"].get<bool>());
+    const auto calls = [&] {
+        std::ifstream in(dir_ / "keystore-calls");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_EQ(calls().find("finished"), std::string::npos) << "status waited for the keystore: " << calls();
+    const auto second = call(R"({"version":1,"id":3,"command":"volume-status","args":{"persona":")" + secure_ + R"("}})");
+    EXPECT_FALSE(second["ok"].get<bool>());
+    EXPECT_EQ(second["error"]["code"], "busy") << second.dump();
+    std::ofstream(dir_ / "release").close();
+    unlocker.join();
+    ASSERT_TRUE(unlocked["ok"].get<bool>()) << unlocked.dump();
+    EXPECT_EQ(unlocked["result"]["state"], "running");
+    stop();
 }
 
 TEST_F(ManagerTest, KilledPersonaIsRestartedBySupervision) {

@@ -1,6 +1,7 @@
 // twofold-keystore: the board's TPM-sealed secrets and the secure persona's data volume.
 // Run by rc.toolstack (measure) and by the manager (secure ...); an operator may run it on
 // dom0's console. PINs come on a file descriptor, never on the command line or in a log.
+#include "twofold/keystore/dom0_keys.h"
 #include "twofold/keystore/keystore.h"
 
 #include <openssl/evp.h>
@@ -130,6 +131,18 @@ int main(int argc, char** argv) {
   measure->add_option("--pcr", pcr, "PCR to extend")->capture_default_str()->check(CLI::Range(0, 23));
   measure->add_option("files", files, "files to measure")->required();
 
+  auto* tpm_shutdown = app.add_subcommand(
+      "tpm-shutdown", "TPM2_Shutdown(CLEAR) before power-off, so the next boot charges no dictionary-attack failure");
+  auto* dom0_key = app.add_subcommand(
+      "dom0-key", "derive one of dom0's keys from its TPM-sealed secret into a file (dom0's tmpfs)");
+  std::string key_state_dir = "/var/lib/twofold/keystore", key_pcrs_text = "8,9", purpose_text, key_out, key_public_out;
+  dom0_key->add_option("--state-dir", key_state_dir, "where the sealed secrets live")->capture_default_str();
+  dom0_key->add_option("--dom0-pcrs", key_pcrs_text, "PCRs dom0's own secret is sealed to")->capture_default_str();
+  dom0_key->add_option("--purpose", purpose_text, "audit-signing (Ed25519 PEM) or modem-number (32 raw bytes)")
+      ->required();
+  dom0_key->add_option("--out", key_out, "the private key file (written 0600)")->required();
+  dom0_key->add_option("--public-out", key_public_out, "audit-signing: the public key PEM (what verifiers pin)");
+
   auto* secure = app.add_subcommand("secure", "the secure persona's sealed data volume");
   secure->require_subcommand(1);
   std::string state_dir = "/var/lib/twofold/keystore";
@@ -171,6 +184,25 @@ int main(int argc, char** argv) {
         tpm.extend(pcr, d);
         std::cout << fmt::format("PCR {} += sha256 {} {}", pcr, hex(d), f) << std::endl;
       }
+      return 0;
+    }
+    if (tpm_shutdown->parsed()) {
+      tpm.orderly_shutdown();
+      std::cout << "TPM shut down in order" << std::endl;
+      return 0;
+    }
+    if (dom0_key->parsed()) {
+      const auto purpose = ks::parse_dom0_key_purpose(purpose_text);
+      const auto key_pcrs = parse_pcrs(key_pcrs_text);
+      if (!purpose || !key_pcrs) {
+        std::cerr << "twofold-keystore: --purpose is audit-signing or modem-number; --dom0-pcrs takes PCR numbers 0-23\n";
+        return 2;
+      }
+      const auto dom0 = ks::Dom0Secret::open_or_create(tpm, key_state_dir + "/dom0.sealed", *key_pcrs);
+      ks::write_dom0_key(ks::derive_dom0_key(dom0, *purpose), key_out, key_public_out);
+      std::cout << fmt::format("dom0 key {}: {}{}", purpose_text, key_out,
+                               key_public_out.empty() ? "" : " (public key " + key_public_out + ")")
+                << std::endl;
       return 0;
     }
     const auto pcrs = parse_pcrs(pcrs_text);

@@ -261,6 +261,10 @@ void Tpm::extend(unsigned pcr, const Digest& digest) {
         fmt::format("extending PCR {}", pcr));
 }
 
+void Tpm::orderly_shutdown() {
+  check(Esys_Shutdown(ctx_->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_SU_CLEAR), "TPM2_Shutdown");
+}
+
 PcrValues Tpm::read(const PcrSelection& pcrs) {
   PcrValues out;
   const auto& all = pcrs.indices();

@@ -1,9 +1,14 @@
 #include "twofold/manager/manager.h"
 
+#include <chrono>
 #include <fstream>
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 
 #include "twofold/manager/child_process.h"
 #include "twofold/manager/pv_devices.h"
@@ -455,6 +460,40 @@ void Manager::lifecycle(const control::LifecycleRequest& request, std::function<
     }
 }
 
+// One keystore call's outcome, for the audit trail and the reply.
+struct KeystoreStep {
+    const char* audit_kind; // nullptr: not audited (status)
+    KeystoreAnswer answer;
+};
+
+namespace {
+
+// Runs twofold-keystore (blocking) and logs the outcome and time, never the PIN: under the
+// board's emulator a KDF or a TPM round trip takes seconds, and the log shows which one.
+KeystoreAnswer run_keystore(const KeystoreClient& client, const std::string& persona, std::string_view verb,
+                            const std::string& volume, const std::string& mapper, std::string_view pin_lines) {
+    const auto start = std::chrono::steady_clock::now();
+    auto a = client.run(verb, volume, mapper, pin_lines);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    spdlog::info("volume {}: twofold-keystore {}: {} in {} ms", persona, verb, a.outcome, ms.count());
+    return a;
+}
+
+control::Reply keystore_reply(const std::string& persona, const KeystoreAnswer& a) {
+    json result = a.doc;
+    result["persona"] = persona;
+    if (a.outcome == "ok" || a.outcome == "status") {
+        return ok_reply(std::move(result));
+    }
+    std::string message = a.doc.value("detail", a.outcome);
+    if (a.doc.contains("attempts_left") && (a.outcome == "wrong-pin" || a.outcome == "locked-out")) {
+        message += " (" + a.doc["attempts_left"].dump() + " tries left)";
+    }
+    return error_reply(a.outcome, std::move(message));
+}
+
+} // namespace
+
 void Manager::volume(const control::VolumeRequest& request, std::function<void(control::Reply)> done) {
     const auto it = personas_.find(request.persona);
     if (it == personas_.end()) {
@@ -473,6 +512,12 @@ void Manager::volume(const control::VolumeRequest& request, std::function<void(c
         done(error_reply("no-encrypted-volume", "persona '" + request.persona + "' has no encrypted disk in the policy"));
         return;
     }
+    if (volume_busy_) {
+        // One keystore operation at a time: two could race on the sealed file and the TPM's
+        // dictionary-attack counter.
+        done(error_reply("busy", "another volume request is in progress; try again when it has finished"));
+        return;
+    }
     const std::string node = encrypted_volume_node(request.persona, disk->target.value);
     const std::string mapper = node.substr(node.rfind('/') + 1);
     bool running = false;
@@ -483,8 +528,82 @@ void Manager::volume(const control::VolumeRequest& request, std::function<void(c
         done(error_reply("libvirt", e.what()));
         return;
     }
-    const KeystoreClient keystore(options_.keystore);
-    const auto report = [&](const char* kind, const KeystoreAnswer& a) {
+    if (request.action == control::VolumeAction::Unlock && !locked_volume(it->second)) {
+        done(ok_reply({{"persona", request.persona}, {"outcome", "ok"}, {"detail", "already unlocked"}}));
+        return;
+    }
+    if ((request.action == control::VolumeAction::Lock || request.action == control::VolumeAction::Wipe) && running) {
+        // The guest must not keep writing to a volume that is being closed or erased.
+        libvirt_->destroy(request.persona);
+        audit("persona.stop", request.persona, {{"was_running", true}, {"reason", control::to_string(request.action)}});
+    }
+
+    // The keystore's work (argon2id, TPM round trips: seconds on a board) runs on the keystore
+    // worker, so switching and supervision go on meanwhile; its answer comes back here.
+    const std::string persona = request.persona;
+    const std::string volume_path = disk->path.value;
+    const auto action = request.action;
+    std::string pin = request.pin;
+    std::string new_pin = request.new_pin;
+    auto work = [client = KeystoreClient(options_.keystore), persona, volume_path, mapper, action,
+                 pin = std::move(pin), new_pin = std::move(new_pin)]() mutable {
+        std::vector<KeystoreStep> steps;
+        const auto run = [&](std::string_view verb, const std::string& lines) {
+            return run_keystore(client, persona, verb, volume_path, mapper, lines);
+        };
+        switch (action) {
+        case control::VolumeAction::Status:
+            steps.push_back({nullptr, run("status", "")});
+            break;
+        case control::VolumeAction::Lock:
+            steps.push_back({"volume.lock", run("lock", "")});
+            break;
+        case control::VolumeAction::Wipe:
+            steps.push_back({"volume.wipe", run("wipe", "")});
+            break;
+        case control::VolumeAction::ChangePin: {
+            auto a = run("change-pin", pin + "\n" + new_pin + "\n");
+            steps.push_back({a.outcome == "wiped" ? "volume.wiped" : "volume.change-pin", std::move(a)});
+            break;
+        }
+        case control::VolumeAction::Unlock: {
+            auto a = run("unlock", pin + "\n");
+            if (a.outcome == "not-provisioned") {
+                // First use of this device (or first use after a wipe): the PIN given now
+                // becomes the officer's PIN. The keystore refuses to format a volume that
+                // holds data.
+                auto provisioned = run("provision", pin + "\n");
+                const bool ok = provisioned.outcome == "ok";
+                steps.push_back({"volume.provision", std::move(provisioned)});
+                if (!ok) break;
+                a = run("unlock", pin + "\n");
+            }
+            steps.push_back({a.outcome == "wiped" ? "volume.wiped" : "volume.unlock", std::move(a)});
+            break;
+        }
+        }
+        OPENSSL_cleanse(pin.data(), pin.size());
+        OPENSSL_cleanse(new_pin.data(), new_pin.size());
+        return steps;
+    };
+    volume_busy_ = true;
+    // The guard keeps io_ running (no other work may be pending in a test) until the answer is back.
+    boost::asio::post(*keystore_worker_, [this, work = std::move(work), persona, action, done = std::move(done),
+                                          guard = boost::asio::make_work_guard(io_)]() mutable {
+        auto steps = work();
+        boost::asio::post(io_, [this, steps = std::move(steps), persona, action, done = std::move(done),
+                                guard = std::move(guard)]() mutable {
+            volume_busy_ = false;
+            volume_finished(persona, action, std::move(steps), std::move(done));
+        });
+    });
+}
+
+void Manager::volume_finished(const std::string& persona, control::VolumeAction action, std::vector<KeystoreStep> steps,
+                              std::function<void(control::Reply)> done) {
+    for (const auto& step : steps) {
+        if (!step.audit_kind) continue;
+        const auto& a = step.answer;
         json fields{{"outcome", a.outcome}};
         for (const char* key : {"attempts_left", "changed_pcrs"}) {
             if (a.doc.contains(key)) fields[key] = a.doc[key];
@@ -492,85 +611,30 @@ void Manager::volume(const control::VolumeRequest& request, std::function<void(c
         if (a.outcome == "error" || a.outcome == "measurements-changed" || a.outcome == "not-provisioned") {
             fields["detail"] = a.doc.value("detail", "");
         }
-        audit(kind, request.persona, std::move(fields));
-    };
-    const auto answer_reply = [&](const KeystoreAnswer& a) {
-        json result = a.doc;
-        result["persona"] = request.persona;
-        if (a.outcome == "ok" || a.outcome == "status") {
-            return ok_reply(std::move(result));
-        }
-        std::string message = a.doc.value("detail", a.outcome);
-        if (a.doc.contains("attempts_left") && (a.outcome == "wrong-pin" || a.outcome == "locked-out")) {
-            message += " (" + a.doc["attempts_left"].dump() + " tries left)";
-        }
-        return error_reply(a.outcome, std::move(message));
-    };
-    switch (request.action) {
-    case control::VolumeAction::Status: {
-        auto a = keystore.run("status", disk->path.value, mapper, "");
-        a.doc["locked"] = locked_volume(it->second).has_value();
-        done(answer_reply(a));
+        audit(step.audit_kind, persona, std::move(fields));
+    }
+    KeystoreAnswer a = steps.back().answer;
+    const auto it = personas_.find(persona);
+    if (action == control::VolumeAction::Status) {
+        a.doc["locked"] = it != personas_.end() && locked_volume(it->second).has_value();
+    }
+    if (action != control::VolumeAction::Unlock || a.outcome != "ok" || shutting_down_) {
+        done(keystore_reply(persona, a));
         return;
     }
-    case control::VolumeAction::Lock:
-    case control::VolumeAction::Wipe: {
-        if (running) {
-            // The guest must not keep writing to a volume that is being closed or erased.
-            libvirt_->destroy(request.persona);
-            audit("persona.stop", request.persona, {{"was_running", true}, {"reason", control::to_string(request.action)}});
-        }
-        const bool wipe = request.action == control::VolumeAction::Wipe;
-        const auto a = keystore.run(wipe ? "wipe" : "lock", disk->path.value, mapper, "");
-        report(wipe ? "volume.wipe" : "volume.lock", a);
-        done(answer_reply(a));
+    // Open: the persona may start now (and is started, unless the operator stopped it).
+    if (it == personas_.end() || it->second.stopped_by_operator) {
+        done(keystore_reply(persona, a));
         return;
     }
-    case control::VolumeAction::ChangePin: {
-        const std::string lines = request.pin + "\n" + request.new_pin + "\n";
-        const auto a = keystore.run("change-pin", disk->path.value, mapper, lines);
-        report(a.outcome == "wiped" ? "volume.wiped" : "volume.change-pin", a);
-        done(answer_reply(a));
-        return;
-    }
-    case control::VolumeAction::Unlock: {
-        if (!locked_volume(it->second)) {
-            done(ok_reply({{"persona", request.persona}, {"outcome", "ok"}, {"detail", "already unlocked"}}));
-            return;
-        }
-        auto a = keystore.run("unlock", disk->path.value, mapper, request.pin + "\n");
-        if (a.outcome == "not-provisioned") {
-            // First use of this device (or first use after a wipe): the PIN given now becomes
-            // the officer's PIN. The keystore refuses to format a volume that holds data.
-            const auto provisioned = keystore.run("provision", disk->path.value, mapper, request.pin + "\n");
-            report("volume.provision", provisioned);
-            if (provisioned.outcome != "ok") {
-                done(answer_reply(provisioned));
-                return;
-            }
-            a = keystore.run("unlock", disk->path.value, mapper, request.pin + "\n");
-        }
-        report(a.outcome == "wiped" ? "volume.wiped" : "volume.unlock", a);
-        if (a.outcome != "ok") {
-            done(answer_reply(a));
-            return;
-        }
-        // Open: the persona may start now (and is started, unless the operator stopped it).
-        if (!it->second.stopped_by_operator) {
-            lifecycle(control::LifecycleRequest{control::LifecycleAction::Start, request.persona},
-                      [done, a](control::Reply started) {
-                          if (started.ok) {
-                              started.result["outcome"] = "ok";
-                              started.result["detail"] = a.doc.value("detail", "unlocked");
-                          }
-                          done(std::move(started));
-                      });
-            return;
-        }
-        done(answer_reply(a));
-        return;
-    }
-    }
+    lifecycle(control::LifecycleRequest{control::LifecycleAction::Start, persona},
+              [done = std::move(done), a](control::Reply started) {
+                  if (started.ok) {
+                      started.result["outcome"] = "ok";
+                      started.result["detail"] = a.doc.value("detail", "unlocked");
+                  }
+                  done(std::move(started));
+              });
 }
 
 json Manager::status_json() {

@@ -92,6 +92,9 @@ class Tpm {
   Tpm& operator=(const Tpm&) = delete;
 
   void extend(unsigned pcr, const Digest& digest);
+  // TPM2_Shutdown(CLEAR) before power-off: the next boot then counts no dictionary-attack
+  // failure for a power loss (a TPM charges one to a disorderly shutdown).
+  void orderly_shutdown();
   PcrValues read(const PcrSelection& pcrs);
 
   bool has_revocable_key();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "twofold/audit/writer.h"
@@ -50,6 +51,8 @@ struct ManagerOptions {
     std::function<bool(const std::string&)> block_device_present;
     KeystoreOptions keystore; // the secure persona's sealed volume (twofold secure ...)
 };
+
+struct KeystoreStep; // one twofold-keystore call's outcome (manager.cpp)
 
 class Manager : public control::RequestHandler, private BackendEvents {
 public:
@@ -96,6 +99,8 @@ private:
 
     void audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields);
     void volume(const control::VolumeRequest& request, std::function<void(control::Reply)> done);
+    void volume_finished(const std::string& persona, control::VolumeAction action, std::vector<KeystoreStep> steps,
+                         std::function<void(control::Reply)> done);
     // The first encrypted disk of the persona that dom0 has not opened (it is locked), if any.
     [[nodiscard]] std::optional<std::string> locked_volume(const PersonaState& state) const;
     void request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done);
@@ -138,6 +143,10 @@ private:
     std::unique_ptr<BackendSupervisor> backends_;
     bool shutting_down_ = false;
     bool sealed_ = false; // the shutdown path already wrote manager.stop and sealed
+    bool volume_busy_ = false; // a keystore operation is on the worker
+    // Last member, destroyed first: its destructor waits for a keystore call in flight while
+    // everything that call's completion posts back to is still alive.
+    std::unique_ptr<boost::asio::thread_pool> keystore_worker_ = std::make_unique<boost::asio::thread_pool>(1);
 };
 
 // Maps the policy's persona to what libvirt needs.

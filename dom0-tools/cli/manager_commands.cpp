@@ -188,7 +188,13 @@ void print_volume(const json& r) {
     std::cout << r.value("detail", "") << '\n';
     return;
   }
-  std::cout << r.value("persona", "?") << ": " << r.value("detail", r.value("state", "done")) << '\n';
+  std::cout << r.value("persona", "?") << ": " << r.value("detail", r.value("state", "done"));
+  if (r.contains("timings_ms") && r["timings_ms"].is_object()) {
+    // What the unlock spent where: the TPM's PIN check, then argon2id + dm-crypt.
+    std::cout << " (TPM " << r["timings_ms"].value("tpm", 0) << " ms, key derivation " << r["timings_ms"].value("kdf", 0)
+              << " ms)";
+  }
+  std::cout << '\n';
 }
 
 void add_common(CLI::App* sub, const std::shared_ptr<Options>& options) {

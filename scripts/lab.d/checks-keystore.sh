@@ -14,6 +14,7 @@ dom0_exec_pin() {  # run seconds command input
   { type_paced $'\025\r'"$line"$'\r'
     wait_for_log "$run" "T-$id-B" 30 && wait_for_count "$run" 'PIN of the persona' $((n0 + 1)) 30 && {
       type_paced "$4"$'\r'
+      echo "${EPOCHREALTIME/./}" >"$run/pin-typed-at"
       wait_for_log "$run" "T-$id-E" "$t"
     }
   } | timeout $((t + 70)) socat - "UNIX-CONNECT:$run/console.sock" >/dev/null 2>&1
@@ -77,6 +78,21 @@ power_cut() {  # run
   stop_logger "$1"; stop_modem_sim "$1"; stop_board_tpm "$1"
 }
 
+# The figure of issue 15: from the PIN's last key (typed on dom0's console) to the secure
+# persona's /data mounted (its data= line, relayed by dom0's console relay, so it includes
+# that relay's latency), beside what the keystore spent in the TPM and in argon2id + dm-crypt.
+keystore_unlock_figure() {  # run unlock-output
+  local run=$1 typed start data_rel pin_rel tpm kdf
+  typed=$(cat "$run/pin-typed-at" 2>/dev/null) start=$(cat "$run/start_us" 2>/dev/null)
+  data_rel=$(grep -a -m1 '\[secure\] TWOFOLD-CHECK secure data=ok' "$run/serial.log" | cut -d' ' -f2 | tr -d +)
+  tpm=$(sed -n 's/.*(TPM \([0-9]*\) ms, key derivation \([0-9]*\) ms).*/\1/p' <<<"$2" | head -1)
+  kdf=$(sed -n 's/.*(TPM \([0-9]*\) ms, key derivation \([0-9]*\) ms).*/\2/p' <<<"$2" | head -1)
+  [ -n "$typed" ] && [ -n "$start" ] && [ -n "$data_rel" ] || { echo "unlock figure: not measurable (no PIN time or data line)"; return 0; }
+  pin_rel=$(awk -v t="$typed" -v s="$start" 'BEGIN { printf "%.2f", (t - s) / 1e6 }')
+  awk -v d="$data_rel" -v p="$pin_rel" -v tpm="${tpm:-?}" -v kdf="${kdf:-?}" 'BEGIN {
+    printf "unlock figure: PIN typed at %.2f s, secure /data mounted at %.2f s: %.2f s from the PIN to /data; keystore: TPM %s ms, argon2id + dm-crypt %s ms\n", p, d, d - p, tpm, kdf }'
+}
+
 # The audit public key dom0 derived this boot, from its mark.
 audit_key_of() { grep -aom1 'dom0 keys derived from .* (public [0-9a-f]\{16\})' "$1/serial.log" | sed 's/.*(public \([0-9a-f]*\)).*/\1/'; }
 
@@ -84,7 +100,7 @@ keystore_dom0_keys_checks() {  # run
   local run=$1 out
   check_log "$run" "dom0 keys derived from its sealed secret" \
     'TWOFOLD-DOM0 dom0 keys derived from dom0.s sealed secret' 'TWOFOLD-DOM0 FAIL dom0 keys'
-  out=$(dom0_exec "$run" 30 'ls /var/lib/twofold/ | tr "\n" " "; echo; ls -l /run/twofold/keys | tr -s " \n" " "') || true
+  out=$(dom0_exec "$run" 30 'ls /var/lib/twofold/ | tr "\n" " "; echo; ls -l /run/twofold/keys | tr -s " \n" " "; echo') || true
   if grep -q 'audit-signing-key.pem.pub' <<<"$out" && ! grep -qE '(modem-number-key|audit-signing-key\.pem)( |$)' <<<"$(head -1 <<<"$out")" \
      && grep -q -- '-rw------- .* modem-number-key' <<<"$out"; then
     check_result "no private dom0 key on the persistent disk" 0 "/var/lib/twofold: $(head -1 <<<"$out" | cut -c1-120)"
@@ -132,6 +148,7 @@ keystore_second_boot() {  # run cpu
   else
     check_result "boot 2: right PIN, data of boot 1 still there" 1 "unlock: $(tr -s ' \n' ' ' <<<"$out" | cut -c1-150); boot 1 first-boot=${first1:-?}; boot 2: $(grep -aom1 'TWOFOLD-CHECK secure data=.*' "$run2/serial.log" || echo none)"
   fi
+  keystore_unlock_figure "$run2" "$out"
   out=$(dom0_exec "$run2" 60 'twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
   check_result "boot 2: audit log of both boots verifies" "$(grep -q INTACT <<<"$out"; echo $?)" "$(grep -m1 -E 'INTACT|BROKEN|error' <<<"$out" | tr -d '\r')"
   # Power cut while the secure persona writes: a few journal records after this boot's first.
@@ -194,7 +211,7 @@ keystore_second_boot() {  # run cpu
     check_result "5th wrong PIN crypto-erases (audited)" 1 "last answer: $(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
   out=$(dom0_exec "$run4" 60 'twofold secure status; cat /var/lib/twofold/audit/* | grep -c "volume.wiped"') || true
-  if grep -q 'not provisioned' <<<"$out" && grep -qx '[1-9][0-9]*' <<<"$(tail -1 <<<"$out")"; then
+  if grep -q 'not provisioned' <<<"$out" && grep -qx '[1-9][0-9]*' <<<"$(tr -d '\r' <<<"$out" | grep -v '^ *$' | tail -1 | tr -d ' ')"; then
     check_result "after the wipe: no key, wipe in the audit log" 0 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-200)"
   else
     check_result "after the wipe: no key, wipe in the audit log" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"

@@ -39,7 +39,13 @@ check_xsm_boot() {  # run
 # the two AVC denials.
 check_xsm_locked() {  # run
   local run=$1 out
-  out=$(dom0_exec "$run" 90 'flask-setenforce 0 2>&1; echo "setenforce-rc=$?"; echo "after-setenforce=$(flask-getenforce)"; flask-loadpolicy /usr/share/twofold/xenpolicy-4.17 2>&1; echo "loadpolicy-rc=$?"; echo "after-loadpolicy=$(flask-getenforce)"; xl dmesg | grep -E "avc: +denied +\{ setenforce \}" | tail -n 1; xl dmesg | grep -E "avc: +denied +\{ load_policy \}" | tail -n 1' | tr -d '\r') || out=""
+  # Three short lines, not one long one: under load dom0's console has dropped the middle of
+  # a long typed line (a board run saw "flask...o T-…-E").
+  local o1 o2 o3
+  o1=$(dom0_exec "$run" 60 'flask-setenforce 0 2>&1; echo "setenforce-rc=$?"; echo "after-setenforce=$(flask-getenforce)"' | tr -d '\r') || o1=""
+  o2=$(dom0_exec "$run" 60 'flask-loadpolicy /usr/share/twofold/xenpolicy-4.17 2>&1; echo "loadpolicy-rc=$?"; echo "after-loadpolicy=$(flask-getenforce)"' | tr -d '\r') || o2=""
+  o3=$(dom0_exec "$run" 60 'xl dmesg | grep -E "avc: +denied +\{ (setenforce|load_policy) \}" | tail -n 4' | tr -d '\r') || o3=""
+  out=$(printf '%s\n%s\n%s\n' "$o1" "$o2" "$o3")
   echo "dom0 root against FLASK:"; sed 's/^/  /' <<<"$out"
   if grep -qE '^setenforce-rc=[1-9]' <<<"$out" && grep -qx 'after-setenforce=Enforcing' <<<"$out"; then
     check_result "dom0 flask-setenforce 0 denied" 0 "$(grep -E 'setenforce' <<<"$out" | tr '\n' ';')"

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -264,11 +265,19 @@ Report SecureVolume::unlock(const Secret& pin) {
   auto blob = read_blob(&why);
   if (!blob) return {Outcome::not_provisioned, attempts_left(), {}, why};
   Secret secret;
+  using Clock = std::chrono::steady_clock;
+  const auto ms_since = [](Clock::time_point t) {
+    return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+  };
+  const auto tpm_start = Clock::now();
   Report r = check_pin(pin, *blob, &secret);
+  r.tpm_ms = ms_since(tpm_start);
   if (r.outcome != Outcome::ok) return r;
   if (!LuksVolume::is_active(config_.mapper_name)) {
+    const auto kdf_start = Clock::now();
     LuksVolume vol(config_.volume_path);
     vol.activate(config_.mapper_name, keyslot_passphrase(secret, pin));
+    r.kdf_ms = ms_since(kdf_start);
   }
   r.detail = "unlocked: /dev/mapper/" + config_.mapper_name;
   return r;

@@ -106,6 +106,7 @@ void print_report(const ks::Report& r, bool json) {
                         {"attempts_left", r.attempts_left},
                         {"changed_pcrs", r.changed_pcrs},
                         {"detail", r.detail}};
+    if (r.tpm_ms || r.kdf_ms) j["timings_ms"] = {{"tpm", r.tpm_ms}, {"kdf", r.kdf_ms}};
     std::cout << j.dump() << std::endl;
     return;
   }

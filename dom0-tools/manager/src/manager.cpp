@@ -632,6 +632,7 @@ void Manager::volume_finished(const std::string& persona, control::VolumeAction 
                   if (started.ok) {
                       started.result["outcome"] = "ok";
                       started.result["detail"] = a.doc.value("detail", "unlocked");
+                      if (a.doc.contains("timings_ms")) started.result["timings_ms"] = a.doc["timings_ms"];
                   }
                   done(std::move(started));
               });

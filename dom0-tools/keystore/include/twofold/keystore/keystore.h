@@ -62,6 +62,10 @@ struct Report {
   std::uint32_t attempts_left = 0;
   std::vector<unsigned> changed_pcrs;  // measurements_changed: which PCRs differ
   std::string detail;
+  // unlock: the PIN check in the TPM (policy session, unseal) and the LUKS2 keyslot's
+  // argon2id with the dm-crypt activation, for the figures in docs/benchmarks.md.
+  std::uint32_t tpm_ms = 0;
+  std::uint32_t kdf_ms = 0;
 };
 
 struct VolumeStatus {

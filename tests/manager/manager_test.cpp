@@ -334,6 +334,12 @@ TEST_F(ManagerTest, LockedPersonaWaitsForItsPinThenStarts) {
     EXPECT_NE(log.find("persona.locked"), std::string::npos);
     EXPECT_NE(log.find("volume.unlock"), std::string::npos);
     EXPECT_NE(log.find("wrong-pin"), std::string::npos);
+    {
+        // The policy's pin_retries (3 in policy/personas.toml) is the limit the keystore enforces.
+        std::ifstream in(dir_ / "keystore-calls");
+        const std::string calls(std::istreambuf_iterator<char>(in), {});
+        EXPECT_NE(calls.find("--retry-limit 3 "), std::string::npos) << calls;
+    }
     EXPECT_EQ(log.find("2468"), std::string::npos) << "a PIN in the audit log";
     EXPECT_EQ(log.find("1111"), std::string::npos) << "a PIN in the audit log";
 }

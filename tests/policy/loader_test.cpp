@@ -62,6 +62,31 @@ TEST(PolicyLoader, BoardWithoutAScreenLeavesTheModeToTheGuests) {
   EXPECT_FALSE(result.policy->board.display.has_value());
 }
 
+const Disk& encrypted_disk(const Policy& policy) {
+  for (const auto& d : policy.find_persona("secure")->disks) {
+    if (d.encrypted.value) return d;
+  }
+  throw std::logic_error("no encrypted disk");
+}
+
+TEST(PolicyLoader, PinRetriesDefaultAndRange) {
+  const LoadResult plain = load_policy(minimal_policy(), "minimal.toml");
+  ASSERT_EQ(plain.status, LoadStatus::loaded);
+  EXPECT_EQ(encrypted_disk(*plain.policy).pin_retries.value, static_cast<std::uint32_t>(limits::kDefaultPinRetries));
+  const auto with = [](const std::string& value) {
+    return load_policy(replace_once(minimal_policy(), "encrypted = true\n", "encrypted = true\npin_retries = " + value + "\n"),
+                       "retries.toml");
+  };
+  const LoadResult three = with("3");
+  ASSERT_EQ(three.status, LoadStatus::loaded);
+  ASSERT_FALSE(has_errors(three.findings)) << three.findings.front().message;
+  EXPECT_EQ(encrypted_disk(*three.policy).pin_retries.value, 3u);
+  for (const std::string bad : {"0", "33", "-1", "\"5\""}) {
+    const LoadResult r = with(bad);
+    EXPECT_TRUE(has_errors(r.findings)) << "pin_retries = " << bad;
+  }
+}
+
 TEST(PolicyLoader, SyntaxErrorIsOneFindingWithPosition) {
   const LoadResult result = load_policy("version = 1\n[board\n", "p.toml");
   EXPECT_EQ(result.status, LoadStatus::syntax_error);

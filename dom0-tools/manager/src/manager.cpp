@@ -545,7 +545,9 @@ void Manager::volume(const control::VolumeRequest& request, std::function<void(c
     const auto action = request.action;
     std::string pin = request.pin;
     std::string new_pin = request.new_pin;
-    auto work = [client = KeystoreClient(options_.keystore), persona, volume_path, mapper, action,
+    KeystoreOptions keystore_options = options_.keystore;
+    keystore_options.retry_limit = disk->pin_retries.value; // the policy's, per volume
+    auto work = [client = KeystoreClient(keystore_options), persona, volume_path, mapper, action,
                  pin = std::move(pin), new_pin = std::move(new_pin)]() mutable {
         std::vector<KeystoreStep> steps;
         const auto run = [&](std::string_view verb, const std::string& lines) {

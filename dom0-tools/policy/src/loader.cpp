@@ -273,6 +273,14 @@ Disk read_disk(TableReader table) {
   }
   disk.readonly = read_flag(table, "readonly");
   disk.encrypted = read_flag(table, "encrypted");
+  disk.pin_retries = {static_cast<std::uint32_t>(limits::kDefaultPinRetries), table.where()};
+  if (table.has("pin_retries") && !disk.encrypted.value) {
+    table.diagnostics().error(rule::kPinRetriesUnencrypted, table.where(),
+                              "pin_retries is set on a disk that is not encrypted",
+                              "set encrypted = true, or remove pin_retries");
+  }
+  assign(disk.pin_retries, table.integer_as<std::uint32_t>("pin_retries", Presence::optional,
+                                                          limits::kMinPinRetries, limits::kMaxPinRetries));
   table.finish();
   return disk;
 }

@@ -29,6 +29,7 @@ constexpr std::array kRules{
     RuleInfo{rule::kDisksWithoutStorage, error, "a persona has disks but storage = false"},
     RuleInfo{rule::kDiskTargetDuplicate, error, "two disks of a persona have the same target"},
     RuleInfo{rule::kDiskPathDuplicate, error, "a persona attaches the same image twice"},
+    RuleInfo{rule::kPinRetriesUnencrypted, error, "pin_retries is set on a disk that is not encrypted"},
     RuleInfo{rule::kNetworkNameInvalid, error, "a network name is not [a-z][a-z0-9-]{0,14}"},
     RuleInfo{rule::kNetworkDuplicate, error, "a persona joins the same network twice"},
     RuleInfo{rule::kReachInvalid, error, "a `reach` entry is not internet, lan, dom0 or a CIDR"},

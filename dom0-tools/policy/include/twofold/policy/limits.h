@@ -52,6 +52,10 @@ inline constexpr std::int64_t kDefaultRestartWindowSeconds = 300;
 // Key codes as in linux/input-event-codes.h: KEY_RESERVED (0) is not a key, KEY_MAX is 0x2ff.
 inline constexpr std::int64_t kMinKeyCode = 1;
 inline constexpr std::int64_t kMaxKeyCode = 0x2ff;
+// Wrong PINs in a row before an encrypted disk is crypto-erased (also the TPM's maxTries).
+inline constexpr std::int64_t kMinPinRetries = 1;
+inline constexpr std::int64_t kMaxPinRetries = 32;
+inline constexpr std::int64_t kDefaultPinRetries = 5;
 inline constexpr std::int64_t kMinDebounceMs = 1;
 inline constexpr std::int64_t kMaxDebounceMs = 200;
 inline constexpr std::int64_t kDefaultDebounceMs = 20;

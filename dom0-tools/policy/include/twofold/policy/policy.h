@@ -43,6 +43,8 @@ struct Disk {
   Located<std::string> target;  // guest device name, xvda..xvdz
   Located<bool> readonly;
   Located<bool> encrypted;
+  // Encrypted disks: wrong PINs in a row before the crypto-erase (docs/sealed-storage.md).
+  Located<std::uint32_t> pin_retries;
 };
 
 struct Network {

@@ -42,6 +42,7 @@ inline constexpr std::string_view kPersonalCount = "persona.personal-count";
 inline constexpr std::string_view kDisksWithoutStorage = "persona.disks-without-storage";
 inline constexpr std::string_view kDiskTargetDuplicate = "persona.disk-target-duplicate";
 inline constexpr std::string_view kDiskPathDuplicate = "persona.disk-path-duplicate";
+inline constexpr std::string_view kPinRetriesUnencrypted = "persona.pin-retries-unencrypted";
 inline constexpr std::string_view kNetworkNameInvalid = "persona.network-name-invalid";
 inline constexpr std::string_view kNetworkDuplicate = "persona.network-duplicate";
 inline constexpr std::string_view kReachInvalid = "persona.reach-invalid";

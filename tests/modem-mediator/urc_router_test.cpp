@@ -158,10 +158,12 @@ TEST_F(Routing, RemoteHangupReachesOnlyThePersonaOnTheLine) {
   EXPECT_EQ(router_.route(urc("NO CARRIER"), kPersonal), (std::vector<Delivery>{{kSecure, "NO CARRIER"}}));
 }
 
-TEST_F(Routing, UssdGoesToItsRequesterAndUnknownCodesToNobody) {
+// Issue 13: +CUSD went to whoever had sent +CUSD last. USSD is dom0's now (the command
+// table), so a +CUSD names no persona and reaches nobody; nor do indicators (+CIEV).
+TEST_F(Routing, UssdIndicatorsAndUnknownCodesReachNobody) {
   EXPECT_TRUE(router_.route(urc("+CUSD: 0,\"Balance 5\",15"), kPersonal).empty());
-  router_.note_ussd(kSecure);
-  EXPECT_EQ(router_.route(urc("+CUSD: 0,\"Balance 5\",15"), kPersonal).at(0).persona, kSecure);
+  EXPECT_TRUE(router_.route(urc("+CUSD: 1,\"Menu\",15"), kSecure).empty());
+  EXPECT_TRUE(router_.route(urc("+CIEV: 2,1"), kPersonal).empty());
   EXPECT_TRUE(router_.route(urc("+CDSI: \"SM\",3"), kPersonal).empty());
 }
 

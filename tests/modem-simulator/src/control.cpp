@@ -57,6 +57,7 @@ std::string handle_control_line(Modem& modem, std::string_view line) {
     if (!valid_number(number)) return "ERROR bad number";
     return reply(modem.incoming_sms(number, rest));
   }
+  if (verb == "ussd") return reply(modem.incoming_ussd(rest));
   if (verb == "creg" || verb == "csq") {
     const auto value = to_int(next_word(rest));
     if (!value) return "ERROR bad value";

@@ -78,6 +78,8 @@ struct Modem::Reply {
 
 Modem::Modem(Output output, ModemOptions options) : output_(std::move(output)), options_(std::move(options)) {
   defaults();
+  call_waiting_ = options_.call_waiting;
+  cmer_ind_ = options_.indicators ? 1 : 0;
 }
 
 void Modem::defaults() {
@@ -684,6 +686,11 @@ std::optional<std::string> Modem::remote_hangup() {
   return std::nullopt;
 }
 
+std::optional<std::string> Modem::remote_abandon() {
+  const auto removed = std::erase_if(calls_, [](const Call& c) { return c.state == CallState::kIncoming; });
+  return removed == 0 ? std::optional<std::string>("no ringing call") : std::nullopt;
+}
+
 std::optional<std::string> Modem::incoming_ussd(std::string_view text) {
   if (text.empty() || text.size() > 160) return "text must be 1-160 characters";
   send_urc({"+CUSD: 1," + at::quote_string(text) + ",15"});
@@ -928,7 +935,7 @@ Modem::Reply Modem::execute_mmi(std::string_view code) {
 
 std::optional<std::string> Modem::incoming_sms(std::string_view number, std::string_view text) {
   if (to_gsm7(text).size() > kMaxSeptets) return "text too long";
-  const std::string timestamp = now_timestamp();
+  const std::string timestamp = options_.fixed_timestamp.empty() ? now_timestamp() : options_.fixed_timestamp;
   if (cnmi_mt_ == 2) {  // 27.005 §3.4.1 mt=2: routed to the DTE, not stored
     if (text_mode_) {
       send_urc({"+CMT: " + at::quote_string(number) + ",," + at::quote_string(timestamp) + crlf() + std::string(text)});

@@ -395,8 +395,10 @@ void Mediator::send_current(Clock::time_point now) {
   Job& job = *arbiter_->in_flight();
   const at::Command& command = job.steps[job.next].command;
   if (job.persona) {
-    Rewritten rewritten = PhonebookFilter::handles(command) ? phonebook_.rewrite(*job.persona, command)
-                                                            : state_.rewrite(*job.persona, command);
+    // A listing step names the modem's index already (the mediator expanded +CMGL itself).
+    Rewritten rewritten = job.steps[job.next].list_as ? Rewritten(command)
+                          : PhonebookFilter::handles(command) ? phonebook_.rewrite(*job.persona, command)
+                                                              : state_.rewrite(*job.persona, command);
     if (auto* error = std::get_if<LocalError>(&rewritten)) {
       if ((error->result == kOk || job.steps[job.next].tolerant) && job.next + 1 < job.steps.size()) {
         // Answered locally (e.g. a phonebook read with no own entries): go on with the line.
@@ -746,6 +748,7 @@ void Mediator::tick(Clock::time_point now) {
     // (its final clears the routing when nothing rings any more).
     last_ring_.reset();
     refresh_calls();
+    pump(now);
   }
   if (arbiter_->expired(now)) {
     ++stats_.timeouts;

@@ -90,6 +90,12 @@ std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, Pers
   }
   const bool names_caller = (urc.name == "+CLIP" || urc.name == "+CCWA") && urc.fields_valid && !urc.fields.empty() &&
                             urc.fields[0].is_string();
+  if (!releasing_ && state_.incoming_owner() && incoming_number_ && (urc.name == "RING" || urc.name == "+CRING")) {
+    // A RING of the call routed before, or of a new one after it was abandoned without NO
+    // CARRIER? The +CLIP that follows (dom0 keeps +CLIP on) tells; until then nobody hears it.
+    if (held_.size() < kMaxHeld) held_.push_back(urc);
+    return {};
+  }
   if (state_.incoming_owner() && names_caller && incoming_number_ && *incoming_number_ != urc.fields[0].text) {
     // Another caller: the call routed before is gone (abandoned without NO CARRIER). This
     // one is routed on its own; its number must not reach the persona of the last one.
@@ -111,13 +117,19 @@ std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, Pers
   }
   const PersonaIndex owner = *state_.incoming_owner();
   if (names_caller && !incoming_number_) incoming_number_ = urc.fields[0].text;
+  std::vector<Delivery> out;
+  if (!releasing_ && names_caller && !held_.empty()) {
+    // The held RINGs belong to this caller's call: its owner hears them first.
+    for (const auto& line : std::exchange(held_, {})) out.push_back(Delivery{owner, line.raw});
+  }
   if ((urc.name == "+CLIP" || urc.name == "+CCWA") && !incoming_audited_) {
     // The caller's number comes with the first +CLIP; the call is recorded then.
     const bool has_number = urc.fields_valid && !urc.fields.empty() && urc.fields[0].is_string();
     audit_.call(personas_[owner], CallDirection::kIncoming, has_number ? urc.fields[0].text : "");
     incoming_audited_ = true;
   }
-  return {Delivery{owner, urc.raw}};
+  out.push_back(Delivery{owner, urc.raw});
+  return out;
 }
 
 std::vector<Delivery> UrcRouter::called_line(const at::ResponseLine& urc, PersonaIndex foreground,
@@ -145,9 +157,11 @@ std::vector<Delivery> UrcRouter::release_held(PersonaIndex foreground, const Inc
     incoming_audited_ = false;
   }
   const std::vector<at::ResponseLine> held = std::exchange(held_, {});
+  releasing_ = true;
   for (const auto& line : held) {
     for (auto& d : incoming_call(line, foreground, context)) out.push_back(std::move(d));
   }
+  releasing_ = false;
   return out;
 }
 

@@ -21,6 +21,9 @@ struct ModemOptions {
   std::size_t phonebook_capacity = 50;  // SIM phonebook entries ("SM")
   std::string operator_name = "Twofold Net";
   std::string own_smsc = "+491720000000";
+  bool call_waiting = false;     // the network's call-waiting service at start (+CCWA=,1)
+  bool indicators = false;       // +CMER=3,0,0,1 at start: +CIEV call indicator
+  std::string fixed_timestamp{};  // non-empty: every <scts> (tests that compare runs)
 };
 
 enum class CallState : std::uint8_t { kActive = 0, kHeld = 1, kDialing = 2, kAlerting = 3, kIncoming = 4, kWaiting = 5 };
@@ -70,6 +73,9 @@ class Modem {
   std::optional<std::string> remote_answer();
   std::optional<std::string> remote_busy();
   std::optional<std::string> remote_hangup();
+  // The caller of a ringing call gives up and the modem says nothing (seen on real modems:
+  // no NO CARRIER for an unanswered call): the ringing just stops.
+  std::optional<std::string> remote_abandon();
   std::optional<std::string> incoming_sms(std::string_view number, std::string_view text);
   // Network-initiated USSD (27.007 §7.15): +CUSD: 1,"<text>",15.
   std::optional<std::string> incoming_ussd(std::string_view text);

@@ -92,6 +92,7 @@ class UrcRouter {
 
   std::optional<std::string> incoming_number_;  // the caller of the call routed last
   bool new_call_ = false;
+  bool releasing_ = false;  // release_held() is delivering: nothing is held again
   std::vector<at::ResponseLine> held_;
   bool incoming_audited_ = false;
 };

@@ -155,14 +155,14 @@ TEST_F(Isolation, MessageReferencesArePerPersona) {
 // The review: +CPMS? occupancy was the SIM's, counting the other persona's messages.
 TEST_F(Isolation, StorageCountsArePerPersona) {
   const std::string before = h.command(kPersonal, "AT+CPMS?");
-  EXPECT_EQ(before, "\r\n+CPMS: \"SM\",0,10,\"SM\",0,10,\"SM\",0,10\r\n\r\nOK\r\n");
+  EXPECT_EQ(before, "\r\n+CPMS: \"SM\",0,8,\"SM\",0,8,\"SM\",0,8\r\n\r\nOK\r\n");
   sms_to_secure("one");
   sms_to_secure("two");
   ASSERT_EQ(h.command(kSecure, "AT+CMGW=\"+4930222\""), "\r\n> ");
   h.write(kSecure, "draft\x1a");
   h.run();
   EXPECT_EQ(h.command(kPersonal, "AT+CPMS?"), before);
-  EXPECT_EQ(h.command(kSecure, "AT+CPMS?"), "\r\n+CPMS: \"SM\",3,10,\"SM\",3,10,\"SM\",3,10\r\n\r\nOK\r\n");
+  EXPECT_EQ(h.command(kSecure, "AT+CPMS?"), "\r\n+CPMS: \"SM\",3,8,\"SM\",3,8,\"SM\",3,8\r\n\r\nOK\r\n");
 }
 
 // The review: +CMGL was forwarded as-is and marked the other persona's unread messages read.

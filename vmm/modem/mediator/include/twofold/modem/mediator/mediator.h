@@ -61,8 +61,9 @@ struct MediatorConfig {
   // without NO CARRIER reaching us): +CLCC is polled before the next call is routed.
   std::chrono::milliseconds ring_stale_after{8000};
   // Each persona's own share of the SIM's message storage (+CPMS shows it as the capacity).
-  // The SIM needs at least personas x sms_quota slots.
-  std::uint32_t sms_quota = 10;
+  // The SIM needs more than personas x sms_quota slots (the lab simulator has 20): an SMS
+  // over a quota is deleted by dom0, and until then it takes one slot.
+  std::uint32_t sms_quota = 8;
   std::size_t queue_capacity = 4;
   std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
   // How many refusals per persona are audited and logged one by one (refusal_limiter.h).

@@ -2,7 +2,9 @@
 // guest, allow-lists and dial/answer permissions applied per persona.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "twofold/modem/at/command.h"
@@ -129,6 +131,49 @@ TEST(CommandPolicy, CommandsOutsideTheTableAreRefused) {
     const auto refusal = policy.decide(one(text));
     ASSERT_TRUE(refusal.has_value()) << text;
     EXPECT_EQ(refusal->reason, RefusalReason::kUnknownCommand) << text;
+  }
+}
+
+// docs/modem.md "Command classes" is the code's table: every row, class and check text.
+TEST(CommandPolicy, DocsTableMatchesTheCode) {
+  std::ifstream doc(std::string(TWOFOLD_SOURCE_DIR) + "/docs/modem.md");
+  ASSERT_TRUE(doc.good());
+  std::vector<std::vector<std::string>> rows;
+  bool in_section = false;
+  for (std::string text; std::getline(doc, text);) {
+    if (text.starts_with("### ")) in_section = text.starts_with("### Command classes");
+    if (!in_section || !text.starts_with("| `")) continue;
+    // "| a | b | ... |" -> cells (no cell holds " | ").
+    std::vector<std::string> cells;
+    const std::string inner = text.substr(2, text.size() - 4);
+    std::size_t pos = 0;
+    for (std::size_t bar; (bar = inner.find(" | ", pos)) != std::string::npos; pos = bar + 3) {
+      cells.push_back(inner.substr(pos, bar - pos));
+    }
+    cells.push_back(inner.substr(pos));
+    rows.push_back(cells);
+  }
+  auto word = [](Handling h) {
+    switch (h) {
+      case Handling::kForward: return "forwarded";
+      case Handling::kLocal: return "local";
+      case Handling::kDom0Only: return "dom0-only";
+      case Handling::kUnknown: return "refused";
+    }
+    return "?";
+  };
+  const auto table = command_table();
+  ASSERT_EQ(rows.size(), table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const CommandRow& row = table[i];
+    ASSERT_EQ(rows[i].size(), 7U) << row.name;
+    EXPECT_EQ(rows[i][0], "`" + std::string(row.name) + "`");
+    EXPECT_EQ(rows[i][1], row.family ? std::string(policy::to_string(*row.family)) : "-") << row.name;
+    EXPECT_EQ(rows[i][2], word(row.action)) << row.name;
+    EXPECT_EQ(rows[i][3], word(row.read)) << row.name;
+    EXPECT_EQ(rows[i][4], word(row.set)) << row.name;
+    EXPECT_EQ(rows[i][5], word(row.test)) << row.name;
+    EXPECT_EQ(rows[i][6], row.check) << row.name;
   }
 }
 

@@ -23,7 +23,7 @@ constexpr Handling R = Handling::kUnknown;
 constexpr std::array kTable = {
     // name        family                     action read set test  check
     CommandRow{"A", AtFamily::call, F, R, F, R, "only the persona the ringing call was routed to; else NO CARRIER"},
-    CommandRow{"H", AtFamily::call, F, R, F, R, "hangs up the persona's own calls only (+CHLD=1x each); none: OK"},
+    CommandRow{"H", AtFamily::call, F, R, F, R, "sent only while the persona holds the voice channel (every call on it is then its own); else OK, nothing sent"},
     CommandRow{"D", AtFamily::call, F, R, R, R, "voice only; MMI codes (* #) and data calls dom0-only; the other persona's call: NO CARRIER"},
     CommandRow{"I", AtFamily::info, F, R, F, R, "modem identity, the same for both"},
     CommandRow{"E", std::nullopt, L, R, L, R, "echo of the persona's own stream"},
@@ -38,8 +38,8 @@ constexpr std::array kTable = {
     CommandRow{"S5", std::nullopt, R, L, L, L, "backspace of the persona's stream"},
     CommandRow{"S", std::nullopt, R, L, D, L, "other S-registers: read from the persona's copy; writes change the line for everyone"},
     CommandRow{"+CMEE", std::nullopt, R, L, L, L, "the persona's error format"},
-    CommandRow{"+CHUP", AtFamily::call, F, R, R, F, "as ATH: the persona's own calls only"},
-    CommandRow{"+CHLD", AtFamily::call, R, R, F, F, "1x/2x on the persona's own call ids; 0-4 only while it alone has calls (always so: one voice channel)"},
+    CommandRow{"+CHUP", AtFamily::call, F, R, R, F, "as ATH"},
+    CommandRow{"+CHLD", AtFamily::call, R, R, F, F, "1x/2x on the persona's own call ids; 0-4 only while it holds the voice channel; else +CME ERROR: 3"},
     CommandRow{"+CLCC", AtFamily::call, F, R, R, F, "listing filtered to the persona's own calls, ids renumbered"},
     CommandRow{"+VTS", AtFamily::call, R, R, F, F, "DTMF only into the persona's own active call; else +CME ERROR: 3"},
     CommandRow{"+CRC", AtFamily::call, R, L, L, L, "the persona's RING format"},

@@ -15,6 +15,9 @@
  *   do:ping S     AT+CGMI for S seconds      -> "ping start", "ping done n= ok= p50_ms= p99_ms= max_ms="
  *   do:flood S    S seconds of hostile bytes -> "flood start", "flood done bytes= answers= errors= after=<final>"
  *   do:sms N      N text SMS sent at once    -> "sms done n= sent= refused= other= last=<final>"
+ *   do:at T CMD   one command line, tagged T -> "at T -> <final> | <info> | ..."   (issue 13)
+ *   do:cmgs T     one text SMS, tagged T     -> "cmgs T mr=<reference> -> <final>"
+ *   do:store N    N text SMS stored (+CMGW)  -> "store done n= stored= last=<final>"
  *                 (refused: +CMS ERROR: 302 before the body prompt, the policy's sms_per_hour)
  * An SMS routed to the other persona never reaches this one, so an order reaches only the
  * persona the policy routes it to. */
@@ -339,6 +342,76 @@ static void send_many(struct probe* p, int count) {
            other, final);
 }
 
+/* "do:at T CMD": the answer on one line, so that the lab can compare two of them. */
+static void at_order(struct probe* p, const char* order) {
+    char tag[32];
+    const char* space = strchr(order, ' ');
+    if (space == NULL || (size_t)(space - order) >= sizeof tag) {
+        printf("TWOFOLD-AT %s at ? -> bad order\n", p->persona);
+        return;
+    }
+    memcpy(tag, order, (size_t)(space - order));
+    tag[space - order] = '\0';
+    struct reply r;
+    at(p, space + 1, 20000, &r);
+    char joined[kLineMax] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < r.info_count && used < sizeof joined - 1; ++i) {
+        const int n = snprintf(joined + used, sizeof joined - used, " | %s", r.info[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+        if (used >= sizeof joined) used = sizeof joined - 1;
+    }
+    printf("TWOFOLD-AT %s at %s -> %s%s\n", p->persona, tag, r.final, joined);
+}
+
+/* One text SMS, reporting its message reference (+CMGS: <mr>). */
+static void cmgs_order(struct probe* p, const char* tag) {
+    char out[kLineMax], final[kLineMax] = "none", line[kLineMax];
+    long mr = -1;
+    int n = snprintf(out, sizeof out, "AT+CMGS=\"+4915550077\"\r");
+    if (write_all(p, out, (size_t)n, 5000) != 0 || wait_prompt(p, 10000, final) != 1) {
+        printf("TWOFOLD-AT %s cmgs %s mr=-1 -> %s\n", p->persona, tag, final);
+        return;
+    }
+    n = snprintf(out, sizeof out, "reference probe\x1a");
+    if (write_all(p, out, (size_t)n, 5000) != 0) snprintf(final, sizeof final, "WRITE-FAILED");
+    const long long deadline = now_ms() + 20000;
+    while (now_ms() < deadline) {
+        const int got = read_line(p, (int)(deadline - now_ms()), line);
+        if (got <= 0) break;
+        if (starts_with(line, "+CMGS:")) { mr = strtol(line + 6, NULL, 10); continue; }
+        if (is_final(line)) { snprintf(final, sizeof final, "%s", line); break; }
+        if (is_unsolicited(line)) note_unsolicited(p, line);
+    }
+    printf("TWOFOLD-AT %s cmgs %s mr=%ld -> %s\n", p->persona, tag, mr, final);
+}
+
+/* N messages written to the SIM (+CMGW) and kept there: occupancy the other persona must not see. */
+static void store_many(struct probe* p, int count) {
+    char out[kLineMax], final[kLineMax] = "none", line[kLineMax];
+    int stored = 0;
+    for (int i = 0; i < count; ++i) {
+        int n = snprintf(out, sizeof out, "AT+CMGW=\"+4915550078\"\r");
+        if (write_all(p, out, (size_t)n, 5000) != 0 || wait_prompt(p, 10000, final) != 1) continue;
+        n = snprintf(out, sizeof out, "stored by %s %d\x1a", p->persona, i);
+        if (write_all(p, out, (size_t)n, 5000) != 0) continue;
+        const long long deadline = now_ms() + 20000;
+        while (now_ms() < deadline) {
+            const int got = read_line(p, (int)(deadline - now_ms()), line);
+            if (got <= 0) break;
+            if (starts_with(line, "+CMGW:")) continue;
+            if (is_final(line)) {
+                snprintf(final, sizeof final, "%s", line);
+                stored += strcmp(line, "OK") == 0 ? 1 : 0;
+                break;
+            }
+            if (is_unsolicited(line)) note_unsolicited(p, line);
+        }
+    }
+    printf("TWOFOLD-AT %s store done n=%d stored=%d last=%s\n", p->persona, count, stored, final);
+}
+
 static void obey(struct probe* p, const char* order) {
     struct reply r;
     char command[128];
@@ -360,6 +433,12 @@ static void obey(struct probe* p, const char* order) {
         flood(p, atoi(order + 9));
     } else if (starts_with(order, "do:sms ")) {
         send_many(p, atoi(order + 7));
+    } else if (starts_with(order, "do:at ")) {
+        at_order(p, order + 6);
+    } else if (starts_with(order, "do:cmgs ")) {
+        cmgs_order(p, order + 8);
+    } else if (starts_with(order, "do:store ")) {
+        store_many(p, atoi(order + 9));
     } else {
         printf("TWOFOLD-AT %s unknown order '%s'\n", p->persona, order);
     }

@@ -605,6 +605,7 @@ lab_test() {
 
   check_manager "$run"
   check_modem "$run"
+  check_modem_isolation "$run"   # checks-modem.sh
   if rcu_stall_line "$run" >/dev/null; then
     # For the next diagnosis (docs/lab.md, "Known issues"): what Xen's scheduler and timers
     # hold while a dom0 vCPU misses its wakeups.

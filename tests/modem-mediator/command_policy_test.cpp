@@ -2,6 +2,9 @@
 // guest, allow-lists and dial/answer permissions applied per persona.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <vector>
 #include <string>
 
 #include "twofold/modem/at/command.h"
@@ -47,7 +50,8 @@ TEST_P(ForwardedFamily, MapsToItsPolicyFamily) {
   EXPECT_EQ(*c.family, GetParam().family) << GetParam().line;
 }
 
-// Every command of docs/policy.md's family table, in the forms a client uses.
+// Every forwarded command of the command table (docs/modem.md "Command classes"), in the
+// forms a client uses. Forwarded means: with the ownership check its row names.
 INSTANTIATE_TEST_SUITE_P(
     DocsPolicyTable, ForwardedFamily,
     ::testing::Values(
@@ -57,20 +61,17 @@ INSTANTIATE_TEST_SUITE_P(
         FamilyCase{"AT+VTS=\"1\"", AtFamily::call}, FamilyCase{"AT+CMGS=\"+4912\"", AtFamily::sms},
         FamilyCase{"AT+CMGR=1", AtFamily::sms}, FamilyCase{"AT+CMGL=\"ALL\"", AtFamily::sms},
         FamilyCase{"AT+CMGD=1", AtFamily::sms}, FamilyCase{"AT+CMGD=1,0", AtFamily::sms},
-        FamilyCase{"AT+CMGF?", AtFamily::sms}, FamilyCase{"AT+CNMI?", AtFamily::sms},
         FamilyCase{"AT+CSCA?", AtFamily::sms}, FamilyCase{"AT+COPS?", AtFamily::network},
-        FamilyCase{"AT+COPS=?", AtFamily::network}, FamilyCase{"AT+CREG?", AtFamily::network},
+        FamilyCase{"AT+CREG?", AtFamily::network},
         FamilyCase{"AT+CEREG?", AtFamily::network}, FamilyCase{"AT+CSQ", AtFamily::network},
-        FamilyCase{"AT+CGDCONT=1,\"IP\",\"internet\"", AtFamily::data},
-        FamilyCase{"AT+CGACT=1,1", AtFamily::data}, FamilyCase{"AT+CGATT?", AtFamily::data},
-        FamilyCase{"AT+CGDATA=\"PPP\",1", AtFamily::data}, FamilyCase{"AT+CGPADDR=1", AtFamily::data},
-        FamilyCase{"ATD*99#", AtFamily::data}, FamilyCase{"AT+CPIN?", AtFamily::sim},
+        FamilyCase{"AT+CGDCONT?", AtFamily::data},
+        FamilyCase{"AT+CGACT?", AtFamily::data}, FamilyCase{"AT+CGATT?", AtFamily::data},
+        FamilyCase{"AT+CGPADDR=1", AtFamily::data},
+        FamilyCase{"AT+CPIN?", AtFamily::sim},
         FamilyCase{"AT+CIMI", AtFamily::sim}, FamilyCase{"AT+CCID", AtFamily::sim},
-        FamilyCase{"AT+CRSM=176,28471,0,0,3", AtFamily::sim},
-        FamilyCase{"AT+CCFC=0,2", AtFamily::supplementary}, FamilyCase{"AT+CCWA=1", AtFamily::supplementary},
-        FamilyCase{"AT+CLIP?", AtFamily::supplementary}, FamilyCase{"AT+CLIR=1", AtFamily::supplementary},
-        FamilyCase{"AT+COLP=1", AtFamily::supplementary},
-        FamilyCase{"AT+CUSD=1,\"*100#\"", AtFamily::supplementary},
+        FamilyCase{"AT+CRSM=176,12258,0,0,10", AtFamily::sim},
+        FamilyCase{"AT+CRSM=192,28486", AtFamily::sim},
+        FamilyCase{"AT+CLIP?", AtFamily::supplementary},
         FamilyCase{"AT+CPBR=1,10", AtFamily::phonebook},
         FamilyCase{"AT+CPBW=1,\"+4912\"", AtFamily::phonebook},
         FamilyCase{"AT+CPBF=\"Bob\"", AtFamily::phonebook}, FamilyCase{"AT+CGMI", AtFamily::info},
@@ -90,8 +91,17 @@ TEST_P(ReservedCommand, IsRefusedToAPersonaWithEveryRight) {
 
 INSTANTIATE_TEST_SUITE_P(
     ChangesTheModemForEveryone, ReservedCommand,
-    ::testing::Values("AT+CFUN=0", "AT+CFUN=1,1", "AT+COPS=1,2,\"26201\"", "AT+COPS=2",
-                      "AT+CPIN=\"1234\"", "AT+CPMS=\"ME\"", "AT+CSCA=\"+4917\"", "AT+CSCS=\"UCS2\"",
+    ::testing::Values("AT+CFUN=0", "AT+CFUN=1,1", "AT+COPS=1,2,\"26201\"", "AT+COPS=2", "AT+COPS=?",
+                      "AT+CPIN=\"1234\"", "AT+CSCA=\"+4917\"", "AT+CSCS=\"UCS2\"",
+                      // Issue 13: shared settings a persona could change for both.
+                      "AT+CCFC=0,3,\"+4912345\"", "AT+CCFC=0,2", "AT+CCFC=?", "AT+CGDCONT=1,\"IP\",\"internet\"",
+                      "AT+CGACT=1,1", "AT+CGATT=0", "AT+CGDATA=\"PPP\",1", "AT+CUSD=1,\"*100#\"", "AT+CUSD?",
+                      // Issue 13: MMI codes in a dial string act on the subscription.
+                      "ATD*21*004912345#;", "ATD#21#;", "ATD**04*1234*4321*4321#;", "ATD*#21#;", "ATD*99#",
+                      // Issue 13: the SIM's SMS, phonebook and last-dialled files, any raw APDU.
+                      "AT+CRSM=178,28476,1,4,176", "AT+CRSM=178,28474,1,4,30", "AT+CRSM=178,28484,1,4,30",
+                      "AT+CRSM=176,28476,0,0,10", "AT+CRSM=192,28476", "AT+CRSM=219,28476", "AT+CRSM=203,28476",
+                      "AT+CSIM=14,\"00B2010400\"", "AT+CSIM=?",
                       "AT+CMGD=1,4", "AT+CMGD=0,1", "AT+CRSM=214,28471,0,0,3,\"ffffff\"",
                       "AT+CRSM=220,28474,1,4,2,\"0000\"", "AT^FWUPDATE", "AT%DEBUG=1", "AT$QCPWRDN",
                       "AT#REBOOT", "AT*EFLASH=1", "ATS0=1", "ATS7=60", "ATS10=1", "AT&W", "AT&Y0"));
@@ -106,7 +116,80 @@ INSTANTIATE_TEST_SUITE_P(PersonaVirtualModem, LocalCommand,
                          ::testing::Values("ATE0", "ATV1", "ATQ0", "ATZ", "AT&F", "ATS3=13", "ATS4?",
                                            "ATS5=8", "ATS0?", "ATS7=?", "AT+CMEE=2", "AT+CMEE?",
                                            "AT+CMGF=0", "AT+CNMI=2,1", "AT+CREG=2", "AT+CLIP=1",
-                                           "AT+CRC=1", "AT+CEREG=1"));
+                                           "AT+CRC=1", "AT+CEREG=1",
+                                           // Issue 13: answered from the persona's own state.
+                                           "AT+CMGF?", "AT+CNMI?", "AT+CPMS?", "AT+CPMS=\"SM\"", "AT+CPMS=\"ME\"",
+                                           "AT+CPMS=?", "AT+CCWA=1", "AT+CCWA=1,2", "AT+CCWA?", "AT+CLIR=1",
+                                           "AT+CLIR?", "AT+COLP=1", "AT+COLP?", "AT+CRSM=?"));
+
+// Default deny: a command the table does not name is refused, in every form.
+TEST(CommandPolicy, CommandsOutsideTheTableAreRefused) {
+  const CommandPolicy policy(all_rights("secure"));
+  for (const char* text : {"AT+CMER=3,0,0,1", "AT+CIND?", "AT+CMSS=1", "AT+CMGC=1", "AT+CSMS=1", "AT+CPOL?",
+                           "AT+CLCK=\"SC\",2", "AT+CPWD=\"SC\",\"1\",\"2\"", "AT+CMEE", "AT+CHLD", "ATO", "ATX4"}) {
+    EXPECT_EQ(classify(one(text)).handling, Handling::kUnknown) << text;
+    const auto refusal = policy.decide(one(text));
+    ASSERT_TRUE(refusal.has_value()) << text;
+    EXPECT_EQ(refusal->reason, RefusalReason::kUnknownCommand) << text;
+  }
+}
+
+// docs/modem.md "Command classes" is the code's table: every row, class and check text.
+TEST(CommandPolicy, DocsTableMatchesTheCode) {
+  std::ifstream doc(std::string(TWOFOLD_SOURCE_DIR) + "/docs/modem.md");
+  ASSERT_TRUE(doc.good());
+  std::vector<std::vector<std::string>> rows;
+  bool in_section = false;
+  for (std::string text; std::getline(doc, text);) {
+    if (text.starts_with("### ")) in_section = text.starts_with("### Command classes");
+    if (!in_section || !text.starts_with("| `")) continue;
+    // "| a | b | ... |" -> cells (no cell holds " | ").
+    std::vector<std::string> cells;
+    const std::string inner = text.substr(2, text.size() - 4);
+    std::size_t pos = 0;
+    for (std::size_t bar; (bar = inner.find(" | ", pos)) != std::string::npos; pos = bar + 3) {
+      cells.push_back(inner.substr(pos, bar - pos));
+    }
+    cells.push_back(inner.substr(pos));
+    rows.push_back(cells);
+  }
+  auto word = [](Handling h) {
+    switch (h) {
+      case Handling::kForward: return "forwarded";
+      case Handling::kLocal: return "local";
+      case Handling::kDom0Only: return "dom0-only";
+      case Handling::kUnknown: return "refused";
+    }
+    return "?";
+  };
+  const auto table = command_table();
+  ASSERT_EQ(rows.size(), table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const CommandRow& row = table[i];
+    ASSERT_EQ(rows[i].size(), 7U) << row.name;
+    EXPECT_EQ(rows[i][0], "`" + std::string(row.name) + "`");
+    EXPECT_EQ(rows[i][1], row.family ? std::string(policy::to_string(*row.family)) : "-") << row.name;
+    EXPECT_EQ(rows[i][2], word(row.action)) << row.name;
+    EXPECT_EQ(rows[i][3], word(row.read)) << row.name;
+    EXPECT_EQ(rows[i][4], word(row.set)) << row.name;
+    EXPECT_EQ(rows[i][5], word(row.test)) << row.name;
+    EXPECT_EQ(rows[i][6], row.check) << row.name;
+  }
+}
+
+TEST(CommandPolicy, EveryTableRowIsWellFormed) {
+  std::set<std::string_view> names;
+  for (const CommandRow& row : command_table()) {
+    EXPECT_TRUE(names.insert(row.name).second) << "duplicate row " << row.name;
+    EXPECT_FALSE(row.check.empty()) << row.name;
+    const bool forwards = row.action == Handling::kForward || row.read == Handling::kForward ||
+                          row.set == Handling::kForward || row.test == Handling::kForward;
+    // A forwarded command always needs a family: no persona reaches the modem without one.
+    if (forwards) {
+      EXPECT_TRUE(row.family.has_value()) << row.name;
+    }
+  }
+}
 
 TEST(CommandPolicy, PhonebookStorageIsLocalButStillNeedsThePhonebookFamily) {
   for (const char* text : {"AT+CPBS?", "AT+CPBS=\"SM\"", "AT+CPBS=?"}) {
@@ -163,12 +246,13 @@ TEST(CommandPolicy, AnswerNeedsTheAnswerPermission) {
   EXPECT_FALSE(policy.decide(one("ATD+4930123456;")).has_value());
 }
 
-TEST(CommandPolicy, DataCallNeedsTheDataFamilyNotCall) {
-  const CommandPolicy policy(PersonaRights{"personal", {AtFamily::call}, true, true, std::nullopt});
-  const auto refusal = policy.decide(one("ATD*99#"));
+// A circuit-switched data call would put the one AT line into data mode: dom0's, even to a
+// persona with the data family.
+TEST(CommandPolicy, DataCallIsDom0Only) {
+  const CommandPolicy policy(all_rights("personal"));
+  const auto refusal = policy.decide(one("ATD+4930123456"));
   ASSERT_TRUE(refusal.has_value());
-  EXPECT_EQ(refusal->reason, RefusalReason::kFamilyNotAllowed);
-  EXPECT_EQ(refusal->family, AtFamily::data);
+  EXPECT_EQ(refusal->reason, RefusalReason::kReservedToDom0);
 }
 
 TEST(CommandPolicy, CompoundLineIsRefusedWholeAtItsFirstRefusedCommand) {

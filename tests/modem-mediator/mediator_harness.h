@@ -54,8 +54,9 @@ class Harness : public ModemPort, public PersonaPort {
  public:
   using Clock = Mediator::Clock;
 
-  explicit Harness(MediatorConfig config = default_config())
-      : mediator_(std::move(config), *this, *this, audit, NumberRedactor(policy::NumberLogging::clear, {}),
+  explicit Harness(MediatorConfig config = default_config(), sim::ModemOptions options = {})
+      : modem([this](std::string_view bytes) { from_modem_ += bytes; }, std::move(options)),
+        mediator_(std::move(config), *this, *this, audit, NumberRedactor(policy::NumberLogging::clear, {}),
                   [this](std::string_view line) { log.emplace_back(line); }) {
     mediator_.start(now);
     run();
@@ -112,7 +113,7 @@ class Harness : public ModemPort, public PersonaPort {
   CollectingSink audit;
   std::vector<std::string> log;
   std::array<std::string, 2> output;
-  sim::Modem modem{[this](std::string_view bytes) { from_modem_ += bytes; }};
+  sim::Modem modem;
 
  private:
   std::string to_modem_;

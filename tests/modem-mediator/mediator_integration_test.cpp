@@ -52,7 +52,7 @@ TEST_F(MediatorWithSimulator, IncomingCallRingsOnlyAtTheForegroundPersona) {
   EXPECT_NE(secure.find("+CLIP: \"+4940111\",145"), std::string::npos);
   EXPECT_EQ(h.take(kPersonal), "");
   // The personal persona can neither answer it nor see it.
-  EXPECT_EQ(h.command(kPersonal, "ATA"), "\r\nERROR\r\n");
+  EXPECT_EQ(h.command(kPersonal, "ATA"), "\r\nNO CARRIER\r\n");  // no call rings for it
   EXPECT_EQ(h.command(kPersonal, "AT+CLCC"), "\r\nOK\r\n");
   EXPECT_EQ(h.command(kSecure, "ATA"), "\r\nOK\r\n");
   EXPECT_NE(h.command(kSecure, "AT+CLCC").find("+CLCC: 1,1,0,0,0,\"+4940111\""), std::string::npos);

@@ -113,7 +113,7 @@ TEST_F(CalledLine, CallToTheRoutedLineRingsOnlyAtItsPersona) {
   h.run();
   EXPECT_EQ(h.take(kSecure), "\r\nRING\r\n\r\n+CLIP: \"+4940111\",145\r\n");
   EXPECT_EQ(h.take(kPersonal), "");
-  EXPECT_EQ(h.command(kPersonal, "ATA"), "\r\nERROR\r\n");
+  EXPECT_EQ(h.command(kPersonal, "ATA"), "\r\nNO CARRIER\r\n");  // no call rings for it
   EXPECT_EQ(h.command(kSecure, "ATA"), "\r\nOK\r\n");
   ASSERT_EQ(h.audit.count("modem.call"), 1U);
   EXPECT_EQ(h.audit.events.back().persona, "secure");

@@ -1,6 +1,8 @@
 // Each persona sees only its own calls and messages, under its own ids.
 #include <gtest/gtest.h>
 
+#include "twofold/modem/at/format.h"
+
 #include "twofold/modem/at/command.h"
 #include "twofold/modem/at/response.h"
 #include "twofold/modem/mediator/ownership.h"
@@ -24,11 +26,11 @@ at::ResponseLine info(std::string_view text, std::string_view command, std::opti
 const at::FinalResult kOk{};
 
 std::string rewritten_text(const Rewritten& r) {
-  if (const auto* c = std::get_if<at::Command>(&r)) return "AT" + [&] {
-    std::string out = c->name;
-    if (!c->params.empty()) out += "=" + std::to_string(c->params[0].number);
-    return out;
-  }();
+  if (const auto* c = std::get_if<at::Command>(&r)) {
+    std::string text = at::format_command_line(at::CommandLine{{*c}});
+    if (text.ends_with(";") && c->kind == at::CommandKind::kExtended) text.pop_back();
+    return text;
+  }
   return "local:" + std::get<LocalError>(r).result;
 }
 
@@ -94,14 +96,43 @@ TEST(StateFilter, EndedCallsAreReleasedByTheNextListing) {
   EXPECT_FALSE(f.calls().owner(1).has_value());
 }
 
-TEST(StateFilter, HangupIsRefusedWhileTheOtherPersonaHasACall) {
+// Issue 13 (call-state oracle): ATH/+CHUP/+CHLD answered +CME ERROR: 3 while the other
+// persona had a call and OK otherwise. Now the answer is the persona's own modem's: with no
+// call of its own ATH is OK and +CHLD/+VTS +CME ERROR: 3, whatever the other persona does;
+// nothing is sent, so the other's call is untouched.
+TEST(StateFilter, CallControlWithoutOwnCallAnswersTheSameWhateverTheOtherPersonaDoes) {
+  for (bool other_in_call : {false, true}) {
+    StateFilter f(2);
+    if (other_in_call) {
+      f.note_dial(kSecure);
+      f.observe_call_line(info("+CLCC: 1,0,0,0,0,\"+4930111\",145", "+CLCC"));
+    }
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATH"))), "local:OK") << other_in_call;
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+CHUP"))), "local:OK") << other_in_call;
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+CHLD=1"))), "local:+CME ERROR: 3") << other_in_call;
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+CHLD=11"))), "local:+CME ERROR: 3") << other_in_call;
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+VTS=\"1\""))), "local:+CME ERROR: 3") << other_in_call;
+    EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATA"))), "local:NO CARRIER") << other_in_call;
+  }
+}
+
+TEST(StateFilter, CallControlOnTheOwnCallIsForwarded) {
   StateFilter f(2);
   f.note_dial(kSecure);
   f.observe_call_line(info("+CLCC: 1,0,0,0,0,\"+4930111\",145", "+CLCC"));
-  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATH"))), "local:+CME ERROR: 3");
-  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+CHUP"))), "local:+CME ERROR: 3");
-  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("AT+CHLD=1"))), "local:+CME ERROR: 3");
   EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("ATH"))), "ATH");
+  EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("AT+VTS=\"1\""))), "AT+VTS=\"1\"");
+  EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("AT+CHLD=1"))), "AT+CHLD=1");
+}
+
+// Issue 13: ATD during the other persona's call put that call on hold. The voice channel is
+// the other persona's: the dial fails as a network would fail it, nothing is sent.
+TEST(StateFilter, DialWhileTheOtherPersonaHoldsTheVoiceChannelIsNotSent) {
+  StateFilter f(2);
+  f.note_dial(kSecure);
+  f.observe_call_line(info("+CLCC: 1,0,0,0,0,\"+4930111\",145", "+CLCC"));
+  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATD+4930222;"))), "local:NO CARRIER");
+  EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("ATD+4930222;"))), "ATD+4930222;");
 }
 
 TEST(StateFilter, ChldWithCallIdIsTranslatedOrRefused) {
@@ -117,9 +148,10 @@ TEST(StateFilter, ChldWithCallIdIsTranslatedOrRefused) {
 
 TEST(StateFilter, AnswerOnlyByThePersonaTheCallWasRoutedTo) {
   StateFilter f(2);
-  EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("ATA"))), "local:+CME ERROR: 3");
+  // V.250: ATA with no call ringing is NO CARRIER, whether or not the other persona's rings.
+  EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("ATA"))), "local:NO CARRIER");
   f.set_incoming_owner(kSecure);
-  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATA"))), "local:+CME ERROR: 3");
+  EXPECT_EQ(rewritten_text(f.rewrite(kPersonal, one("ATA"))), "local:NO CARRIER");
   EXPECT_EQ(rewritten_text(f.rewrite(kSecure, one("ATA"))), "ATA");
 }
 

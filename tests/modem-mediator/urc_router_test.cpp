@@ -94,8 +94,11 @@ TEST_F(RoutingByCalledLine, RingIsHeldUntilCdipNamesTheLine) {
   EXPECT_EQ(router_.route(urc("+CDIP: \"+4930555\",145"), kPersonal),
             (std::vector<Delivery>{{kSecure, "RING"}, {kSecure, "+CLIP: \"+4930111\",145"}}));
   EXPECT_FALSE(router_.holding());
-  // The next ring goes straight to the routed persona; +CDIP itself reaches nobody.
-  EXPECT_EQ(router_.route(urc("RING"), kPersonal), (std::vector<Delivery>{{kSecure, "RING"}}));
+  // The next ring goes to the routed persona once its +CLIP shows it is the same call;
+  // +CDIP itself reaches nobody.
+  EXPECT_EQ(router_.route(urc("RING"), kPersonal), std::vector<Delivery>{});
+  EXPECT_EQ(router_.route(urc("+CLIP: \"+4930111\",145"), kPersonal),
+            (std::vector<Delivery>{{kSecure, "RING"}, {kSecure, "+CLIP: \"+4930111\",145"}}));
   EXPECT_EQ(router_.route(urc("+CDIP: \"+4930555\",145"), kPersonal), std::vector<Delivery>{});
   ASSERT_EQ(sink_.events.size(), 1U);
   EXPECT_EQ(sink_.events[0].persona, "secure");
@@ -122,11 +125,25 @@ TEST_F(Routing, IncomingCallRingsOnlyAtTheRoutedPersonaEvenAfterASwitch) {
   // The foreground changes while it rings: the call stays where it was routed.
   EXPECT_EQ(router_.route(urc("+CLIP: \"+4930111\",145"), kPersonal),
             (std::vector<Delivery>{{kSecure, "+CLIP: \"+4930111\",145"}}));
-  EXPECT_EQ(router_.route(urc("RING"), kPersonal), (std::vector<Delivery>{{kSecure, "RING"}}));
+  // A further RING waits for its +CLIP: the same caller, so the same call.
+  EXPECT_EQ(router_.route(urc("RING"), kPersonal), std::vector<Delivery>{});
+  EXPECT_EQ(router_.route(urc("+CLIP: \"+4930111\",145"), kPersonal),
+            (std::vector<Delivery>{{kSecure, "RING"}, {kSecure, "+CLIP: \"+4930111\",145"}}));
   ASSERT_EQ(sink_.events.size(), 1U);  // one call, one record
   EXPECT_EQ(sink_.events[0].kind, "modem.call");
   EXPECT_EQ(sink_.events[0].persona, "secure");
   EXPECT_EQ(sink_.events[0].fields["number"], "+4930111");
+}
+
+// Issue 13: the call routed to secure was abandoned without NO CARRIER; the next caller's
+// RING and +CLIP are routed afresh (to the foreground, personal), none of it to secure.
+TEST_F(Routing, AnotherCallersRingIsRoutedAfresh) {
+  (void)router_.route(urc("RING"), kSecure);
+  (void)router_.route(urc("+CLIP: \"+4930111\",145"), kSecure);
+  EXPECT_EQ(router_.route(urc("RING"), kPersonal), std::vector<Delivery>{});
+  EXPECT_EQ(router_.route(urc("+CLIP: \"+4930222\",145"), kPersonal),
+            (std::vector<Delivery>{{kPersonal, "RING"}, {kPersonal, "+CLIP: \"+4930222\",145"}}));
+  EXPECT_TRUE(router_.take_new_call());
 }
 
 TEST_F(Routing, IncomingCallOnSlotTwoGoesToSecure) {
@@ -158,10 +175,12 @@ TEST_F(Routing, RemoteHangupReachesOnlyThePersonaOnTheLine) {
   EXPECT_EQ(router_.route(urc("NO CARRIER"), kPersonal), (std::vector<Delivery>{{kSecure, "NO CARRIER"}}));
 }
 
-TEST_F(Routing, UssdGoesToItsRequesterAndUnknownCodesToNobody) {
+// Issue 13: +CUSD went to whoever had sent +CUSD last. USSD is dom0's now (the command
+// table), so a +CUSD names no persona and reaches nobody; nor do indicators (+CIEV).
+TEST_F(Routing, UssdIndicatorsAndUnknownCodesReachNobody) {
   EXPECT_TRUE(router_.route(urc("+CUSD: 0,\"Balance 5\",15"), kPersonal).empty());
-  router_.note_ussd(kSecure);
-  EXPECT_EQ(router_.route(urc("+CUSD: 0,\"Balance 5\",15"), kPersonal).at(0).persona, kSecure);
+  EXPECT_TRUE(router_.route(urc("+CUSD: 1,\"Menu\",15"), kSecure).empty());
+  EXPECT_TRUE(router_.route(urc("+CIEV: 2,1"), kPersonal).empty());
   EXPECT_TRUE(router_.route(urc("+CDSI: \"SM\",3"), kPersonal).empty());
 }
 

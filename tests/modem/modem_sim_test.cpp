@@ -349,5 +349,66 @@ TEST(SmsCodec, TruncatedSubmitIsRejected) {
   EXPECT_FALSE(decode_submit(pdu).has_value());
 }
 
+// Issue 13: the SIM files a persona must not read are modelled, so the mediator's refusal
+// of them is shown against something that would answer.
+TEST_F(SimulatedModem, CrsmReadsTheSmsPhonebookAndLastDialledFiles) {
+  send("ATE0\r");
+  ASSERT_EQ(control("sms +4930111 secret"), "OK");
+  const std::string sms = send("AT+CRSM=178,28476,1,4,176\r");
+  EXPECT_TRUE(sms.starts_with("\r\n+CRSM: 144,0,\"03")) << sms;  // status 03: received, unread
+  EXPECT_TRUE(send("AT+CRSM=178,28476,2,4,176\r").starts_with("\r\n+CRSM: 144,0,\"00FFFF"));  // free
+  send("AT+CPBW=1,\"+4930222\",145,\"Bob\"\r");
+  EXPECT_NE(send("AT+CRSM=178,28474,1,4,28\r").find("\"426F62FF"), std::string::npos);  // "Bob"
+  send("ATD+4930333;\r");
+  EXPECT_NE(send("AT+CRSM=178,28484,1,4,28\r").find("FF059194"), std::string::npos);  // 4930333, BCD
+  EXPECT_EQ(send("AT+CRSM=176,12258,0,0,10\r"), "\r\n+CRSM: 144,0,\"98940000000000002143\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(modem_.state()["sim_file_reads"], 4);
+}
+
+TEST_F(SimulatedModem, CsimSelectsAndReadsARecord) {
+  send("ATE0\r");
+  ASSERT_EQ(control("sms +4930111 secret"), "OK");
+  EXPECT_EQ(send("AT+CSIM=14,\"00A40004026F3C\"\r"), "\r\n+CSIM: 4,\"9000\"\r\n\r\nOK\r\n");
+  const std::string record = send("AT+CSIM=10,\"00B2010400\"\r");
+  EXPECT_TRUE(record.starts_with("\r\n+CSIM: 356,\"03")) << record;
+}
+
+TEST_F(SimulatedModem, CallForwardingByCcfcAndByMmiCode) {
+  send("ATE0\r");
+  EXPECT_EQ(send("AT+CCFC=0,3,\"+4930999\"\r"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CCFC=0,2\r"), "\r\n+CCFC: 1,1,\"+4930999\",145\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("ATD#21#;\r"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CCFC=0,2\r"), "\r\n+CCFC: 0,1\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("ATD*21*004930888#;\r"), "\r\nOK\r\n");
+  EXPECT_EQ(modem_.state()["forwarding"][0]["number"], "004930888");
+  EXPECT_TRUE(modem_.state()["calls"].empty());
+  EXPECT_EQ(send("ATD**04*1234*4321*4321#;\r"), "\r\nOK\r\n");
+  EXPECT_EQ(modem_.state()["pin"], "4321");
+}
+
+TEST_F(SimulatedModem, WaitingCallIsAnnouncedWithCcwa) {
+  send("ATE0\r");
+  EXPECT_EQ(send("ATD+4930222;\r"), "\r\nOK\r\n");
+  EXPECT_EQ(control("call +4930111"), "ERROR line busy");  // call waiting off
+  send("AT+CCWA=1,1\r");
+  EXPECT_EQ(control("call +4930111"), "OK");
+  EXPECT_EQ(take_output(), "\r\n+CCWA: \"+4930111\",145,1\r\n");
+  EXPECT_NE(send("AT+CLCC\r").find("+CLCC: 2,1,5,0,0,\"+4930111\",145"), std::string::npos);
+}
+
+TEST_F(SimulatedModem, CallIndicatorAfterCmer) {
+  send("ATE0\r");
+  send("AT+CMER=3,0,0,1\r");
+  EXPECT_EQ(send("ATD+4930222;\r"), "\r\n+CIEV: 2,1\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("ATH\r"), "\r\n+CIEV: 2,0\r\n\r\nOK\r\n");
+}
+
+TEST_F(SimulatedModem, UssdRequestAndNetworkInitiatedUssd) {
+  send("ATE0\r");
+  EXPECT_EQ(send("AT+CUSD=1,\"*100#\",15\r"), "\r\n+CUSD: 0,\"Balance: 10.00 EUR\",15\r\n\r\nOK\r\n");
+  EXPECT_EQ(control("ussd Your bundle ends today"), "OK");
+  EXPECT_EQ(take_output(), "\r\n+CUSD: 1,\"Your bundle ends today\",15\r\n");
+}
+
 }  // namespace
 }  // namespace twofold::modem::sim

@@ -52,11 +52,13 @@ std::string handle_control_line(Modem& modem, std::string_view line) {
   if (verb == "answer") return reply(modem.remote_answer());
   if (verb == "busy") return reply(modem.remote_busy());
   if (verb == "hangup") return reply(modem.remote_hangup());
+  if (verb == "abandon") return reply(modem.remote_abandon());
   if (verb == "sms") {
     const std::string_view number = next_word(rest);
     if (!valid_number(number)) return "ERROR bad number";
     return reply(modem.incoming_sms(number, rest));
   }
+  if (verb == "ussd") return reply(modem.incoming_ussd(rest));
   if (verb == "creg" || verb == "csq") {
     const auto value = to_int(next_word(rest));
     if (!value) return "ERROR bad value";

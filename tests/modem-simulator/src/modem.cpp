@@ -1,5 +1,7 @@
 #include "twofold/modem/sim/modem.h"
 
+#include "twofold/modem/sim/sim_files.h"
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -76,6 +78,8 @@ struct Modem::Reply {
 
 Modem::Modem(Output output, ModemOptions options) : output_(std::move(output)), options_(std::move(options)) {
   defaults();
+  call_waiting_ = options_.call_waiting;
+  cmer_ind_ = options_.indicators ? 1 : 0;
 }
 
 void Modem::defaults() {
@@ -198,6 +202,7 @@ void Modem::execute_line(const at::CommandLineEvent& line) {
       case Reply::Outcome::kFinal: send_final(reply.final_verbose, reply.final_numeric); return;
       case Reply::Outcome::kPrompt: return;  // the body decides the final result
     }
+    note_indicators();
   }
   send_final("OK", 0);
 }
@@ -228,7 +233,7 @@ Modem::Reply Modem::execute_basic(const Command& command) {
     return Reply::ok();
   }
   if (name == "H") {
-    calls_.clear();
+    hang_up_all_but_waiting();
     return Reply::ok();
   }
   if (name == "A") {
@@ -271,11 +276,15 @@ Modem::Reply Modem::execute_s_register(const Command& command) {
 }
 
 Modem::Reply Modem::execute_dial(const Command& command) {
+  const std::string& number = command.dial.number;
+  if (command.dial.voice && !number.empty() && (number.front() == '*' || number.front() == '#')) return execute_mmi(number);
   if (!command.dial.voice) return Reply::final("NO CARRIER", 3);  // no data calls
   const int registration = effective_registration();
   if (registration != 1 && registration != 5) return Reply::final("NO CARRIER", 3);
   if (!calls_.empty()) return Reply::cme(kCmeNotAllowed);
   calls_.push_back(Call{1, false, CallState::kAlerting, command.dial.number, {}});
+  dialled_.insert(dialled_.begin(), command.dial.number);
+  if (dialled_.size() > 10) dialled_.pop_back();
   return Reply::ok();
 }
 
@@ -365,7 +374,7 @@ Modem::Reply Modem::execute_extended(const Command& command) {
     return Reply::ok(lines);
   }
   if (name == "+CHUP") {
-    calls_.clear();
+    hang_up_all_but_waiting();
     return Reply::ok();
   }
   if (name == "+VTS") {
@@ -383,6 +392,10 @@ Modem::Reply Modem::execute_extended(const Command& command) {
     return Reply::ok();
   }
   if (name.starts_with("+CPB")) return execute_phonebook(command);
+  if (name == "+CRSM" || name == "+CSIM") return execute_sim(command);
+  if (name == "+CCFC" || name == "+CCWA" || name == "+CUSD" || name == "+CMER" || name == "+CHLD") {
+    return execute_supplementary(command);
+  }
   if (name.starts_with("+CM") || name == "+CNMI" || name == "+CPMS" || name == "+CSCA") {
     return execute_sms(command);
   }
@@ -611,7 +624,16 @@ void Modem::announce_registration() {
 std::optional<std::string> Modem::incoming_call(std::string_view number, std::string_view called_line) {
   const int stat = effective_registration();
   if (stat != 1 && stat != 5) return "not registered";
-  if (!calls_.empty()) return "line busy";
+  if (!calls_.empty()) {
+    // 27.007 §7.12: with the call-waiting service on, a second call waits (+CCWA).
+    const bool waiting_already = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
+      return c.state == CallState::kWaiting || c.state == CallState::kIncoming;
+    });
+    if (!call_waiting_ || waiting_already) return "line busy";
+    calls_.push_back(Call{2, true, CallState::kWaiting, std::string(number), std::string(called_line)});
+    ring_tick();
+    return std::nullopt;
+  }
   calls_.push_back(Call{1, true, CallState::kIncoming, std::string(number), std::string(called_line)});
   rings_ = 0;
   ring_tick();
@@ -619,6 +641,10 @@ std::optional<std::string> Modem::incoming_call(std::string_view number, std::st
 }
 
 void Modem::ring_tick() {
+  auto waiting = std::find_if(calls_.begin(), calls_.end(), [](const Call& c) { return c.state == CallState::kWaiting; });
+  if (waiting != calls_.end() && ccwa_n_ == 1) {
+    send_urc({"+CCWA: " + at::quote_string(waiting->number) + "," + std::to_string(number_type(waiting->number)) + ",1"});
+  }
   auto call = std::find_if(calls_.begin(), calls_.end(), [](const Call& c) { return c.state == CallState::kIncoming; });
   if (call == calls_.end()) return;
   if (s_registers_[0] > 0 && rings_ >= s_registers_[0]) {
@@ -656,12 +682,260 @@ std::optional<std::string> Modem::remote_hangup() {
   if (calls_.empty()) return "no call";
   calls_.clear();
   send_urc({"NO CARRIER"});
+  note_indicators();
   return std::nullopt;
+}
+
+std::optional<std::string> Modem::remote_abandon() {
+  const auto removed = std::erase_if(calls_, [](const Call& c) { return c.state == CallState::kIncoming; });
+  return removed == 0 ? std::optional<std::string>("no ringing call") : std::nullopt;
+}
+
+std::optional<std::string> Modem::incoming_ussd(std::string_view text) {
+  if (text.empty() || text.size() > 160) return "text must be 1-160 characters";
+  send_urc({"+CUSD: 1," + at::quote_string(text) + ",15"});
+  return std::nullopt;
+}
+
+void Modem::hang_up_all_but_waiting() {
+  // ATH / +CHUP end the calls in progress; a waiting call then rings as an incoming one.
+  std::erase_if(calls_, [](const Call& c) { return c.state != CallState::kWaiting; });
+  for (auto& call : calls_) {
+    call.state = CallState::kIncoming;
+    call.id = 1;
+  }
+}
+
+void Modem::note_indicators() {
+  const bool in_call = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
+    return c.state == CallState::kActive || c.state == CallState::kHeld || c.state == CallState::kAlerting ||
+           c.state == CallState::kDialing;
+  });
+  if (in_call == call_indicator_) return;
+  call_indicator_ = in_call;
+  // 27.007 §8.10: indicator 2 is "call" in this simulator's +CIND order (battchg, call, ...).
+  if (cmer_ind_ == 1) send_urc({std::string("+CIEV: 2,") + (in_call ? "1" : "0")});
+}
+
+std::optional<std::vector<std::uint8_t>> Modem::sim_record(std::uint32_t file, std::uint32_t record) const {
+  if (record == 0) return std::nullopt;
+  if (file == kEfSms) {
+    if (record > options_.storage_capacity) return std::nullopt;
+    const auto found = find_message(static_cast<int>(record));
+    if (!found) return ef_sms_free_record();
+    const Message& m = messages_[*found];
+    const bool received = m.status == MessageStatus::kRecUnread || m.status == MessageStatus::kRecRead;
+    const auto tpdu = received ? encode_deliver(m.number, m.text, m.timestamp) : encode_submit(m.number, m.text, 0);
+    std::vector<std::uint8_t> pdu = encode_smsc(options_.own_smsc);
+    pdu.insert(pdu.end(), tpdu.begin(), tpdu.end());
+    static constexpr std::array<std::uint8_t, 4> kStatus = {0x03, 0x01, 0x07, 0x05};
+    return ef_sms_record(kStatus[static_cast<std::size_t>(m.status)], pdu);
+  }
+  if (file == kEfAdn) {
+    if (record > options_.phonebook_capacity) return std::nullopt;
+    for (const auto& e : phonebook_) {
+      if (e.index == static_cast<int>(record)) return ef_adn_record(e.number, e.text);
+    }
+    return ef_adn_free_record();
+  }
+  if (file == kEfLnd) {
+    if (record > 10) return std::nullopt;
+    if (record > dialled_.size()) return ef_adn_free_record();
+    return ef_adn_record(dialled_[record - 1], "");
+  }
+  return std::nullopt;
+}
+
+// 27.007 §8.18 +CRSM=<command>,<fileid>[,<P1>,<P2>,<P3>[,<data>]] and §8.17 +CSIM=<length>,<command>.
+Modem::Reply Modem::execute_sim(const Command& command) {
+  constexpr std::uint32_t kReadBinary = 176, kReadRecord = 178, kGetResponse = 192, kUpdateBinary = 214,
+                          kUpdateRecord = 220, kStatus = 242;
+  if (command.form == CommandForm::kTest) return Reply::ok();
+  if (command.form != CommandForm::kSet) return Reply::cme(kCmeNotSupported);
+  auto sw = [](int sw1, int sw2, const std::vector<std::uint8_t>* data) {
+    std::string line = "+CRSM: " + std::to_string(sw1) + "," + std::to_string(sw2);
+    if (data != nullptr) line += ",\"" + hex(*data) + "\"";
+    return line;
+  };
+  if (command.name == "+CRSM") {
+    const auto op = number_param(command, 0);
+    const auto file = number_param(command, 1);
+    if (!op || !file) return Reply::cme(kCmeIncorrectParameters);
+    const std::uint32_t p1 = number_param(command, 2).value_or(0);
+    if (*op == kReadRecord) {
+      const auto record = sim_record(*file, p1);
+      if (!record) return Reply::ok({sw(0x6A, 0x83, nullptr)});  // record not found
+      if (*file == kEfSms || *file == kEfAdn || *file == kEfLnd) ++sim_file_reads_;
+      return Reply::ok({sw(0x90, 0x00, &*record)});
+    }
+    if (*op == kReadBinary) {
+      const auto data = ef_transparent(*file, options_.operator_name);
+      if (!data) return Reply::ok({sw(0x6A, 0x82, nullptr)});  // file not found
+      return Reply::ok({sw(0x90, 0x00, &*data)});
+    }
+    if (*op == kGetResponse || *op == kStatus) {
+      const std::vector<std::uint8_t> fcp{0x62, 0x04, 0x83, 0x02, static_cast<std::uint8_t>(*file >> 8),
+                                          static_cast<std::uint8_t>(*file & 0xFF)};
+      return Reply::ok({sw(0x90, 0x00, &fcp)});
+    }
+    if (*op == kUpdateRecord && *file == kEfSms) {
+      // A record written with status 0x00 frees the message slot.
+      const auto found = find_message(static_cast<int>(p1));
+      if (found) messages_.erase(messages_.begin() + static_cast<std::ptrdiff_t>(*found));
+      return Reply::ok({sw(0x90, 0x00, nullptr)});
+    }
+    if (*op == kUpdateBinary || *op == kUpdateRecord) return Reply::ok({sw(0x90, 0x00, nullptr)});
+    return Reply::ok({sw(0x6D, 0x00, nullptr)});  // instruction not supported
+  }
+  // +CSIM: a raw APDU, CLA INS P1 P2 [Lc data | Le].
+  const auto length = number_param(command, 0);
+  if (!length || command.params.size() < 2 || !command.params[1].is_string()) return Reply::cme(kCmeIncorrectParameters);
+  const auto apdu = from_hex(command.params[1].text);
+  if (!apdu || apdu->size() < 4 || *length != command.params[1].text.size()) return Reply::cme(kCmeIncorrectParameters);
+  auto answer = [](std::vector<std::uint8_t> data, std::uint8_t sw1, std::uint8_t sw2) {
+    data.push_back(sw1);
+    data.push_back(sw2);
+    const std::string text = hex(data);
+    return Reply::ok({"+CSIM: " + std::to_string(text.size()) + ",\"" + text + "\""});
+  };
+  const std::uint8_t ins = (*apdu)[1];
+  if (ins == 0xA4 && apdu->size() >= 7) {  // SELECT by file id
+    csim_selected_ = static_cast<std::uint32_t>((*apdu)[5] << 8 | (*apdu)[6]);
+    return answer({}, 0x90, 0x00);
+  }
+  if (ins == 0xB2 && csim_selected_) {  // READ RECORD
+    const auto record = sim_record(*csim_selected_, (*apdu)[2]);
+    if (!record) return answer({}, 0x6A, 0x83);
+    ++sim_file_reads_;
+    return answer(*record, 0x90, 0x00);
+  }
+  if (ins == 0xB0 && csim_selected_) {  // READ BINARY
+    const auto data = ef_transparent(*csim_selected_, options_.operator_name);
+    if (!data) return answer({}, 0x6A, 0x82);
+    return answer(*data, 0x90, 0x00);
+  }
+  return answer({}, 0x6D, 0x00);
+}
+
+Modem::Reply Modem::execute_supplementary(const Command& command) {
+  const std::string& name = command.name;
+  const bool set = command.form == CommandForm::kSet;
+  if (command.form == CommandForm::kTest) {
+    if (name == "+CCFC") return Reply::ok({"+CCFC: (0-5)"});
+    if (name == "+CCWA") return Reply::ok({"+CCWA: (0,1)"});
+    if (name == "+CUSD") return Reply::ok({"+CUSD: (0-2)"});
+    if (name == "+CHLD") return Reply::ok({"+CHLD: (0,1,1x,2,2x)"});
+    return Reply::ok({"+CMER: (3),(0),(0),(0,1)"});
+  }
+  if (name == "+CCFC") {
+    // +CCFC=<reason>,<mode>[,<number>[,<type>]]: mode 0 disable, 1 enable, 2 query, 3 register, 4 erase.
+    const auto reason = number_param(command, 0);
+    const auto mode = number_param(command, 1);
+    if (!set || !reason || !mode || *reason > 5 || *mode > 4) return Reply::cme(kCmeIncorrectParameters);
+    const int r = static_cast<int>(*reason);
+    auto found = std::find_if(forwarding_.begin(), forwarding_.end(), [&](const auto& f) { return f.first == r; });
+    if (*mode == 2) {
+      if (found == forwarding_.end()) return Reply::ok({"+CCFC: 0,1"});
+      return Reply::ok({"+CCFC: 1,1," + at::quote_string(found->second) + "," + std::to_string(number_type(found->second))});
+    }
+    if (*mode == 3 || *mode == 1) {
+      if (command.params.size() < 3 || !command.params[2].is_string()) return Reply::cme(kCmeIncorrectParameters);
+      if (found != forwarding_.end()) forwarding_.erase(found);
+      forwarding_.emplace_back(r, command.params[2].text);
+      return Reply::ok();
+    }
+    if (found != forwarding_.end()) forwarding_.erase(found);
+    return Reply::ok();
+  }
+  if (name == "+CCWA") {
+    if (command.form == CommandForm::kRead) return Reply::ok({"+CCWA: " + std::to_string(ccwa_n_)});
+    if (!set) return Reply::cme(kCmeIncorrectParameters);
+    if (const auto n = number_param(command, 0)) ccwa_n_ = *n == 1 ? 1 : 0;
+    const auto mode = number_param(command, 1);
+    if (mode == 2U) return Reply::ok({std::string("+CCWA: ") + (call_waiting_ ? "1" : "0") + ",1"});
+    if (mode) call_waiting_ = *mode == 1;
+    return Reply::ok();
+  }
+  if (name == "+CUSD") {
+    if (command.form == CommandForm::kRead) return Reply::ok({"+CUSD: 1"});
+    if (!set) return Reply::cme(kCmeIncorrectParameters);
+    if (command.params.size() >= 2 && command.params[1].is_string()) {
+      ussd_sent_.push_back(command.params[1].text);
+      // The network's answer comes later, as a URC (sent before OK here, as fast modems do).
+      send_urc({"+CUSD: 0," + at::quote_string("Balance: 10.00 EUR") + ",15"});
+    }
+    return Reply::ok();
+  }
+  if (name == "+CMER") {
+    if (command.form == CommandForm::kRead) return Reply::ok({"+CMER: 3,0,0," + std::to_string(cmer_ind_)});
+    cmer_ind_ = number_param(command, 3).value_or(0) == 1 ? 1 : 0;
+    return Reply::ok();
+  }
+  // +CHLD (27.007 §7.13): 0 release held/waiting, 1 release active (accept the other),
+  // 2 hold active and accept the waiting one, 1x release call x.
+  const auto n = number_param(command, 0);
+  if (!set || !n) return Reply::cme(kCmeIncorrectParameters);
+  if (*n >= 10 && *n <= 19) {
+    const auto removed = std::erase_if(calls_, [&](const Call& c) { return c.id == static_cast<int>(*n - 10); });
+    return removed != 0 ? Reply::ok() : Reply::cme(kCmeNotAllowed);
+  }
+  if (*n == 0) {
+    std::erase_if(calls_, [](const Call& c) { return c.state == CallState::kWaiting || c.state == CallState::kHeld; });
+    return Reply::ok();
+  }
+  if (*n == 1 || *n == 2) {
+    if (*n == 1) std::erase_if(calls_, [](const Call& c) { return c.state == CallState::kActive; });
+    for (auto& call : calls_) {
+      if (call.state == CallState::kActive) call.state = CallState::kHeld;
+      if (call.state == CallState::kWaiting) call.state = CallState::kActive;
+    }
+    return Reply::ok();
+  }
+  return Reply::cme(kCmeNotAllowed);
+}
+
+// 22.030 control strings in a dial string: *21*<n># register call forwarding (unconditional),
+// #21# erase, *#21# interrogate, **04*old*new*new# change the PIN, *#06# the IMEI.
+Modem::Reply Modem::execute_mmi(std::string_view code) {
+  if (code == "*#06#") return Reply::ok({"356938035643809"});
+  auto starts = [&](std::string_view p) { return code.starts_with(p); };
+  if (starts("**04*") && code.ends_with("#")) {
+    std::string_view rest = code.substr(5, code.size() - 6);
+    const auto a = rest.find('*');
+    const auto b = a == std::string_view::npos ? a : rest.find('*', a + 1);
+    if (b == std::string_view::npos) return Reply::cme(kCmeIncorrectParameters);
+    const std::string_view old_pin = rest.substr(0, a), new_pin = rest.substr(a + 1, b - a - 1), again = rest.substr(b + 1);
+    if (old_pin != pin_) return Reply::cme(16);  // incorrect password
+    if (new_pin != again || new_pin.size() < 4) return Reply::cme(kCmeIncorrectParameters);
+    pin_ = std::string(new_pin);
+    return Reply::ok();
+  }
+  static constexpr std::array<std::pair<std::string_view, int>, 4> kReasons = {
+      std::pair<std::string_view, int>{"21", 0}, {"67", 1}, {"61", 2}, {"62", 3}};
+  for (const auto& [sc, reason] : kReasons) {
+    const std::string reg = "*" + std::string(sc) + "*", erase = "#" + std::string(sc) + "#",
+                      query = "*#" + std::string(sc) + "#";
+    const int r = reason;
+    if (code == query) {
+      auto found = std::find_if(forwarding_.begin(), forwarding_.end(), [&](const auto& f) { return f.first == r; });
+      return Reply::ok({found == forwarding_.end() ? "+CCFC: 0,1" : "+CCFC: 1,1," + at::quote_string(found->second) + ",145"});
+    }
+    if (code == erase) {
+      std::erase_if(forwarding_, [&](const auto& f) { return f.first == r; });
+      return Reply::ok();
+    }
+    if (code.starts_with(reg) && code.ends_with("#") && code.size() > reg.size() + 1) {
+      std::erase_if(forwarding_, [&](const auto& f) { return f.first == r; });
+      forwarding_.emplace_back(r, std::string(code.substr(reg.size(), code.size() - reg.size() - 1)));
+      return Reply::ok();
+    }
+  }
+  return Reply::cme(kCmeNotSupported);
 }
 
 std::optional<std::string> Modem::incoming_sms(std::string_view number, std::string_view text) {
   if (to_gsm7(text).size() > kMaxSeptets) return "text too long";
-  const std::string timestamp = now_timestamp();
+  const std::string timestamp = options_.fixed_timestamp.empty() ? now_timestamp() : options_.fixed_timestamp;
   if (cnmi_mt_ == 2) {  // 27.005 §3.4.1 mt=2: routed to the DTE, not stored
     if (text_mode_) {
       send_urc({"+CMT: " + at::quote_string(number) + ",," + at::quote_string(timestamp) + crlf() + std::string(text)});
@@ -786,6 +1060,8 @@ nlohmann::json Modem::state() const {
   for (const auto& e : phonebook_) {
     phonebook.push_back({{"index", e.index}, {"number", e.number}, {"type", e.type}, {"text", e.text}});
   }
+  nlohmann::json forwarding = nlohmann::json::array();
+  for (const auto& [reason, number] : forwarding_) forwarding.push_back({{"reason", reason}, {"number", number}});
   nlohmann::json sent = nlohmann::json::array();
   for (const auto& s : sent_) {
     sent.push_back({{"number", s.number}, {"text", s.text}, {"pdu", s.pdu}, {"reference", s.reference}});
@@ -794,7 +1070,8 @@ nlohmann::json Modem::state() const {
           {"cmee", cmee_},          {"cfun", cfun_},         {"registration", effective_registration()},
           {"silent", silent_},      {"calls", calls},        {"messages", messages},
           {"sent", sent},           {"lines_received", lines_received_}, {"last_line", last_line_},
-          {"phonebook", phonebook}};
+          {"phonebook", phonebook}, {"dialled", dialled_}, {"forwarding", forwarding},
+          {"call_waiting", call_waiting_}, {"pin", pin_}, {"ussd", ussd_sent_}, {"sim_file_reads", sim_file_reads_}};
 }
 
 }  // namespace twofold::modem::sim

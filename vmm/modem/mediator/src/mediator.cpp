@@ -1,5 +1,6 @@
 #include "twofold/modem/mediator/mediator.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <utility>
@@ -13,7 +14,6 @@ namespace {
 
 constexpr std::string_view kOk = "OK";
 constexpr std::string_view kError = "ERROR";
-constexpr std::size_t kSRegisters = at::kMaxSRegister + 1;
 
 // Commands after which the modem prompts "> " for a body. 27.005 §3.5.3: +CMGW may be given
 // without parameters (a message with no address), so its action form prompts too.
@@ -67,18 +67,30 @@ at::Command basic_set(std::string name, std::uint32_t value) {
 
 }  // namespace
 
+// One physical command of a job. A turn on the line is one step, or a step and the ones
+// joined to it (the persona's +CMGF in front of its SMS command: the mode is shared, so
+// nothing of the other persona may run between the two).
+struct Step {
+  explicit Step(at::Command c, bool joined = false) : command(std::move(c)), with_next(joined) {}
+  at::Command command;
+  bool with_next = false;               // the next step runs in the same turn
+  bool tolerant = false;                // an error does not end the job (listing steps)
+  std::optional<std::uint32_t> list_as; // a +CMGR shown as "+CMGL: <list_as>,..."
+};
+
 // One unit of work for the physical line: the forwarded commands of one guest line (sent
 // one at a time, so that every response is read in the context of exactly one command),
 // or dom0 housekeeping.
 struct Mediator::Job {
   std::optional<PersonaIndex> persona;  // nullopt: housekeeping
-  std::vector<at::Command> commands;
+  std::vector<Step> steps;
   std::size_t next = 0;
   std::string prefix_output;               // answers of local commands, sent first
   std::optional<std::string> final_text;   // decided already (refusal, local-only line)
   std::optional<std::string> body;         // SMS body sent after the "> " prompt
   at::Command current;                     // as sent (rewritten to modem ids)
   bool init = false;
+  bool listing = false;                    // an expanded +CMGL: its final is OK
 };
 
 Mediator::Job Mediator::answer_job(std::string final_text) {
@@ -87,33 +99,19 @@ Mediator::Job Mediator::answer_job(std::string final_text) {
   return job;
 }
 
-// The persona's virtual modem: its parser and the settings it believes the modem has.
+// The persona's virtual modem: its parser, its settings, its counters. Nothing here is
+// shared with the other persona.
 struct Mediator::Session {
   at::CommandStream stream;
-  bool echo = true;
-  ErrorFormat cmee = ErrorFormat::kPlain;
-  std::uint32_t cmgf = 0;  // 27.005 default: PDU mode
-  bool clip = false;
-  bool creg = false;
-  std::array<std::uint8_t, kSRegisters> s{};
+  VirtualModem modem;
+  std::uint32_t message_reference = 0;       // its own +CMGS: <mr> sequence (23.040 TP-MR)
   std::optional<at::CommandLine> last_line;  // for A/
   std::optional<Job> pending_sms;            // waiting for its body
   std::size_t outstanding = 0;               // jobs queued or in flight
   std::optional<Clock::time_point> partial_since;
 
-  Session() { reset(); }
-  void reset() {
-    echo = true;
-    cmee = ErrorFormat::kPlain;
-    cmgf = 0;
-    clip = false;
-    creg = false;
-    s.fill(0);
-    s[3] = '\r';
-    s[4] = '\n';
-    s[5] = '\b';
-    stream.set_config({static_cast<char>(s[3]), static_cast<char>(s[5])});
-  }
+  Session() { sync_stream(); }
+  void sync_stream() { stream.set_config({modem.terminator(), modem.backspace()}); }
 };
 
 Mediator::Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& personas, AuditSink& audit,
@@ -139,6 +137,7 @@ Mediator::Mediator(MediatorConfig config, ModemPort& modem, PersonaPort& persona
             }()),
       arbiter_(std::make_unique<Arbiter<Job>>(config_.personas.size(), config_.queue_capacity)),
       refusals_(config_.personas.size(), config_.refusal_limits) {
+  state_.set_message_quota(config_.sms_quota);
   for (const auto& rights : config_.personas) {
     policies_.emplace_back(rights);
     sessions_.push_back(std::make_unique<Session>());
@@ -158,12 +157,16 @@ Mediator::Job Mediator::init_job() const {
   // settings.
   // +CDIP: the called line after RING (multi-line subscriptions), for routes by called line.
   // The phonebook storage is the SIM's for both personas (PhonebookFilter partitions it).
+  // +CCWA: waiting calls are announced, so that one routed to the persona without the
+  // voice channel is seen (and kept from it) rather than missed.
   at::Command storage = action_command("+CPBS");
   storage.form = at::CommandForm::kSet;
   storage.params = {at::Parameter::of_string("SM")};
-  job.commands = {basic_set("E", 0),         basic_set("V", 1),          set_command("+CMEE", 1),
-                  set_command("+CLIP", 1),   set_command("+CREG", 1),    set_command("+CDIP", 1),
-                  std::move(storage)};
+  for (at::Command& c : std::vector<at::Command>{basic_set("E", 0), basic_set("V", 1), set_command("+CMEE", 1),
+                                                 set_command("+CLIP", 1), set_command("+CREG", 1),
+                                                 set_command("+CDIP", 1), set_command("+CCWA", 1), std::move(storage)}) {
+    job.steps.push_back(Step{std::move(c)});
+  }
   return job;
 }
 
@@ -213,7 +216,7 @@ void Mediator::on_event(PersonaIndex persona, at::CommandEvent event, Clock::tim
   Session& session = *sessions_[persona];
   const std::string& name = config_.personas[persona].name;
   if (auto* line = std::get_if<at::CommandLineEvent>(&event)) {
-    if (session.echo) personas_.to_persona(persona, line->raw + static_cast<char>(session.s[3]));
+    if (session.modem.echo()) personas_.to_persona(persona, line->raw + session.modem.terminator());
     session.last_line = line->line;
     on_line(persona, line->line, now);
   } else if (std::holds_alternative<at::RepeatEvent>(event)) {
@@ -258,76 +261,52 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
   if (!take_sms_send(persona, line, now)) return;
   Job job;
   job.persona = persona;
-  bool local_error = false;
+  std::optional<std::string> local_error;
+  const StorageView storage{static_cast<std::uint32_t>(state_.own_messages(persona).size()), state_.message_quota()};
   for (const at::Command& command : line.commands) {
     const Classification c = classify(command);
-    if (c.handling != Handling::kLocal) {
-      if (needs_text_mode_choice(command)) {
-        // The physical modem's SMS mode is shared: each persona's mode travels with its
-        // own SMS commands.
-        job.commands.push_back(set_command("+CMGF", session.cmgf));
+    if (c.handling == Handling::kLocal) {
+      LocalAnswer answer = session.modem.answer(command, storage);
+      session.sync_stream();
+      if (!answer.ok) {
+        local_error = answer.error.empty() ? std::string(kError) : answer.error;
+        break;
       }
-      if (command.name == "+CUSD") urcs_.note_ussd(persona);
-      job.commands.push_back(command);
+      for (const std::string& info : answer.info) job.prefix_output += "\r\n" + info + "\r\n";
       continue;
     }
-    const std::uint32_t value = command.params.empty() ? 0 : command.params[0].number;
-    if (command.kind == at::CommandKind::kSRegister) {
-      const auto index = static_cast<std::size_t>(std::stoul(command.name.substr(1)));
-      if (command.form == at::CommandForm::kRead) {
-        std::string v = std::to_string(session.s[index]);
-        job.prefix_output += "\r\n" + std::string(3 - std::min<std::size_t>(3, v.size()), '0') + v + "\r\n";
-      } else if (command.form == at::CommandForm::kSet && value <= 127) {
-        session.s[index] = static_cast<std::uint8_t>(value);
-        session.stream.set_config({static_cast<char>(session.s[3]), static_cast<char>(session.s[5])});
-      } else if (command.form == at::CommandForm::kSet) {
-        local_error = true;
+    if (command.name == "+CMGL" && command.form != at::CommandForm::kTest) {
+      if (!expand_listing(persona, command, job)) {
+        local_error = session.modem.cmgf() == 1 ? "+CMS ERROR: 305" : "+CMS ERROR: 304";
+        break;
       }
-    } else if (command.name == "E") {
-      session.echo = value != 0;
-    } else if (command.name == "V" || command.name == "Q") {
-      // Numeric (V0) and quiet (Q1) results are not offered: the mediator speaks V1 Q0.
-      local_error = local_error || (command.name == "V" ? value != 1 : value != 0);
-    } else if (command.name == "Z" || command.name == "&F") {
-      session.reset();
-    } else if (command.name == "+CMEE") {
-      if (command.form == at::CommandForm::kSet && value <= 2) {
-        session.cmee = static_cast<ErrorFormat>(value);
-      } else if (command.form == at::CommandForm::kRead) {
-        job.prefix_output += "\r\n+CMEE: " + std::to_string(static_cast<int>(session.cmee)) + "\r\n";
-      } else if (command.form == at::CommandForm::kTest) {
-        job.prefix_output += "\r\n+CMEE: (0-2)\r\n";
-      } else {
-        local_error = true;
-      }
-    } else if (command.name == "+CMGF") {
-      if (value <= 1) {
-        session.cmgf = value;
-      } else {
-        local_error = true;
-      }
-    } else if (command.name == "+CLIP") {
-      session.clip = value != 0;
-    } else if (command.name == "+CREG") {
-      session.creg = value != 0;
-    } else if (command.name == "+CPBS") {
-      if (command.form == at::CommandForm::kRead) {
-        job.prefix_output += "\r\n+CPBS: \"SM\"\r\n";
-      } else if (command.form == at::CommandForm::kTest) {
-        job.prefix_output += "\r\n+CPBS: (\"SM\")\r\n";
-      } else if (command.params.empty() || !command.params[0].is_string() || command.params[0].text != "SM") {
-        local_error = true;
-      }
+      continue;
     }
-    // +CNMI, +CRC, +CGREG, +CEREG set forms: accepted; the physical modem keeps dom0's.
+    if (command.name == "+CMGW" && command.form != at::CommandForm::kTest && storage.used >= storage.capacity) {
+      // Its own storage is full, whatever the SIM holds for the other persona.
+      local_error = "+CMS ERROR: 322";
+      break;
+    }
+    if (needs_text_mode_choice(command)) {
+      // The physical modem's SMS mode is shared: each persona's mode travels with its
+      // own SMS commands, in the same turn.
+      job.steps.push_back(Step{set_command("+CMGF", session.modem.cmgf()), true});
+    }
+    Step step{command};
+    if (command.kind == at::CommandKind::kDial && !command.dial.clir && session.modem.clir() != 0) {
+      // The persona's +CLIR, applied to its own dials only (27.007 §6.2 I / i).
+      step.command.dial.clir = session.modem.clir() == 1;
+    }
+    job.steps.push_back(std::move(step));
   }
   if (local_error) {
-    job.commands.clear();
-    job.final_text = std::string(kError);
+    job.steps.clear();
+    job.prefix_output.clear();
+    job.final_text = error_for(persona, *local_error);
   }
-  if (!job.commands.empty() && is_sms_send(job.commands.back())) {
-    const at::Command& send = job.commands.back();
-    if (session.cmgf == 0) {
+  if (!job.steps.empty() && is_sms_send(job.steps.back().command)) {
+    const at::Command& send = job.steps.back().command;
+    if (session.modem.cmgf() == 0) {
       const bool has_length = !send.params.empty() && send.params[0].is_number();
       if (!has_length || session.stream.enter_pdu_body(send.params[0].number)) {
         submit(persona, answer_job("+CMS ERROR: 304"), now);
@@ -342,14 +321,44 @@ void Mediator::on_line(PersonaIndex persona, const at::CommandLine& line, Clock:
     session.pending_sms = std::move(job);
     return;
   }
-  if (job.commands.empty() && !job.final_text) job.final_text = std::string(kOk);
+  if (job.steps.empty() && !job.final_text) job.final_text = std::string(kOk);
   submit(persona, std::move(job), now);
+}
+
+bool Mediator::expand_listing(PersonaIndex persona, const at::Command& command, Job& job) {
+  // 27.005 §3.4.2 / §4.1: <stat> as text in text mode, as a number in PDU mode; the
+  // default is "REC UNREAD". The modem's own +CMGL is never used: it lists (and marks read)
+  // the other persona's messages too.
+  static constexpr std::array<std::string_view, 5> kNames = {"REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL"};
+  std::uint32_t wanted = 0;
+  if (!command.params.empty() && !command.params[0].is_empty()) {
+    if (command.params.size() > 1) return false;
+    const at::Parameter& p = command.params[0];
+    if (sessions_[persona]->modem.cmgf() == 1) {
+      const auto* it = std::find(kNames.begin(), kNames.end(), p.is_string() ? std::string_view(p.text) : "");
+      if (it == kNames.end()) return false;
+      wanted = static_cast<std::uint32_t>(it - kNames.begin());
+    } else {
+      if (!p.is_number() || p.number > 4) return false;
+      wanted = p.number;
+    }
+  }
+  for (const auto& [visible, physical] : state_.own_messages(persona)) {
+    if (wanted != 4 && state_.message_status(physical) != wanted) continue;
+    job.steps.push_back(Step{set_command("+CMGF", sessions_[persona]->modem.cmgf()), true});
+    Step read(set_command("+CMGR", physical));
+    read.tolerant = true;
+    read.list_as = visible;
+    job.steps.push_back(std::move(read));
+  }
+  job.listing = true;
+  return true;
 }
 
 void Mediator::submit(PersonaIndex persona, Job job, Clock::time_point now) {
   Session& session = *sessions_[persona];
   job.persona = persona;
-  if (job.commands.empty() && session.outstanding == 0) {
+  if (job.steps.empty() && session.outstanding == 0) {
     // Answered at once: nothing of this persona is waiting that it could overtake.
     personas_.to_persona(persona, job.prefix_output);
     say(persona, job.final_text.value_or(std::string(kOk)));
@@ -368,8 +377,13 @@ void Mediator::pump(Clock::time_point now) {
   while (arbiter_->in_flight() == nullptr) {
     Job* job = arbiter_->start_next(now + config_.command_timeout);
     if (job == nullptr) return;
-    if (job->persona) personas_.to_persona(*job->persona, job->prefix_output);
-    if (job->commands.empty()) {
+    // One deadline per turn: the turn's steps (at most a +CMGF and its command, or dom0's
+    // init) share it; it is never extended per command.
+    std::size_t turn = 1;
+    for (std::size_t i = job->next; i < job->steps.size() && job->steps[i].with_next; ++i) ++turn;
+    arbiter_->extend(now + config_.command_timeout * static_cast<int>(turn));
+    if (job->persona && !job->prefix_output.empty()) personas_.to_persona(*job->persona, std::exchange(job->prefix_output, {}));
+    if (job->steps.size() <= job->next) {
       finish_job(job->final_text.value_or(std::string(kOk)), now);
       continue;
     }
@@ -379,15 +393,21 @@ void Mediator::pump(Clock::time_point now) {
 
 void Mediator::send_current(Clock::time_point now) {
   Job& job = *arbiter_->in_flight();
-  const at::Command& command = job.commands[job.next];
+  const at::Command& command = job.steps[job.next].command;
   if (job.persona) {
-    Rewritten rewritten = PhonebookFilter::handles(command) ? phonebook_.rewrite(*job.persona, command)
-                                                            : state_.rewrite(*job.persona, command);
+    // A listing step names the modem's index already (the mediator expanded +CMGL itself).
+    Rewritten rewritten = job.steps[job.next].list_as ? Rewritten(command)
+                          : PhonebookFilter::handles(command) ? phonebook_.rewrite(*job.persona, command)
+                                                              : state_.rewrite(*job.persona, command);
     if (auto* error = std::get_if<LocalError>(&rewritten)) {
-      if (error->result == kOk && job.next + 1 < job.commands.size()) {
+      if ((error->result == kOk || job.steps[job.next].tolerant) && job.next + 1 < job.steps.size()) {
         // Answered locally (e.g. a phonebook read with no own entries): go on with the line.
         ++job.next;
         send_current(now);
+        return;
+      }
+      if (job.listing) {
+        finish_job(std::string(kOk), now);
         return;
       }
       finish_job(error_for(*job.persona, error->result), now);
@@ -408,7 +428,9 @@ void Mediator::send_current(Clock::time_point now) {
   // first terminator of its answer they would be read as its final result.
   drop_stale_modem_input(now);
   responses_.set_context(at::ResponseContext{true, job.current.name, text, is_sms_send(job.current)});
-  arbiter_->extend(now + config_.command_timeout);
+  // dom0's initialisation is one atomic job of a few commands, each with its own timeout (a
+  // silent modem is found after one). A persona's turn has one deadline (pump()).
+  if (job.init) arbiter_->extend(now + config_.command_timeout);
   ++stats_.forwarded;
   modem_.to_modem(text + "\r");
 }
@@ -455,9 +477,7 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
       if (job == nullptr) return;
       if (!job->persona) {
         state_.observe_call_line(line);
-      } else if (PhonebookFilter::handles(job->current)) {
-        if (auto text = phonebook_.filter_information(*job->persona, line)) say(*job->persona, *text);
-      } else if (auto text = state_.filter_information(*job->persona, line)) {
+      } else if (auto text = filter_information(*job, line)) {
         say(*job->persona, *text);
       }
       return;
@@ -487,16 +507,45 @@ void Mediator::on_response(at::ResponseEvent event, Clock::time_point now) {
 
 void Mediator::deliver(const std::vector<Delivery>& deliveries) {
   for (const Delivery& d : deliveries) {
-    const Session& s = *sessions_[d.persona];
-    // Each persona's own +CLIP/+CREG setting; the physical modem has both on for everyone.
-    if (d.text.starts_with("+CLIP:") && !s.clip) continue;
-    if (d.text.starts_with("+CREG:") && !s.creg) continue;
-    say(d.persona, d.text);
+    const VirtualModem& m = sessions_[d.persona]->modem;
+    // Each persona's own URC settings; the physical modem has them on for everyone.
+    bool wanted = true;
+    for (std::string_view setting : {"+CLIP", "+CREG", "+CGREG", "+CEREG", "+CCWA"}) {
+      if (d.text.starts_with(std::string(setting) + ":")) wanted = m.wants(setting);
+    }
+    if (!wanted) continue;
+    // 27.007 §7.11: with +CRC=1 the persona gets +CRING instead of RING.
+    say(d.persona, d.text == "RING" && m.wants("+CRC") ? "+CRING: VOICE" : d.text);
   }
 }
 
+void Mediator::detect_stale_ringing(const at::ResponseLine& line, Clock::time_point now) {
+  const bool ringing = line.name == "RING" || line.name == "+CRING" || line.name == "+CLIP" || line.name == "+CCWA";
+  if (!ringing) return;
+  if (state_.incoming_owner() && last_ring_ && now - *last_ring_ > config_.ring_stale_after) {
+    // The call routed last stopped ringing without NO CARRIER: this is the next call, routed
+    // afresh; +CLCC tells what is left of the old one.
+    log_("modem: ringing stopped without a final result; routing the next call afresh");
+    state_.set_incoming_owner(std::nullopt);
+    refresh_calls();
+  }
+  last_ring_ = now;
+}
+
 void Mediator::route_urc(const at::ResponseLine& line, Clock::time_point now) {
-  deliver(urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt}));
+  detect_stale_ringing(line, now);
+  const std::vector<Delivery> deliveries = urcs_.route(line, foreground_, IncomingContext{config_.sim_slot, std::nullopt});
+  if (urcs_.take_new_call()) refresh_calls();
+  deliver(deliveries);
+  if (line.name == "+CMTI" && deliveries.empty() && line.fields_valid && line.fields.size() == 2 &&
+      line.fields[1].is_number() && !state_.messages().owner(line.fields[1].number)) {
+    // Over its persona's quota (or unreadable): nobody may see it, and it must not fill the
+    // SIM the other persona's share lives on.
+    log_("modem: an incoming SMS over its persona's storage quota was deleted");
+    Job job;
+    job.steps.push_back(Step{set_command("+CMGD", line.fields[1].number)});
+    (void)arbiter_->enqueue_housekeeping(std::move(job));
+  }
   if (!urcs_.holding()) {
     held_since_.reset();
   } else if (!held_since_) {
@@ -524,26 +573,77 @@ void Mediator::on_final(const at::FinalResult& result, Clock::time_point now) {
       refresh_calls();
     }
   }
-  if ((ok || job.init) && job.next + 1 < job.commands.size()) {
+  if (job.persona && job.current.name == "+CMGR" && ok && !job.current.params.empty() && job.current.params[0].is_number()) {
+    // 27.005: reading a received unread message makes it read.
+    const std::uint32_t index = job.current.params[0].number;
+    if (state_.message_status(index) == 0) state_.set_message_status(index, 1);
+  }
+  const bool go_on = ok || job.init || job.steps[job.next].tolerant;
+  if (go_on && job.next + 1 < job.steps.size()) {
+    const bool same_turn = job.init || job.steps[job.next].with_next;
     ++job.next;
-    send_current(now);
+    if (same_turn) {
+      send_current(now);
+      return;
+    }
+    // End of this turn: the other persona's next turn may go first (bounded scheduling).
+    responses_.set_context(at::ResponseContext{});
+    arbiter_->yield_in_flight();
+    pump(now);
+    return;
+  }
+  if (job.listing) {
+    finish_job(std::string(kOk), now);
     return;
   }
   finish_job(job.persona ? std::optional(persona_final(*job.persona, result)) : std::nullopt, now);
 }
 
+std::optional<std::string> Mediator::filter_information(Job& job, const at::ResponseLine& line) {
+  const PersonaIndex persona = *job.persona;
+  Session& session = *sessions_[persona];
+  const at::Command& current = job.current;
+  if (PhonebookFilter::handles(current)) return phonebook_.filter_information(persona, line);
+  if (line.name == "+CMGR" && current.name == "+CMGR") {
+    const Step& step = job.steps[job.next];
+    if (step.list_as) {
+      // The persona's +CMGL, one own message at a time: "+CMGL: <its index>,<+CMGR fields>".
+      if (!line.fields_valid) return std::nullopt;
+      std::vector<at::Parameter> fields{at::Parameter::of_number(*step.list_as)};
+      fields.insert(fields.end(), line.fields.begin(), line.fields.end());
+      std::string out = format_response("+CMGL", fields);
+      if (line.body) out += "\r\n" + *line.body;
+      return out;
+    }
+  }
+  if (line.name == "+CMGS" && current.name == "+CMGS") {
+    // Its own message reference, not the modem's (which counts the other persona's sends).
+    const std::uint32_t mr = session.message_reference;
+    session.message_reference = (session.message_reference + 1) % 256;
+    return "+CMGS: " + std::to_string(mr);
+  }
+  if (current.form == at::CommandForm::kRead && line.name == current.name && line.fields_valid && !line.fields.empty() &&
+      (line.name == "+CREG" || line.name == "+CGREG" || line.name == "+CEREG" || line.name == "+CLIP")) {
+    // <n> is the persona's own setting; the rest is the network's, the same for both.
+    auto fields = line.fields;
+    fields[0] = at::Parameter::of_number(session.modem.value(line.name));
+    return format_response(line.name, fields);
+  }
+  return state_.filter_information(persona, line);
+}
+
 std::string Mediator::error_for(PersonaIndex persona, const std::string& cme_text) const {
   constexpr std::string_view kNotAllowed = "+CME ERROR: 3";
-  if (cme_text == kNotAllowed) return refusal_result(RefusalReason::kReservedToDom0, sessions_[persona]->cmee);
+  if (cme_text == kNotAllowed) return refusal_result(RefusalReason::kReservedToDom0, sessions_[persona]->modem.cmee());
   // Other local +CME errors (an invalid phonebook index) follow the persona's +CMEE too;
   // +CMS errors are numeric in every mode.
-  if (cme_text.starts_with("+CME ERROR:") && sessions_[persona]->cmee == ErrorFormat::kPlain) return std::string(kError);
+  if (cme_text.starts_with("+CME ERROR:") && sessions_[persona]->modem.cmee() == ErrorFormat::kPlain) return std::string(kError);
   return cme_text;
 }
 
 std::string Mediator::persona_final(PersonaIndex persona, const at::FinalResult& result) const {
   const bool cme = result.code == at::FinalCode::kCmeError;
-  if (cme && sessions_[persona]->cmee == ErrorFormat::kPlain) return std::string(kError);
+  if (cme && sessions_[persona]->modem.cmee() == ErrorFormat::kPlain) return std::string(kError);
   switch (result.code) {
     case at::FinalCode::kOk: return std::string(kOk);
     case at::FinalCode::kError: return std::string(kError);
@@ -576,7 +676,7 @@ void Mediator::finish_job(std::optional<std::string> final_text, Clock::time_poi
 
 void Mediator::refresh_calls() {
   Job job;
-  job.commands = {action_command("+CLCC")};
+  job.steps.push_back(Step{action_command("+CLCC")});
   // Bounded: when housekeeping is full a refresh is already pending.
   (void)arbiter_->enqueue_housekeeping(std::move(job));
 }
@@ -603,7 +703,7 @@ void Mediator::refuse(PersonaIndex persona, const at::CommandLine& line, const R
     log_("modem: " + name + ": refused " + refused.name + " (" + std::string(to_string(refusal.reason)) + ")");
     audit_.refused(name, refused, refusal);
   }
-  submit(persona, answer_job(refusal_result(refusal.reason, sessions_[persona]->cmee)), now);
+  submit(persona, answer_job(refusal_result(refusal.reason, sessions_[persona]->modem.cmee())), now);
 }
 
 bool Mediator::take_sms_send(PersonaIndex persona, const at::CommandLine& line, Clock::time_point now) {
@@ -642,6 +742,13 @@ void Mediator::tick(Clock::time_point now) {
     // The modem did not say which line was called: route as if no route named a line.
     held_since_.reset();
     deliver(urcs_.release_held(foreground_, IncomingContext{config_.sim_slot, std::nullopt}));
+  }
+  if (state_.incoming_owner() && last_ring_ && now - *last_ring_ > config_.ring_stale_after) {
+    // No RING for a while: the call was abandoned or answered elsewhere; +CLCC decides
+    // (its final clears the routing when nothing rings any more).
+    last_ring_.reset();
+    refresh_calls();
+    pump(now);
   }
   if (arbiter_->expired(now)) {
     ++stats_.timeouts;

@@ -9,6 +9,8 @@ namespace {
 constexpr std::string_view kInvalidIndex = "+CMS ERROR: 321";
 // 27.007 §9.2.1: operation not allowed.
 constexpr std::string_view kNotAllowed = "+CME ERROR: 3";
+constexpr std::string_view kNoCarrier = "NO CARRIER";
+constexpr std::string_view kOk = "OK";
 
 constexpr std::uint32_t kDirectionIncoming = 1;  // +CLCC <dir>
 constexpr std::uint32_t kStateIncoming = 4;      // +CLCC <stat>
@@ -38,16 +40,35 @@ StateFilter::StateFilter(std::size_t persona_count)
     : persona_count_(persona_count),
       calls_(persona_count, kMaxVisibleCalls), messages_(persona_count, kMaxVisibleMessages) {}
 
+std::optional<PersonaIndex> StateFilter::voice_holder() const {
+  for (PersonaIndex p = 0; p < persona_count_; ++p) {
+    if (!calls_.owned_by(p).empty()) return p;
+  }
+  if (incoming_owner_) return incoming_owner_;
+  return dialling_;
+}
+
 Rewritten StateFilter::rewrite(PersonaIndex persona, const at::Command& command) const {
+  const std::optional<PersonaIndex> holder = voice_holder();
+  const bool holds = holder == persona;
   if (command.kind == at::CommandKind::kBasic && command.name == "A") {
-    if (incoming_owner_ != persona) return error(kNotAllowed);
+    // V.250 §6.3.5: no incoming call to answer is NO CARRIER, whoever else is on the line.
+    if (incoming_owner_ != persona) return error(kNoCarrier);
     return command;
   }
   if ((command.kind == at::CommandKind::kBasic && command.name == "H") || command.name == "+CHUP") {
-    // Both hang up every call on the modem: only while the persona is alone on it.
-    if (calls_.owned_by_other(persona) || (incoming_owner_ && incoming_owner_ != persona)) {
-      return error(kNotAllowed);
-    }
+    // Hanging up with no call of one's own is a no-op: OK, and the other persona's calls
+    // are not touched. While the persona holds the channel every call on it is its own.
+    if (!holds) return error(kOk);
+    return command;
+  }
+  if (command.kind == at::CommandKind::kDial) {
+    if (holder && !holds) return error(kNoCarrier);
+    return command;
+  }
+  if (command.name == "+VTS" && command.form == at::CommandForm::kSet) {
+    // DTMF goes into the active call: only into one of the persona's own.
+    if (!holds || calls_.owned_by(persona).empty()) return error(kNotAllowed);
     return command;
   }
   if (command.form != at::CommandForm::kSet) return command;
@@ -77,9 +98,7 @@ Rewritten StateFilter::rewrite_chld(PersonaIndex persona, const at::Command& com
     out.params[0] = at::Parameter::of_number((n / 10) * 10 + *physical);
     return out;
   }
-  if (n <= 4 && !calls_.owned_by_other(persona) && (!incoming_owner_ || incoming_owner_ == persona)) {
-    return command;
-  }
+  if (n <= 4 && voice_holder() == persona && !calls_.owned_by_other(persona)) return command;
   return error(kNotAllowed);
 }
 
@@ -115,7 +134,10 @@ std::optional<std::string> StateFilter::filter_information(PersonaIndex persona,
     const std::uint32_t physical = line.fields[0].number;
     std::optional<std::uint32_t> visible = messages_.visible_id(persona, physical);
     // A message the persona just wrote is its own.
-    if (!visible && line.name == "+CMGW" && !messages_.owner(physical)) visible = messages_.claim(persona, physical);
+    if (!visible && line.name == "+CMGW" && !messages_.owner(physical)) {
+      visible = claim_message(persona, physical);
+      if (visible) message_status_[physical] = 2;  // STO UNSENT
+    }
     if (!visible) return std::nullopt;
     auto fields = line.fields;
     fields[0] = at::Parameter::of_number(*visible);
@@ -153,12 +175,34 @@ void StateFilter::on_final(PersonaIndex persona, const at::Command& command, con
       command.params[0].is_number()) {
     // `command` is the rewritten one: its index is the modem's.
     messages_.release(command.params[0].number);
+    message_status_.erase(command.params[0].number);
   }
 }
 
 std::optional<std::uint32_t> StateFilter::claim_message(PersonaIndex persona, std::uint32_t physical_index) {
   if (auto existing = messages_.visible_id(persona, physical_index)) return existing;
+  // A persona's storage is its quota, not the SIM's free space: what the other persona
+  // stores never changes what this one can store or what its +CPMS says.
+  if (messages_.owned_by(persona).size() >= quota_) return std::nullopt;
   return messages_.claim(persona, physical_index);
+}
+
+void StateFilter::set_message_status(std::uint32_t physical_index, std::uint32_t status) {
+  if (status <= 3) message_status_[physical_index] = status;
+}
+
+std::uint32_t StateFilter::message_status(std::uint32_t physical_index) const {
+  const auto it = message_status_.find(physical_index);
+  return it == message_status_.end() ? 0 : it->second;
+}
+
+std::vector<std::pair<std::uint32_t, std::uint32_t>> StateFilter::own_messages(PersonaIndex persona) const {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (std::uint32_t physical : messages_.owned_by(persona)) {
+    if (auto visible = messages_.visible_id(persona, physical)) out.emplace_back(*visible, physical);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void StateFilter::forget_calls() {

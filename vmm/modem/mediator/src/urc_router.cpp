@@ -12,8 +12,9 @@ namespace {
 using namespace std::string_view_literals;
 
 // Status of the shared network and SIM: the same for both personas, and neither learns
-// anything about the other from it.
-constexpr std::array kBroadcast = {"+CREG"sv, "+CGREG"sv, "+CEREG"sv, "+C5GREG"sv, "+CIEV"sv,
+// anything about the other from it. Not +CIEV: its "call", "callsetup", "message" indicators
+// are the other persona's activity (and no persona can enable them: +CMER is not in the table).
+constexpr std::array kBroadcast = {"+CREG"sv, "+CGREG"sv, "+CEREG"sv, "+C5GREG"sv,
                                    "+CTZV"sv, "+CTZE"sv,  "+CPIN"sv,  "+CBM"sv,    "+CSQ"sv};
 
 bool in(std::string_view name, const auto& list) {
@@ -73,8 +74,8 @@ std::vector<Delivery> UrcRouter::route(const at::ResponseLine& urc, PersonaIndex
   if (urc.name == "+CDIP") return called_line(urc, foreground, context);
   if (urc.name == "+CMTI" || urc.name == "+CMT") return incoming_sms(urc, foreground, context);
   if (urc.name == "NO CARRIER" || urc.name == "BUSY" || urc.name == "NO ANSWER") return call_progress(urc);
-  if (urc.name == "+CUSD" && ussd_owner_) return {Delivery{*ussd_owner_, urc.raw}};
-  // Status reports (+CDS, +CDSI) name no persona we could check; dropping is the safe side.
+  // USSD is dom0's (the table): a network-initiated +CUSD names no persona. Status reports
+  // (+CDS, +CDSI) name no persona we could check either; dropping is the safe side.
   return {};
 }
 
@@ -87,18 +88,48 @@ std::vector<Delivery> UrcRouter::incoming_call(const at::ResponseLine& urc, Pers
     if (held_.size() < kMaxHeld) held_.push_back(urc);
     return {};
   }
+  const bool names_caller = (urc.name == "+CLIP" || urc.name == "+CCWA") && urc.fields_valid && !urc.fields.empty() &&
+                            urc.fields[0].is_string();
+  if (!releasing_ && state_.incoming_owner() && incoming_number_ && (urc.name == "RING" || urc.name == "+CRING")) {
+    // A RING of the call routed before, or of a new one after it was abandoned without NO
+    // CARRIER? The +CLIP that follows (dom0 keeps +CLIP on) tells; until then nobody hears it.
+    if (held_.size() < kMaxHeld) held_.push_back(urc);
+    return {};
+  }
+  if (state_.incoming_owner() && names_caller && incoming_number_ && *incoming_number_ != urc.fields[0].text) {
+    // Another caller: the call routed before is gone (abandoned without NO CARRIER). This
+    // one is routed on its own; its number must not reach the persona of the last one.
+    state_.set_incoming_owner(std::nullopt);
+    new_call_ = true;
+  }
   if (!state_.incoming_owner()) {
-    state_.set_incoming_owner(router_.route(context, foreground));
+    const PersonaIndex routed = router_.route(context, foreground);
+    const std::optional<PersonaIndex> holder = state_.voice_holder();
+    if (holder && *holder != routed) {
+      // The other persona holds the voice channel: the routed persona's own modem would
+      // ring, but answering would put the other's call on hold. The call waits unseen
+      // (docs/security.md, the voice channel); neither persona is told.
+      return {};
+    }
+    state_.set_incoming_owner(routed);
     incoming_audited_ = false;
+    incoming_number_.reset();
   }
   const PersonaIndex owner = *state_.incoming_owner();
+  if (names_caller && !incoming_number_) incoming_number_ = urc.fields[0].text;
+  std::vector<Delivery> out;
+  if (!releasing_ && names_caller && !held_.empty()) {
+    // The held RINGs belong to this caller's call: its owner hears them first.
+    for (const auto& line : std::exchange(held_, {})) out.push_back(Delivery{owner, line.raw});
+  }
   if ((urc.name == "+CLIP" || urc.name == "+CCWA") && !incoming_audited_) {
     // The caller's number comes with the first +CLIP; the call is recorded then.
     const bool has_number = urc.fields_valid && !urc.fields.empty() && urc.fields[0].is_string();
     audit_.call(personas_[owner], CallDirection::kIncoming, has_number ? urc.fields[0].text : "");
     incoming_audited_ = true;
   }
-  return {Delivery{owner, urc.raw}};
+  out.push_back(Delivery{owner, urc.raw});
+  return out;
 }
 
 std::vector<Delivery> UrcRouter::called_line(const at::ResponseLine& urc, PersonaIndex foreground,
@@ -126,9 +157,11 @@ std::vector<Delivery> UrcRouter::release_held(PersonaIndex foreground, const Inc
     incoming_audited_ = false;
   }
   const std::vector<at::ResponseLine> held = std::exchange(held_, {});
+  releasing_ = true;
   for (const auto& line : held) {
     for (auto& d : incoming_call(line, foreground, context)) out.push_back(std::move(d));
   }
+  releasing_ = false;
   return out;
 }
 
@@ -152,15 +185,11 @@ std::vector<Delivery> UrcRouter::incoming_sms(const at::ResponseLine& urc, Perso
 }
 
 std::vector<Delivery> UrcRouter::call_progress(const at::ResponseLine& urc) const {
-  // The remote end hung up, was busy or did not answer: everyone with a call on the line
-  // hears it (with one persona on the line, only that one).
-  std::vector<Delivery> out;
-  for (PersonaIndex p = 0; p < personas_.size(); ++p) {
-    const bool involved = !state_.calls().owned_by(p).empty() || state_.incoming_owner() == p ||
-                          state_.dialling() == p;
-    if (involved) out.push_back(Delivery{p, urc.raw});
-  }
-  return out;
+  // The remote end hung up, was busy or did not answer: only the persona holding the voice
+  // channel has calls, so only it hears it.
+  const std::optional<PersonaIndex> holder = state_.voice_holder();
+  if (!holder) return {};
+  return {Delivery{*holder, urc.raw}};
 }
 
 }  // namespace twofold::modem::mediator

@@ -21,9 +21,12 @@ struct ModemOptions {
   std::size_t phonebook_capacity = 50;  // SIM phonebook entries ("SM")
   std::string operator_name = "Twofold Net";
   std::string own_smsc = "+491720000000";
+  bool call_waiting = false;     // the network's call-waiting service at start (+CCWA=,1)
+  bool indicators = false;       // +CMER=3,0,0,1 at start: +CIEV call indicator
+  std::string fixed_timestamp{};  // non-empty: every <scts> (tests that compare runs)
 };
 
-enum class CallState : std::uint8_t { kActive = 0, kHeld = 1, kDialing = 2, kAlerting = 3, kIncoming = 4 };
+enum class CallState : std::uint8_t { kActive = 0, kHeld = 1, kDialing = 2, kAlerting = 3, kIncoming = 4, kWaiting = 5 };
 enum class MessageStatus : std::uint8_t { kRecUnread = 0, kRecRead = 1, kStoUnsent = 2, kStoSent = 3 };
 
 struct Call {
@@ -70,7 +73,12 @@ class Modem {
   std::optional<std::string> remote_answer();
   std::optional<std::string> remote_busy();
   std::optional<std::string> remote_hangup();
+  // The caller of a ringing call gives up and the modem says nothing (seen on real modems:
+  // no NO CARRIER for an unanswered call): the ringing just stops.
+  std::optional<std::string> remote_abandon();
   std::optional<std::string> incoming_sms(std::string_view number, std::string_view text);
+  // Network-initiated USSD (27.007 §7.15): +CUSD: 1,"<text>",15.
+  std::optional<std::string> incoming_ussd(std::string_view text);
   std::optional<std::string> set_registration(int status);
   std::optional<std::string> set_signal(int rssi);
   void set_silent(bool silent) { silent_ = silent; }
@@ -92,6 +100,15 @@ class Modem {
   Reply execute_extended(const at::Command& command);
   Reply execute_sms(const at::Command& command);
   Reply execute_phonebook(const at::Command& command);
+  // +CRSM / +CSIM over EF_SMS, EF_ADN, EF_LND and a few transparent files (sim_files.h).
+  Reply execute_sim(const at::Command& command);
+  // +CCFC, +CCWA, +CUSD, +CMER, +CHLD and MMI dial strings (22.030).
+  Reply execute_supplementary(const at::Command& command);
+  Reply execute_mmi(std::string_view code);
+  std::optional<std::vector<std::uint8_t>> sim_record(std::uint32_t file, std::uint32_t record) const;
+  // +CIEV: 2,<call> when the call indicator changes (only after +CMER=...,1).
+  void note_indicators();
+  void hang_up_all_but_waiting();
   void finish_body(std::optional<std::string> text, std::optional<std::vector<std::uint8_t>> tpdu);
   void send_final(std::string_view verbose, int numeric);
   void send_error(std::optional<int> cme, bool sms);
@@ -134,6 +151,16 @@ class Modem {
   std::vector<SentMessage> sent_;
   std::vector<PhonebookEntry> phonebook_;  // kept across reset(), like SIM storage
   int next_reference_ = 0;
+  std::vector<std::string> dialled_;       // EF_LND, most recent first
+  std::vector<std::pair<int, std::string>> forwarding_;  // +CCFC <reason>, number (registered)
+  bool call_waiting_ = false;              // the network's call-waiting service (+CCWA=,1)
+  int ccwa_n_ = 0;                         // +CCWA URC presentation
+  int cmer_ind_ = 0;                       // +CMER <ind>
+  bool call_indicator_ = false;            // last +CIEV call value
+  std::string pin_ = "1234";
+  std::vector<std::string> ussd_sent_;
+  std::optional<std::uint32_t> csim_selected_;  // the file a +CSIM SELECT chose
+  std::uint64_t sim_file_reads_ = 0;       // +CRSM / +CSIM reads of EF_SMS, EF_ADN, EF_LND
 
   // SMS body in progress: +CMGS (send) or +CMGW (write) and its destination.
   struct PendingSms {

@@ -72,6 +72,17 @@ class Arbiter {
   std::optional<PersonaIndex> in_flight_persona() const {
     return in_flight_ ? in_flight_->persona : std::nullopt;
   }
+  // The job in flight gives up the line between two of its turns (one turn: one command, or
+  // a command and the +CMGF in front of it) and goes back to the front of its persona's
+  // queue; the next start_next() serves the other personas first. So a long line never holds
+  // the physical modem for more than one turn at a time. False for housekeeping (atomic).
+  bool yield_in_flight() {
+    if (!in_flight_ || !in_flight_->persona) return false;
+    queues_[*in_flight_->persona].push_front(std::move(in_flight_->job));
+    in_flight_.reset();
+    return true;
+  }
+  // Sets the deadline of the turn just started (once per turn, never per command).
   void extend(Clock::time_point deadline) {
     if (in_flight_) in_flight_->deadline = deadline;
   }

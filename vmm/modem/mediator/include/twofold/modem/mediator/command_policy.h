@@ -1,10 +1,12 @@
 #pragma once
 // Which guest commands may reach the shared physical modem. Pure: a parsed command in, a
-// verdict out. Every command maps to exactly one policy family (docs/policy.md), is
-// answered by the mediator itself, is reserved to dom0, or is unknown (refused).
+// verdict out. One table (command_table(), mirrored in docs/modem.md "Command classes")
+// gives every command and form exactly one class: persona-local, forwarded with an ownership
+// check, dom0-only, or refused. Default deny: anything not in the table is refused.
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,20 +27,39 @@ struct PersonaRights {
   static std::optional<PersonaRights> from_policy(const policy::Persona& persona);
 };
 
+// The command classes of issue 13 (docs/modem.md "Command classes").
 enum class Handling : std::uint8_t {
-  kForward,   // sent to the physical modem (if the persona's family allows it)
-  kLocal,     // answered by the mediator from the persona's virtual modem state
-  kDom0Only,  // changes the modem for everyone: never from a guest
-  kUnknown,   // not a command the mediator knows: refused
+  kForward,   // forwarded with an ownership check: ids rewritten, answers filtered to the
+              // persona's own, or a read of shared state no persona can change
+  kLocal,     // answered by the mediator from the persona's own virtual modem, never sent
+  kDom0Only,  // reads or changes state both personas share: never from a guest
+  kUnknown,   // refused: not in the table (default deny)
 };
 
 struct Classification {
   Handling handling = Handling::kUnknown;
-  std::optional<policy::AtFamily> family;  // set for kForward
+  std::optional<policy::AtFamily> family;  // the family a persona needs (kForward, most kLocal)
 };
 
-// The single table from command to family (docs/modem.md "Mediation policy").
+// One row of the command table: a command's class in each of its forms.
+struct CommandRow {
+  std::string_view name;  // "+CMGS", "D", "S3", ...
+  std::optional<policy::AtFamily> family;
+  Handling action, read, set, test;
+  std::string_view check;  // what the mediator does / why (docs/modem.md quotes it)
+};
+std::span<const CommandRow> command_table();
+
+// The class of one command: the table's row and form, then the conditions the table names
+// (MMI dial strings, data calls, +CRSM outside its allow-list, +CMGD <delflag>).
 Classification classify(const at::Command& command);
+
+// 27.007 §8.18 +CRSM reads a persona may make: GET RESPONSE / READ BINARY / STATUS of
+// files that are the same for both personas and say nothing about either's use.
+bool crsm_allowed(const at::Command& command);
+// A dial string that starts with '*' or '#' is an MMI / supplementary-service code (22.030):
+// call forwarding, barring, PIN changes. It acts on the shared subscription.
+bool is_mmi_dial(const at::Command& command);
 
 enum class RefusalReason : std::uint8_t {
   kUnknownCommand,

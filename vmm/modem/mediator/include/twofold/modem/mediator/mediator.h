@@ -26,6 +26,7 @@
 #include "twofold/modem/mediator/token_bucket.h"
 #include "twofold/modem/mediator/state_filter.h"
 #include "twofold/modem/mediator/urc_router.h"
+#include "twofold/modem/mediator/virtual_modem.h"
 
 namespace twofold::modem::mediator {
 
@@ -56,6 +57,13 @@ struct MediatorConfig {
   // With routes by called line, a new call's RING waits this long for the modem's +CDIP
   // before it is routed without one (27.007 sends +CDIP right after RING).
   std::chrono::milliseconds called_line_wait{1000};
+  // A ringing call that sends no RING/+CLIP for this long was abandoned (the caller gave up
+  // without NO CARRIER reaching us): +CLCC is polled before the next call is routed.
+  std::chrono::milliseconds ring_stale_after{8000};
+  // Each persona's own share of the SIM's message storage (+CPMS shows it as the capacity).
+  // The SIM needs more than personas x sms_quota slots (the lab simulator has 20): an SMS
+  // over a quota is deleted by dom0, and until then it takes one slot.
+  std::uint32_t sms_quota = 8;
   std::size_t queue_capacity = 4;
   std::uint8_t sim_slot = 1;  // the slot of the modem's SIM, for routes
   // How many refusals per persona are audited and logged one by one (refusal_limiter.h).
@@ -126,6 +134,10 @@ class Mediator {
   bool admit_refusal(PersonaIndex persona, Clock::time_point now);
   void report_suppressed(const RefusalLimiter::Suppressed& suppressed);
   std::string persona_final(PersonaIndex persona, const at::FinalResult& result) const;
+  // +CMGL as the persona's own modem would list: one +CMGR per own message of that status.
+  bool expand_listing(PersonaIndex persona, const at::Command& command, Job& job);
+  std::optional<std::string> filter_information(Job& job, const at::ResponseLine& line);
+  void detect_stale_ringing(const at::ResponseLine& line, Clock::time_point now);
   Job init_job() const;
   static Job answer_job(std::string final_text);
 
@@ -144,7 +156,8 @@ class Mediator {
   PersonaIndex foreground_ = 0;
   bool initialised_ = false;  // the init job has run since the last (re)start
   std::optional<Clock::time_point> modem_partial_since_;
-  std::optional<Clock::time_point> held_since_;  // an incoming call waits for its called line  // a modem line is half received
+  std::optional<Clock::time_point> held_since_;  // an incoming call waits for its called line
+  std::optional<Clock::time_point> last_ring_;   // the last RING/+CLIP of the ringing call
   RefusalLimiter refusals_;
   // Per persona, from the policy's sms_per_hour; nullopt: not limited by the mediator.
   std::vector<std::optional<TokenBucket>> sms_budgets_;

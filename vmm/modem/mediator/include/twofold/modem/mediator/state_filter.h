@@ -4,6 +4,9 @@
 // (or refused when the persona does not own one), and responses that list calls or
 // messages are filtered down to the persona's own, with its ids.
 #include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
 #include <optional>
 #include <string>
 #include <variant>
@@ -32,10 +35,15 @@ class StateFilter {
  public:
   explicit StateFilter(std::size_t persona_count);
 
-  // Before forwarding: ids in +CMGR/+CMGD/+CHLD translated; commands that act on every
-  // call (ATH, +CHUP, +CHLD without id) refused while the other persona has a call; ATA
-  // refused unless the ringing call was routed to this persona.
+  // Before forwarding: ids in +CMGR/+CMGD/+CHLD translated. The modem has one voice channel,
+  // held by at most one persona at a time (voice_holder()); every call command is answered
+  // as the persona's own modem alone would answer it: ATH/+CHUP without a call of its own
+  // are OK (nothing sent), +CHLD/+VTS without one +CME ERROR: 3, ATA without a call ringing
+  // for it NO CARRIER, a dial while the other persona holds the channel NO CARRIER (the one
+  // contention docs/security.md states). With the channel its own, the persona is alone on it.
   Rewritten rewrite(PersonaIndex persona, const at::Command& command) const;
+  // The persona whose calls are on the modem (owned, ringing for it, or being dialled).
+  std::optional<PersonaIndex> voice_holder() const;
 
   // Every +CLCC line seen from the modem (whoever asked): unowned calls are adopted by the
   // persona that dialled (outgoing) or that the incoming call was routed to.
@@ -53,8 +61,16 @@ class StateFilter {
   void note_dial(PersonaIndex persona) { dialling_ = persona; }
   std::optional<PersonaIndex> dialling() const noexcept { return dialling_; }
 
-  // +CMTI of a message routed to `persona`: the index it sees, nullopt if none is free.
+  // +CMTI of a message routed to `persona`: the index it sees, nullopt if none is free or the
+  // persona's quota is used up.
   std::optional<std::uint32_t> claim_message(PersonaIndex persona, std::uint32_t physical_index);
+  // 27.005 <stat> of a message (0 REC UNREAD .. 3 STO SENT), as last seen.
+  void set_message_status(std::uint32_t physical_index, std::uint32_t status);
+  std::uint32_t message_status(std::uint32_t physical_index) const;
+  // The persona's own messages, in its index order: (visible, physical).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> own_messages(PersonaIndex persona) const;
+  std::uint32_t message_quota() const noexcept { return quota_; }
+  void set_message_quota(std::uint32_t quota) noexcept { quota_ = quota; }
   // The modem reset or was re-initialised: calls are gone, storage is kept.
   void forget_calls();
 
@@ -70,6 +86,8 @@ class StateFilter {
   OwnershipTable messages_;
   std::optional<PersonaIndex> incoming_owner_;
   std::optional<PersonaIndex> dialling_;
+  std::map<std::uint32_t, std::uint32_t> message_status_;  // physical index -> <stat>
+  std::uint32_t quota_ = kMaxVisibleMessages;
   std::vector<std::uint32_t> listed_calls_;  // physical ids in the current +CLCC listing
   bool ringing_listed_ = false;              // the listing shows an incoming/waiting call
 };

@@ -1,10 +1,14 @@
 #pragma once
 // Where unsolicited result codes go. Network status reaches every persona; an incoming
 // call or SMS reaches only the persona the policy routes it to (the other is never told);
-// call progress reaches the personas whose call it concerns; anything else reaches nobody.
+// call progress reaches the persona holding the voice channel; anything else (indicators,
+// USSD, status reports, unknown codes) reaches nobody. A call routed to a persona while the
+// other holds the voice channel reaches nobody (it waits unseen), so no persona learns from
+// a RING or +CCWA that the other is in a call.
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "twofold/modem/at/response.h"
@@ -60,8 +64,9 @@ class UrcRouter {
 
   std::vector<Delivery> route(const at::ResponseLine& urc, PersonaIndex foreground,
                               const IncomingContext& context = {});
-  // A USSD session (+CUSD) belongs to the persona that started it.
-  void note_ussd(PersonaIndex persona) { ussd_owner_ = persona; }
+  // true once after a code that showed the ringing call to be a new one (another caller's
+  // number): the mediator re-polls +CLCC.
+  bool take_new_call() { return std::exchange(new_call_, false); }
 
   // A new call's first codes, held until +CDIP names the called line (only when a route
   // matches on it): nobody hears the call before it is routed.
@@ -85,7 +90,9 @@ class UrcRouter {
   std::vector<Delivery> called_line(const at::ResponseLine& urc, PersonaIndex foreground,
                                     const IncomingContext& context);
 
-  std::optional<PersonaIndex> ussd_owner_;
+  std::optional<std::string> incoming_number_;  // the caller of the call routed last
+  bool new_call_ = false;
+  bool releasing_ = false;  // release_held() is delivering: nothing is held again
   std::vector<at::ResponseLine> held_;
   bool incoming_audited_ = false;
 };

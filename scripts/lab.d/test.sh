@@ -256,6 +256,7 @@ check_manager() {  # run
   check_result "twofold switch personal" "$([ "$fg" = personal ] && grep -q '^foreground: personal' <<<"$out" && echo 0 || echo 1)" \
     "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-200); status foreground=${fg:-?}"
   check_screen "$run" "screen shows personal after the CLI" screen-3-personal.ppm personal
+  check_switch_order "$run"   # checks-switch.sh
 
   out=$(dom0_exec "$run" 60 'twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
   if grep -q INTACT <<<"$out"; then
@@ -623,6 +624,7 @@ lab_test() {
   check_log "$run" "dom0 halted Xen" '\(XEN\) Hardware Dom0 (halted|shutdown)'
   check_result "QEMU exited by itself" "$clean" "$([ $clean = 0 ] && echo "after power-off" || echo "had to be killed")"
   check_modem_audit "$run"
+  check_switch_phases_audit "$run"   # checks-switch.sh
 
   # dom0 saved its logs (libvirt, libxl, hotplug, guest consoles) on the storage disk.
   command -v debugfs >/dev/null && debugfs -R "rdump /dom0-logs $run" "$run/storage.img" >/dev/null 2>&1

@@ -172,6 +172,25 @@ TEST_F(FocusLinkTest, UnknownPersonaIsRefusedAndTheScreenIsLeftAlone) {
     EXPECT_EQ(strip_pixel(), kSecureStripColour);
 }
 
+// "Nobody" is an input order (the first phase of a switch); the screen always shows one
+// persona's indicator, so the display refuses it and presents nothing new.
+TEST_F(FocusLinkTest, FocusToNobodyIsRefusedAndTheScreenIsLeftAlone) {
+    start_with_both_guests();
+    send(focus::Focus{"secure", 1});
+    ASSERT_TRUE(std::holds_alternative<focus::Ack>(next_message()));
+    ASSERT_TRUE(std::holds_alternative<focus::AuditEvent>(next_message()));
+    const std::size_t frames_before = target.frames_presented();
+
+    send(focus::Focus{std::nullopt, 2});
+    const auto reply = next_message();
+
+    ASSERT_TRUE(std::holds_alternative<focus::Refuse>(reply));
+    EXPECT_EQ(std::get<focus::Refuse>(reply).epoch, 2U);
+    EXPECT_THAT(std::get<focus::Refuse>(reply).reason, HasSubstr("nobody"));
+    EXPECT_EQ(target.frames_presented(), frames_before);
+    EXPECT_EQ(strip_pixel(), kSecureStripColour);
+}
+
 TEST_F(FocusLinkTest, RefusedGeometryIsAuditedWithThePersona) {
     backend.start();
     ASSERT_TRUE(std::holds_alternative<focus::Hello>(next_message()));

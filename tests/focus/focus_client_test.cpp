@@ -146,7 +146,7 @@ TEST_F(FocusClientTest, FocusIsAckedOnlyAfterTheHandlerApplied) {
 
 TEST_F(FocusClientTest, HandlersReasonIsAnsweredAsRefuseForThatEpoch) {
     start_and_take_hello();
-    apply = [](const Focus& focus) -> std::optional<std::string> { return "persona " + focus.persona + " is not configured"; };
+    apply = [](const Focus& focus) -> std::optional<std::string> { return "persona " + focus.persona.value_or("nobody") + " is not configured"; };
     order(Focus{"banking", 8});
     const auto reply = next_one();
     ASSERT_TRUE(std::holds_alternative<Refuse>(reply));
@@ -178,7 +178,7 @@ TEST_F(FocusClientTest, AuditEventIsSentWithItsFields) {
 TEST_F(FocusClientTest, AnswerGoesAheadOfAuditEventsSentWhileApplying) {
     start_and_take_hello();
     apply = [&](const Focus& focus) -> std::optional<std::string> {
-        client->send(AuditEvent{"modem.switch", {{"persona", focus.persona}}});
+        client->send(AuditEvent{"modem.switch", {{"persona", focus.persona.value_or("nobody")}}});
         return std::nullopt;
     };
     order(Focus{"personal", 3});

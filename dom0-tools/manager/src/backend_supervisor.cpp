@@ -344,7 +344,7 @@ void BackendSupervisor::kill_backend(Backend& b, const std::string& reason) {
     ::kill(b.pid, SIGKILL);
 }
 
-void BackendSupervisor::send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch) {
+void BackendSupervisor::send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch) {
     for (const auto& b : backends_) {
         if (b->state != BackendState::Running || b->doomed ||
             std::find(b->holds.begin(), b->holds.end(), holder) == b->holds.end()) {
@@ -362,7 +362,7 @@ void BackendSupervisor::send_focus(FocusHolder holder, const std::string& person
         write_next(b);
         return;
     }
-    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona, epoch);
+    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona.value_or("nobody"), epoch);
 }
 
 void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {

@@ -21,7 +21,14 @@ std::optional<std::string> ForegroundStateMachine::switching_to() const {
     if (!in_flight_) {
         return std::nullopt;
     }
-    return in_flight_->rolling_back ? in_flight_->from : in_flight_->to;
+    return heading();
+}
+
+std::optional<SwitchPhase> ForegroundStateMachine::phase() const {
+    if (!in_flight_) {
+        return std::nullopt;
+    }
+    return in_flight_->phase;
 }
 
 bool ForegroundStateMachine::known(const std::string& persona) const {
@@ -32,15 +39,45 @@ const std::string& ForegroundStateMachine::other_than(const std::string& persona
     return personas_[0] == persona ? personas_[1] : personas_[0];
 }
 
+const std::string& ForegroundStateMachine::heading() const {
+    return in_flight_->rolling_back ? in_flight_->from : in_flight_->to;
+}
+
+bool ForegroundStateMachine::waits_in(FocusHolder holder, SwitchPhase phase) noexcept {
+    switch (holder) {
+    case FocusHolder::Input: return phase == SwitchPhase::Detach || phase == SwitchPhase::Attach;
+    case FocusHolder::Display: return phase == SwitchPhase::Present;
+    case FocusHolder::ModemAudio: return phase == SwitchPhase::Attach;
+    }
+    return false;
+}
+
+std::optional<std::string> ForegroundStateMachine::order_for(FocusHolder holder, SwitchPhase phase) const {
+    // Before the attach phase input belongs to nobody. The display and modem audio stay where
+    // the move started (the persona input may still reach) until their own phase: `from` for a
+    // switch, `to` for a rollback that began after the display had presented `to`.
+    const InFlight& f = *in_flight_;
+    const std::string& origin = f.rolling_back ? f.to : f.from;
+    switch (holder) {
+    case FocusHolder::Input:
+        if (phase != SwitchPhase::Attach) return std::nullopt;
+        return heading();
+    case FocusHolder::Display: return phase == SwitchPhase::Detach ? origin : heading();
+    case FocusHolder::ModemAudio: return phase == SwitchPhase::Attach ? heading() : origin;
+    }
+    return heading();
+}
+
 RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::vector<Command>& out) {
     if (req.target && !known(*req.target)) {
         return RequestOutcome::UnknownPersona;
     }
     if (!in_flight_) {
         const std::string target = req.target.value_or(other_than(foreground_));
-        if (target == foreground_) {
+        if (target == foreground_ && !parked_) {
             return RequestOutcome::AlreadyThere;
         }
+        // Parked: even the foreground is a real switch, the phases give input back safely.
         start(target, req.source, out);
         return RequestOutcome::Started;
     }
@@ -59,25 +96,48 @@ RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::ve
 }
 
 void ForegroundStateMachine::start(const std::string& to, SwitchSource source, std::vector<Command>& out) {
-    ++epoch_;
-    in_flight_ = InFlight{foreground_, to, epoch_, source, holders_, false, {}};
+    in_flight_ = InFlight{foreground_, to, epoch_, source, SwitchPhase::Detach, {}, false, {}, !parked_};
     if (holders_.empty()) {
         finish(out); // no backend holds focus (none configured): nothing to wait for
         return;
     }
+    enter(SwitchPhase::Detach, out);
+}
+
+void ForegroundStateMachine::enter(SwitchPhase phase, std::vector<Command>& out) {
+    InFlight& f = *in_flight_;
+    ++epoch_;
+    f.epoch = epoch_;
+    f.phase = phase;
+    f.awaiting.clear();
     for (const FocusHolder h : holders_) {
-        out.emplace_back(SendFocus{h, to, epoch_});
+        if (waits_in(h, phase)) {
+            f.awaiting.insert(h);
+            out.emplace_back(SendFocus{h, order_for(h, phase), epoch_});
+        }
+    }
+    if (f.awaiting.empty()) {
+        advance(out); // nobody of this phase is registered (no such backend configured, or dead)
+        return;
     }
     out.emplace_back(ArmTimeout{epoch_});
 }
 
+void ForegroundStateMachine::advance(std::vector<Command>& out) {
+    switch (in_flight_->phase) {
+    case SwitchPhase::Detach: enter(SwitchPhase::Present, out); return;
+    case SwitchPhase::Present: enter(SwitchPhase::Attach, out); return;
+    case SwitchPhase::Attach: finish(out); return;
+    }
+}
+
 void ForegroundStateMachine::acknowledge(FocusHolder holder, std::uint64_t epoch, std::vector<Command>& out) {
     if (!in_flight_ || in_flight_->epoch != epoch) {
-        return; // a late ack for a switch that already ended
+        return; // a late ack for a phase or switch that already ended
     }
     in_flight_->awaiting.erase(holder);
     if (in_flight_->awaiting.empty()) {
-        finish(out);
+        advance(out);
     }
 }
 
@@ -93,45 +153,59 @@ void ForegroundStateMachine::timeout(std::uint64_t epoch, std::vector<Command>& 
     if (!in_flight_ || in_flight_->epoch != epoch) {
         return;
     }
-    abort("timed out waiting for " + std::string(to_string(*in_flight_->awaiting.begin())), out);
+    abort("timed out waiting for " + std::string(to_string(*in_flight_->awaiting.begin())) + " (" +
+              to_string(in_flight_->phase) + ")",
+          out);
 }
 
 void ForegroundStateMachine::abort(const std::string& reason, std::vector<Command>& out) {
     if (in_flight_->rolling_back) {
-        // The rollback itself failed: nothing better is possible than keeping the old
-        // foreground as the recorded state and re-sending it on the next request.
+        // The rollback itself failed. The old foreground stays the recorded state, but input is
+        // not known to route to it: it is parked (nobody, or unconfirmed while the display
+        // shows the persona it may reach) until the next request or a holder's return.
         const InFlight failed = *in_flight_;
         in_flight_.reset();
-        out.emplace_back(SwitchAborted{foreground_, failed.to, failed.epoch, failed.abort_reason + "; rollback: " + reason});
+        parked_ = true;
+        out.emplace_back(SwitchAborted{foreground_, failed.to, failed.epoch,
+                                       failed.abort_reason + "; rollback (" + to_string(failed.phase) + "): " + reason,
+                                       true});
         start_queued(out);
         return;
     }
-    // Together or not at all: move every holder back to the persona that keeps the foreground.
+    // Together or not at all: move every holder back, with the same phases, starting where the
+    // failure leaves the device. Detach failed: the display was never told, input may go back
+    // at once, unless the switch began parked (the display may still apply an old order: it
+    // must confirm the old persona first). Present failed: input is with nobody, the display
+    // must confirm the old persona first. Attach failed: input may reach the new persona, so
+    // it goes to nobody first.
     InFlight& f = *in_flight_;
-    ++epoch_;
-    f.epoch = epoch_;
+    const SwitchPhase failed_in = f.phase;
     f.rolling_back = true;
     f.abort_reason = reason;
-    f.awaiting = holders_;
-    if (holders_.empty()) {
-        finish(out); // the last holder died: nothing is left to move back
-        return;
+    switch (failed_in) {
+    case SwitchPhase::Detach: enter(f.display_settled ? SwitchPhase::Attach : SwitchPhase::Present, out); return;
+    case SwitchPhase::Present: enter(SwitchPhase::Present, out); return;
+    case SwitchPhase::Attach: enter(SwitchPhase::Detach, out); return;
     }
-    for (const FocusHolder h : holders_) {
-        out.emplace_back(SendFocus{h, f.from, epoch_});
-    }
-    out.emplace_back(ArmTimeout{epoch_});
 }
 
 void ForegroundStateMachine::register_holder(FocusHolder holder, std::vector<Command>& out) {
     holders_.insert(holder);
     if (!in_flight_) {
+        if (parked_) {
+            // A backend came back while input is parked: run the phases toward the foreground.
+            start(foreground_, SwitchSource::Recovery, out);
+            return;
+        }
         // Nothing waits for this ack: acknowledge() ignores an epoch with no switch in flight.
         out.emplace_back(SendFocus{holder, foreground_, epoch_});
         return;
     }
-    in_flight_->awaiting.insert(holder);
-    out.emplace_back(SendFocus{holder, *switching_to(), in_flight_->epoch});
+    InFlight& f = *in_flight_;
+    if (waits_in(holder, f.phase)) {
+        f.awaiting.insert(holder);
+    }
+    out.emplace_back(SendFocus{holder, order_for(holder, f.phase), f.epoch});
 }
 
 void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<Command>& out) {
@@ -144,15 +218,16 @@ void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<C
         return;
     }
     if (in_flight_->awaiting.empty()) {
-        finish(out);
+        advance(out); // a rollback goes on without it
     }
 }
 
 void ForegroundStateMachine::finish(std::vector<Command>& out) {
     const InFlight done = *in_flight_;
     in_flight_.reset();
+    parked_ = false; // every phase was confirmed (or had no holder left to confirm it)
     if (done.rolling_back) {
-        out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason});
+        out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason, false});
     } else {
         foreground_ = done.to;
         out.emplace_back(SwitchCommitted{done.from, done.to, done.epoch, done.source});
@@ -166,7 +241,7 @@ void ForegroundStateMachine::start_queued(std::vector<Command>& out) {
     }
     const std::string next = *queued_;
     queued_.reset();
-    if (next != foreground_) {
+    if (next != foreground_ || parked_) {
         start(next, queued_source_, out);
     }
 }
@@ -176,6 +251,15 @@ const char* to_string(FocusHolder holder) noexcept {
     case FocusHolder::Display: return "display";
     case FocusHolder::Input: return "input";
     case FocusHolder::ModemAudio: return "modem-audio";
+    }
+    return "unknown";
+}
+
+const char* to_string(SwitchPhase phase) noexcept {
+    switch (phase) {
+    case SwitchPhase::Detach: return "detach";
+    case SwitchPhase::Present: return "present";
+    case SwitchPhase::Attach: return "attach";
     }
     return "unknown";
 }

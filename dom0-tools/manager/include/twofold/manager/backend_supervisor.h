@@ -66,8 +66,9 @@ public:
     // Starts every backend whose after_personas equals `after_personas`.
     void start(bool after_personas);
     // Sends Focus{persona, epoch} to the backend holding `holder` (once per backend and epoch:
-    // a backend holding two holders gets one order and its one ack counts for both).
-    void send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch);
+    // a backend holding two holders gets one order and its one ack counts for both). No
+    // persona: route to nobody (the detach phase of a switch).
+    void send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch);
     // Closes every focus link (a backend exits on EOF), SIGTERMs, waits up to `grace`, then
     // SIGKILLs and reaps. Nothing is restarted afterwards.
     void stop_all(std::chrono::milliseconds grace);

@@ -3,6 +3,19 @@
 // display, input and modem audio focus together or not at all. The machine is pure: it is
 // fed requests, acknowledgements and timeouts, and answers with the commands to send. The
 // manager's event loop does the I/O and the timing.
+//
+// A switch runs in three phases, each with its own epoch and timeout, so that no key or touch
+// ever reaches a persona while the other persona's indicator can be on screen:
+//   1. detach:  input goes to nobody                        (the input backend acks)
+//   2. present: the display presents the new persona        (the display backend acks)
+//   3. attach:  input and modem audio go to the new persona (their backends ack)
+// The invariant behind the order: input is ordered to a persona only after the display has
+// confirmed presenting that persona, and the display is ordered to another persona only after
+// input has confirmed it routes to nobody. A failure rolls back with the same phases toward
+// the old persona. When the display cannot confirm either persona, input is left with nobody
+// ("parked"): the screen shows whatever the display last presented (its own persona's
+// indicator, or nothing if the display backend died), keys and touches reach no persona, and
+// the next switch request or the display backend's return runs the phases again.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -27,7 +40,7 @@ struct SwitchRequest {
 // Commands the machine asks the manager to carry out.
 struct SendFocus {
     FocusHolder holder;
-    std::string persona;
+    std::optional<std::string> persona; // nullopt: route to nobody (only ever sent to Input)
     std::uint64_t epoch; // acks carry it back, so a late ack of an old switch is ignored
 };
 struct ArmTimeout {
@@ -44,8 +57,12 @@ struct SwitchAborted {
     std::string wanted;
     std::uint64_t epoch;
     std::string reason;
+    bool input_parked = false; // the rollback failed too: input was left with nobody
 };
 using Command = std::variant<SendFocus, ArmTimeout, SwitchCommitted, SwitchAborted>;
+
+// The phases of a switch, in order.
+enum class SwitchPhase : std::uint8_t { Detach, Present, Attach };
 
 enum class RequestOutcome : std::uint8_t {
     Started,        // a switch is now in flight
@@ -66,6 +83,10 @@ public:
     [[nodiscard]] std::optional<std::string> switching_to() const;
     [[nodiscard]] std::optional<std::string> queued() const { return queued_; }
     [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+    [[nodiscard]] std::optional<SwitchPhase> phase() const;
+    // Input was left with nobody by a switch whose rollback could not be confirmed; the next
+    // request (even for the foreground) or a holder registering runs the phases again.
+    [[nodiscard]] bool input_parked() const noexcept { return parked_; }
 
     RequestOutcome request(const SwitchRequest& req, std::vector<Command>& out);
     // A backend confirms it presents / routes to `persona` for `epoch`.
@@ -74,9 +95,10 @@ public:
     void refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason, std::vector<Command>& out);
     void timeout(std::uint64_t epoch, std::vector<Command>& out);
 
-    // A backend (re)started and announced `holder`. It is told where the device is (or is
-    // going): the foreground, or the persona of the switch in flight, which then also waits for
-    // it — a holder that joins mid-switch must not be left on the other persona.
+    // A backend (re)started and announced `holder`. It is told what the current phase allows
+    // (input: nobody before the attach phase; display: the old persona before the present
+    // phase) and awaited if the phase waits for its kind. Idle, it is told the foreground; with
+    // input parked, the phases are run again toward the foreground.
     void register_holder(FocusHolder holder, std::vector<Command>& out);
     // The backend serving `holder` died. No switch may wait for it: a switch still awaiting it
     // is aborted and rolled back on the remaining holders (together or not at all; the restarted
@@ -91,14 +113,29 @@ private:
         std::string to;
         std::uint64_t epoch;
         SwitchSource source;
+        SwitchPhase phase = SwitchPhase::Detach;
         std::set<FocusHolder> awaiting;
         bool rolling_back = false;
         std::string abort_reason;
+        // The display had confirmed presenting `from` when the switch began, with no order of
+        // it left unanswered. Not so after a park: it may still apply an old order for the
+        // other persona, so a rollback cannot give input back before it confirms again.
+        bool display_settled = true;
     };
 
     [[nodiscard]] bool known(const std::string& persona) const;
     [[nodiscard]] const std::string& other_than(const std::string& persona) const;
+    // Where the phases in flight are heading: the target, or the old persona when rolling back.
+    [[nodiscard]] const std::string& heading() const;
+    // What `holder` must be told in `phase` of a move toward heading(), and whether that phase
+    // waits for its answer.
+    [[nodiscard]] std::optional<std::string> order_for(FocusHolder holder, SwitchPhase phase) const;
+    [[nodiscard]] static bool waits_in(FocusHolder holder, SwitchPhase phase) noexcept;
     void start(const std::string& to, SwitchSource source, std::vector<Command>& out);
+    // Enters `phase` with a new epoch: sends its orders and arms its timeout, or, when no
+    // holder of the phase is registered, goes on to the next phase (or finishes).
+    void enter(SwitchPhase phase, std::vector<Command>& out);
+    void advance(std::vector<Command>& out);
     void abort(const std::string& reason, std::vector<Command>& out);
     void finish(std::vector<Command>& out);
     void start_queued(std::vector<Command>& out);
@@ -110,9 +147,11 @@ private:
     std::optional<std::string> queued_;
     SwitchSource queued_source_{SwitchSource::Cli};
     std::uint64_t epoch_ = 0;
+    bool parked_ = false;
 };
 
 [[nodiscard]] const char* to_string(FocusHolder holder) noexcept;
 [[nodiscard]] const char* to_string(SwitchSource source) noexcept;
+[[nodiscard]] const char* to_string(SwitchPhase phase) noexcept;
 
 } // namespace twofold::manager

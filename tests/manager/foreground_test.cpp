@@ -131,18 +131,44 @@ TEST(ForegroundStateMachine, InputRefusingNobodyRollsBackWithoutTouchingTheDispl
     EXPECT_EQ(m.foreground(), "personal");
 }
 
-TEST(ForegroundStateMachine, DisplayRefusalPresentsTheOldPersonaBeforeInputReturns) {
+// A refusal means the order was not applied: the display still shows personal, so input goes
+// back to personal at once, without another present.
+TEST(ForegroundStateMachine, DisplayRefusalGivesInputBackWithoutAnotherPresent) {
     auto m = make_machine();
     std::vector<Command> out;
     m.request({"secure", SwitchSource::Cli}, out);
     ack_phase(m, out); // input -> nobody
     out.clear();
     m.refuse(FocusHolder::Display, m.epoch(), "no frame from secure", out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 2u);
+    for (const auto& s : sends) {
+        EXPECT_NE(s.holder, FocusHolder::Display);
+        EXPECT_EQ(s.persona, std::optional<std::string>("personal"));
+    }
+    ack_all(m, out);
+    ASSERT_EQ(only<SwitchAborted>(out).size(), 1u);
+    EXPECT_FALSE(m.input_parked());
+    EXPECT_EQ(m.foreground(), "personal");
+}
+
+// A display that timed out may still apply secure later: the rollback has it confirm personal
+// before input comes back.
+TEST(ForegroundStateMachine, DisplayTimeoutPresentsTheOldPersonaBeforeInputReturns) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    ack_phase(m, out); // input -> nobody
+    const auto present = m.epoch();
+    out.clear();
+    m.timeout(present, out);
     auto sends = only<SendFocus>(out);
     ASSERT_EQ(sends.size(), 1u);
     EXPECT_EQ(sends[0].holder, FocusHolder::Display);
     EXPECT_EQ(sends[0].persona, std::optional<std::string>("personal"));
     out.clear();
+    m.acknowledge(FocusHolder::Display, present, out); // the late ack of secure: nothing moves
+    EXPECT_TRUE(only<SendFocus>(out).empty());
     m.acknowledge(FocusHolder::Display, m.epoch(), out);
     sends = only<SendFocus>(out);
     ASSERT_EQ(sends.size(), 2u);
@@ -151,6 +177,26 @@ TEST(ForegroundStateMachine, DisplayRefusalPresentsTheOldPersonaBeforeInputRetur
     ASSERT_EQ(only<SwitchAborted>(out).size(), 1u);
     EXPECT_FALSE(m.input_parked());
     EXPECT_EQ(m.foreground(), "personal");
+}
+
+// A display ack that arrives after its timeout counts: the display is known to show secure, so
+// input may not go back to personal before personal is presented again.
+TEST(ForegroundStateMachine, LateDisplayAckKeepsInputFromTheOldPersona) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request({"secure", SwitchSource::Cli}, out);
+    ack_phase(m, out); // input -> nobody
+    const auto present = m.epoch();
+    m.timeout(present, out);
+    m.timeout(m.epoch(), out); // the rollback's present times out too: parked
+    ASSERT_TRUE(m.input_parked());
+    out.clear();
+    m.acknowledge(FocusHolder::Display, present, out); // it did present secure after all
+    EXPECT_EQ(m.request({"personal", SwitchSource::Cli}, out), RequestOutcome::Started);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[0].persona, std::optional<std::string>("personal"));
 }
 
 TEST(ForegroundStateMachine, DisplayConfirmingNeitherPersonaLeavesInputParkedWithNobody) {
@@ -189,10 +235,16 @@ TEST(ForegroundStateMachine, ParkedInputIsRecoveredWhenTheDisplayBackendReturns)
     out.clear();
     m.register_holder(FocusHolder::Display, out);
     ASSERT_TRUE(m.switching());
-    const auto sends = only<SendFocus>(out);
+    // Input is known to be with nobody: the fresh display presents personal first.
+    auto sends = only<SendFocus>(out);
     ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[0].persona, std::optional<std::string>("personal"));
+    out.clear();
+    m.acknowledge(FocusHolder::Display, m.epoch(), out);
+    sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 2u);
     EXPECT_EQ(sends[0].holder, FocusHolder::Input);
-    EXPECT_EQ(sends[0].persona, std::nullopt);
     ack_all(m, out);
     const auto commits = only<SwitchCommitted>(out);
     ASSERT_EQ(commits.size(), 1u);
@@ -373,15 +425,20 @@ TEST(ForegroundStateMachine, InputRegisteredMidSwitchGetsNobodyUntilTheAttachPha
     EXPECT_EQ(only<SwitchCommitted>(out).size(), 1u);
 }
 
-TEST(ForegroundStateMachine, DisplayRegisteredDuringDetachKeepsShowingTheOldPersona) {
+// While input is being detached it may still reach either persona: a display that joins
+// then is told nothing until the present phase.
+TEST(ForegroundStateMachine, DisplayRegisteredDuringDetachIsToldNothingUntilThePresentPhase) {
     ForegroundStateMachine m({"personal", "secure"}, "personal", {FocusHolder::Input});
     std::vector<Command> out;
     m.request({"secure", SwitchSource::Cli}, out);
     out.clear();
     m.register_holder(FocusHolder::Display, out);
+    EXPECT_TRUE(only<SendFocus>(out).empty());
+    m.acknowledge(FocusHolder::Input, m.epoch(), out);
     const auto sends = only<SendFocus>(out);
     ASSERT_EQ(sends.size(), 1u);
-    EXPECT_EQ(sends[0].persona, std::optional<std::string>("personal"));
+    EXPECT_EQ(sends[0].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[0].persona, std::optional<std::string>("secure"));
     ack_all(m, out);
     EXPECT_EQ(m.foreground(), "secure");
 }
@@ -476,26 +533,53 @@ public:
         out.clear();
     }
 
-    enum class Answer { Ack, Refuse, Hang, Drop };
-    // The holder takes its oldest order: applies it unless it refuses or drops it.
+    // A backend applies its orders in order and answers each in that order (vmm/focus); an
+    // answer can be late (after the manager's timeout), and a hung backend stops answering.
+    enum class Answer {
+        Ack,    // applies the oldest order and answers it (with any late answers before it)
+        Refuse, // does not apply it and says so (likewise in order)
+        Slow,   // applies it; the answer is held back (arrives with the next answer or Deliver)
+        Hang,   // applies it and stops: no more orders applied or answered until it dies
+    };
     void answer(FocusHolder h, Answer how) {
         auto& q = queue_[h];
-        if (alive_.count(h) == 0 || q.empty()) return;
+        if (alive_.count(h) == 0 || hung_.count(h) != 0 || q.empty()) return;
         const SendFocus order = q.front();
         q.pop_front();
-        static constexpr const char* kHow[] = {"acks", "refuses", "applies silently", "drops"};
+        static constexpr const char* kHow[] = {"acks", "refuses", "applies, answers late", "applies and hangs"};
         note(std::string(to_string(h)) + " " + kHow[static_cast<int>(how)] + " " + order.persona.value_or("nobody") + " @" +
              std::to_string(order.epoch));
-        if (how == Answer::Ack || how == Answer::Hang) apply(order);
+        if (how != Answer::Refuse) apply(order);
+        if (how == Answer::Hang) {
+            hung_.insert(h);
+            return;
+        }
+        outbox_[h].push_back({order.epoch, how != Answer::Refuse});
+        if (how != Answer::Slow) {
+            while (!outbox_[h].empty()) deliver(h);
+        }
+    }
+    // The oldest held-back answer of `h` reaches the manager.
+    void deliver(FocusHolder h) {
+        auto& box = outbox_[h];
+        if (alive_.count(h) == 0 || hung_.count(h) != 0 || box.empty()) return;
+        const auto [epoch, ack] = box.front();
+        box.pop_front();
         std::vector<Command> out;
-        if (how == Answer::Ack) m_.acknowledge(h, order.epoch, out);
-        if (how == Answer::Refuse) m_.refuse(h, order.epoch, "fake refusal", out);
+        if (ack) {
+            m_.acknowledge(h, epoch, out);
+        } else {
+            m_.refuse(h, epoch, "fake refusal", out);
+        }
         run(out);
     }
+    [[nodiscard]] bool hung(FocusHolder h) const { return hung_.count(h) != 0; }
     void kill(FocusHolder h) {
         if (alive_.erase(h) == 0) return;
         note(std::string(to_string(h)) + " dies");
         queue_[h].clear();
+        outbox_[h].clear();
+        hung_.erase(h);
         forget(h); // a dead display shows nothing; a dead input backend routes to nobody
         std::vector<Command> out;
         m_.unregister_holder(h, out);
@@ -512,6 +596,9 @@ public:
     [[nodiscard]] bool has_orders() const {
         for (const auto& [h, q] : queue_) {
             if (!q.empty()) return true;
+        }
+        for (const auto& [h, box] : outbox_) {
+            if (!box.empty()) return true;
         }
         return false;
     }
@@ -548,13 +635,15 @@ private:
     std::optional<std::string> shows_ = std::string("personal");
     std::optional<std::string> routes_ = std::string("personal");
     std::deque<std::string> trace_;
+    std::map<FocusHolder, std::deque<std::pair<std::uint64_t, bool>>> outbox_; // epoch, ack?
+    std::set<FocusHolder> hung_;
 };
 
 TEST(ForegroundStateMachine, NoInputReachesAPersonaWhileTheOtherMayBeOnScreenAtAnyInstant) {
     const std::vector<FocusHolder> holders(kAllHolders.begin(), kAllHolders.end());
     std::size_t switches_committed = 0;
     std::size_t parked_seen = 0;
-    for (unsigned seed = 1; seed <= 40; ++seed) {
+    for (unsigned seed = 1; seed <= 200; ++seed) {
         std::mt19937 rng(seed);
         ForegroundStateMachine m({"personal", "secure"}, "personal", kAllHolders);
         FakeDevice device(m);
@@ -569,14 +658,16 @@ TEST(ForegroundStateMachine, NoInputReachesAPersonaWhileTheOtherMayBeOnScreenAtA
                 m.request({t == 0 ? std::nullopt : std::optional<std::string>(t == 1 ? "personal" : "secure"),
                            SwitchSource::Cli},
                           out);
-            } else if (action < 70) {
+            } else if (action < 66) {
                 device.answer(h, FakeDevice::Answer::Ack);
-            } else if (action < 76) {
+            } else if (action < 72) {
                 device.answer(h, FakeDevice::Answer::Refuse);
-            } else if (action < 81) {
+            } else if (action < 78) {
+                device.answer(h, FakeDevice::Answer::Slow);
+            } else if (action < 80) {
                 device.answer(h, FakeDevice::Answer::Hang);
             } else if (action < 85) {
-                device.answer(h, FakeDevice::Answer::Drop);
+                device.deliver(h);
             } else if (action < 92) {
                 device.note("timeout @" + std::to_string(m.epoch()));
                 m.timeout(m.epoch(), out);
@@ -595,15 +686,21 @@ TEST(ForegroundStateMachine, NoInputReachesAPersonaWhileTheOtherMayBeOnScreenAtA
         }
         // Liveness: with every backend back and answering, a switch completes and input is no
         // longer parked.
-        for (const auto x : holders) device.revive(x);
+        for (const auto x : holders) {
+            if (device.hung(x)) device.kill(x); // the supervisor's restart of a hung backend
+            device.revive(x);
+        }
         for (int guard = 0; guard < 200 && (m.switching() || device.has_orders()); ++guard) {
-            for (const auto x : holders) device.answer(x, FakeDevice::Answer::Ack);
+            for (const auto x : holders) {
+                device.answer(x, FakeDevice::Answer::Ack);
+                device.deliver(x); // late answers held back in the walk
+            }
             if (!device.has_orders() && m.switching()) {
                 std::vector<Command> out;
                 m.timeout(m.epoch(), out); // an order lost by a backend that died meanwhile
                 device.run(out);
             }
-            ASSERT_TRUE(device.safe()) << "seed " << seed << " drain: " << device.describe();
+            ASSERT_TRUE(device.safe()) << "seed " << seed << " drain: " << device.describe() << device.trace();
         }
         std::vector<Command> out;
         const std::string target = m.foreground() == "personal" ? "secure" : "personal";
@@ -613,7 +710,7 @@ TEST(ForegroundStateMachine, NoInputReachesAPersonaWhileTheOtherMayBeOnScreenAtA
             for (const auto x : holders) device.answer(x, FakeDevice::Answer::Ack);
             ASSERT_TRUE(device.safe());
         }
-        EXPECT_EQ(m.foreground(), target) << "seed " << seed;
+        EXPECT_EQ(m.foreground(), target) << "seed " << seed << device.trace();
         EXPECT_FALSE(m.input_parked()) << "seed " << seed;
         EXPECT_EQ(device.shows(), std::optional<std::string>(target));
         EXPECT_EQ(device.routes(), std::optional<std::string>(target));

@@ -15,6 +15,9 @@ ForegroundStateMachine::ForegroundStateMachine(std::vector<std::string> personas
     if (!known(foreground_)) {
         throw std::invalid_argument("foreground: initial persona '" + foreground_ + "' is not one of the personas");
     }
+    for (const FocusHolder h : holders_) {
+        ledger_.settle(h, foreground_); // holders given up front are where the foreground is
+    }
 }
 
 std::optional<std::string> ForegroundStateMachine::switching_to() const {
@@ -52,20 +55,38 @@ bool ForegroundStateMachine::waits_in(FocusHolder holder, SwitchPhase phase) noe
     return false;
 }
 
-std::optional<std::string> ForegroundStateMachine::order_for(FocusHolder holder, SwitchPhase phase) const {
-    // Before the attach phase input belongs to nobody. The display and modem audio stay where
-    // the move started (the persona input may still reach) until their own phase: `from` for a
-    // switch, `to` for a rollback that began after the display had presented `to`.
-    const InFlight& f = *in_flight_;
-    const std::string& origin = f.rolling_back ? f.to : f.from;
+std::optional<FocusLedger::State> ForegroundStateMachine::order_for(FocusHolder holder, SwitchPhase phase) const {
     switch (holder) {
     case FocusHolder::Input:
-        if (phase != SwitchPhase::Attach) return std::nullopt;
-        return heading();
-    case FocusHolder::Display: return phase == SwitchPhase::Detach ? origin : heading();
-    case FocusHolder::ModemAudio: return phase == SwitchPhase::Attach ? heading() : origin;
+        // Before the attach phase input belongs to nobody.
+        return phase == SwitchPhase::Attach ? FocusLedger::State(heading()) : FocusLedger::State();
+    case FocusHolder::Display:
+        // Nothing while input is being detached (it may still reach either persona).
+        if (phase == SwitchPhase::Detach) return std::nullopt;
+        return FocusLedger::State(heading());
+    case FocusHolder::ModemAudio: {
+        // Calls follow the foreground; until the attach phase that is where the move began.
+        const std::string& origin = in_flight_->rolling_back ? in_flight_->to : in_flight_->from;
+        return FocusLedger::State(phase == SwitchPhase::Attach ? heading() : origin);
     }
-    return heading();
+    }
+    return std::nullopt;
+}
+
+bool ForegroundStateMachine::safe_to_send(FocusHolder holder, const FocusLedger::State& state) const {
+    if (!state) return true; // nobody / nothing can never leak
+    switch (holder) {
+    case FocusHolder::Input: return !ledger_.may_be_elsewhere(FocusHolder::Display, *state);
+    case FocusHolder::Display: return !ledger_.may_be_elsewhere(FocusHolder::Input, *state);
+    case FocusHolder::ModemAudio: return true; // a ringing call shows no indicator and takes no keys
+    }
+    return false;
+}
+
+void ForegroundStateMachine::send(FocusHolder holder, const FocusLedger::State& state, std::uint64_t epoch,
+                                  std::vector<Command>& out) {
+    ledger_.sent(holder, state, epoch);
+    out.emplace_back(SendFocus{holder, state, epoch});
 }
 
 RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::vector<Command>& out) {
@@ -96,12 +117,21 @@ RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::ve
 }
 
 void ForegroundStateMachine::start(const std::string& to, SwitchSource source, std::vector<Command>& out) {
-    in_flight_ = InFlight{foreground_, to, epoch_, source, SwitchPhase::Detach, {}, false, {}, !parked_};
-    if (holders_.empty()) {
-        finish(out); // no backend holds focus (none configured): nothing to wait for
-        return;
+    in_flight_ = InFlight{foreground_, to, epoch_, source, SwitchPhase::Detach, {}, false, {}};
+    plan(out);
+}
+
+void ForegroundStateMachine::plan(std::vector<Command>& out) {
+    const std::string& target = heading();
+    if (ledger_.may_be_elsewhere(FocusHolder::Input, target)) {
+        enter(SwitchPhase::Detach, out); // input may reach the other persona: to nobody first
+    } else if (ledger_.may_differ(FocusHolder::Display, target)) {
+        enter(SwitchPhase::Present, out); // input is with nobody or the target: show the target
+    } else if (ledger_.may_differ(FocusHolder::Input, target) || ledger_.may_differ(FocusHolder::ModemAudio, target)) {
+        enter(SwitchPhase::Attach, out); // the screen shows the target (or nothing): give it input
+    } else {
+        finish(out); // every registered holder is known to be at the target
     }
-    enter(SwitchPhase::Detach, out);
 }
 
 void ForegroundStateMachine::enter(SwitchPhase phase, std::vector<Command>& out) {
@@ -111,38 +141,36 @@ void ForegroundStateMachine::enter(SwitchPhase phase, std::vector<Command>& out)
     f.phase = phase;
     f.awaiting.clear();
     for (const FocusHolder h : holders_) {
-        if (waits_in(h, phase)) {
-            f.awaiting.insert(h);
-            out.emplace_back(SendFocus{h, order_for(h, phase), epoch_});
+        const auto order = order_for(h, phase);
+        if (!waits_in(h, phase) || !order || !safe_to_send(h, *order)) {
+            continue; // plan() only enters a phase whose orders are safe; checked once more here
         }
+        f.awaiting.insert(h);
+        send(h, *order, epoch_, out);
     }
     if (f.awaiting.empty()) {
-        advance(out); // nobody of this phase is registered (no such backend configured, or dead)
+        // Cannot happen (plan() enters a phase only for a registered holder it waits for); a
+        // switch that stalls here would hold input with nobody, so it is ended, not looped.
+        abort(std::string("nothing to wait for in the ") + to_string(phase) + " phase", out);
         return;
     }
     out.emplace_back(ArmTimeout{epoch_});
 }
 
-void ForegroundStateMachine::advance(std::vector<Command>& out) {
-    switch (in_flight_->phase) {
-    case SwitchPhase::Detach: enter(SwitchPhase::Present, out); return;
-    case SwitchPhase::Present: enter(SwitchPhase::Attach, out); return;
-    case SwitchPhase::Attach: finish(out); return;
-    }
-}
-
 void ForegroundStateMachine::acknowledge(FocusHolder holder, std::uint64_t epoch, std::vector<Command>& out) {
+    ledger_.acked(holder, epoch); // a late ack still tells where the holder is
     if (!in_flight_ || in_flight_->epoch != epoch) {
         return; // a late ack for a phase or switch that already ended
     }
     in_flight_->awaiting.erase(holder);
     if (in_flight_->awaiting.empty()) {
-        advance(out);
+        plan(out);
     }
 }
 
 void ForegroundStateMachine::refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason,
                                     std::vector<Command>& out) {
+    ledger_.refused(holder, epoch);
     if (!in_flight_ || in_flight_->epoch != epoch) {
         return;
     }
@@ -161,8 +189,8 @@ void ForegroundStateMachine::timeout(std::uint64_t epoch, std::vector<Command>& 
 void ForegroundStateMachine::abort(const std::string& reason, std::vector<Command>& out) {
     if (in_flight_->rolling_back) {
         // The rollback itself failed. The old foreground stays the recorded state, but input is
-        // not known to route to it: it is parked (nobody, or unconfirmed while the display
-        // shows the persona it may reach) until the next request or a holder's return.
+        // not known to route to it: it is parked until the next request or a holder's return.
+        // What was sent was safe when sent, so at worst input reaches the persona on screen.
         const InFlight failed = *in_flight_;
         in_flight_.reset();
         parked_ = true;
@@ -172,44 +200,40 @@ void ForegroundStateMachine::abort(const std::string& reason, std::vector<Comman
         start_queued(out);
         return;
     }
-    // Together or not at all: move every holder back, with the same phases, starting where the
-    // failure leaves the device. Detach failed: the display was never told, input may go back
-    // at once, unless the switch began parked (the display may still apply an old order: it
-    // must confirm the old persona first). Present failed: input is with nobody, the display
-    // must confirm the old persona first. Attach failed: input may reach the new persona, so
-    // it goes to nobody first.
-    InFlight& f = *in_flight_;
-    const SwitchPhase failed_in = f.phase;
-    f.rolling_back = true;
-    f.abort_reason = reason;
-    switch (failed_in) {
-    case SwitchPhase::Detach: enter(f.display_settled ? SwitchPhase::Attach : SwitchPhase::Present, out); return;
-    case SwitchPhase::Present: enter(SwitchPhase::Present, out); return;
-    case SwitchPhase::Attach: enter(SwitchPhase::Detach, out); return;
-    }
+    // Together or not at all: every holder goes back, by the same rules, from wherever the
+    // failure left it (plan() sees what may have been applied).
+    in_flight_->rolling_back = true;
+    in_flight_->abort_reason = reason;
+    plan(out);
 }
 
 void ForegroundStateMachine::register_holder(FocusHolder holder, std::vector<Command>& out) {
     holders_.insert(holder);
+    ledger_.fresh(holder);
     if (!in_flight_) {
-        if (parked_) {
-            // A backend came back while input is parked: run the phases toward the foreground.
+        if (parked_ || !safe_to_send(holder, foreground_)) {
+            // Input is parked, or the foreground cannot safely be given to it: run the phases.
             start(foreground_, SwitchSource::Recovery, out);
             return;
         }
         // Nothing waits for this ack: acknowledge() ignores an epoch with no switch in flight.
-        out.emplace_back(SendFocus{holder, foreground_, epoch_});
+        send(holder, foreground_, epoch_, out);
         return;
     }
     InFlight& f = *in_flight_;
+    const auto order = order_for(holder, f.phase);
+    if (!order || !safe_to_send(holder, *order)) {
+        return; // a later phase tells it (plan() sees it has nothing yet)
+    }
     if (waits_in(holder, f.phase)) {
         f.awaiting.insert(holder);
     }
-    out.emplace_back(SendFocus{holder, order_for(holder, f.phase), f.epoch});
+    send(holder, *order, f.epoch, out);
 }
 
 void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<Command>& out) {
     holders_.erase(holder);
+    ledger_.forget(holder); // a dead backend presents / routes nothing
     if (!in_flight_ || in_flight_->awaiting.erase(holder) == 0) {
         return; // nothing was waiting for it
     }
@@ -218,14 +242,14 @@ void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<C
         return;
     }
     if (in_flight_->awaiting.empty()) {
-        advance(out); // a rollback goes on without it
+        plan(out); // a rollback goes on without it
     }
 }
 
 void ForegroundStateMachine::finish(std::vector<Command>& out) {
     const InFlight done = *in_flight_;
     in_flight_.reset();
-    parked_ = false; // every phase was confirmed (or had no holder left to confirm it)
+    parked_ = false; // every registered holder is known to be at the persona
     if (done.rolling_back) {
         out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason, false});
     } else {

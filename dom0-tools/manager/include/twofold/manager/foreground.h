@@ -4,18 +4,22 @@
 // fed requests, acknowledgements and timeouts, and answers with the commands to send. The
 // manager's event loop does the I/O and the timing.
 //
-// A switch runs in three phases, each with its own epoch and timeout, so that no key or touch
-// ever reaches a persona while the other persona's indicator can be on screen:
+// A switch runs in up to three phases, each with its own epoch and timeout, so that no key or
+// touch ever reaches a persona while the other persona's indicator can be on screen:
 //   1. detach:  input goes to nobody                        (the input backend acks)
 //   2. present: the display presents the new persona        (the display backend acks)
 //   3. attach:  input and modem audio go to the new persona (their backends ack)
-// The invariant behind the order: input is ordered to a persona only after the display has
-// confirmed presenting that persona, and the display is ordered to another persona only after
-// input has confirmed it routes to nobody. A failure rolls back with the same phases toward
-// the old persona. When the display cannot confirm either persona, input is left with nobody
-// ("parked"): the screen shows whatever the display last presented (its own persona's
-// indicator, or nothing if the display backend died), keys and touches reach no persona, and
-// the next switch request or the display backend's return runs the phases again.
+// The invariant: input is ordered to a persona only when the display cannot be showing the
+// other one, and the display is ordered to a persona only when input cannot be reaching the
+// other one. "Cannot" is judged on what each holder may be doing (FocusLedger: its last
+// acknowledged order plus every order still unanswered, since a timed-out order may still be
+// applied), not on what the last phase hoped for. Each phase is chosen from that knowledge
+// (plan()), so a switch skips what is already in place and repeats what is uncertain.
+// A failure rolls back the same way toward the old persona. When the rollback fails too,
+// input is "parked": the screen shows whatever the display last presented (one persona's
+// indicator, or nothing if the display backend died), keys and touches reach nobody (or,
+// at worst, the persona on screen), and the next switch request or a backend's return runs the
+// phases again.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -24,11 +28,9 @@
 #include <variant>
 #include <vector>
 
-namespace twofold::manager {
+#include "twofold/manager/focus_ledger.h"
 
-// The parts of the device whose focus follows the foreground persona. Each is served by a
-// backend that must acknowledge a switch before it counts as done.
-enum class FocusHolder : std::uint8_t { Display, Input, ModemAudio };
+namespace twofold::manager {
 
 enum class SwitchSource : std::uint8_t { HardwareKey, Cli, Recovery };
 
@@ -95,10 +97,11 @@ public:
     void refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason, std::vector<Command>& out);
     void timeout(std::uint64_t epoch, std::vector<Command>& out);
 
-    // A backend (re)started and announced `holder`. It is told what the current phase allows
-    // (input: nobody before the attach phase; display: the old persona before the present
-    // phase) and awaited if the phase waits for its kind. Idle, it is told the foreground; with
-    // input parked, the phases are run again toward the foreground.
+    // A backend (re)started and announced `holder` (it presents / routes nothing yet). It is
+    // told what the current phase allows (input: nobody before the attach phase; the display:
+    // nothing before the present phase) and awaited if the phase waits for its kind. Idle, it
+    // is told the foreground when that is safe, else (and with input parked) the phases are
+    // run again toward the foreground.
     void register_holder(FocusHolder holder, std::vector<Command>& out);
     // The backend serving `holder` died. No switch may wait for it: a switch still awaiting it
     // is aborted and rolled back on the remaining holders (together or not at all; the restarted
@@ -117,31 +120,32 @@ private:
         std::set<FocusHolder> awaiting;
         bool rolling_back = false;
         std::string abort_reason;
-        // The display had confirmed presenting `from` when the switch began, with no order of
-        // it left unanswered. Not so after a park: it may still apply an old order for the
-        // other persona, so a rollback cannot give input back before it confirms again.
-        bool display_settled = true;
     };
 
     [[nodiscard]] bool known(const std::string& persona) const;
     [[nodiscard]] const std::string& other_than(const std::string& persona) const;
     // Where the phases in flight are heading: the target, or the old persona when rolling back.
     [[nodiscard]] const std::string& heading() const;
-    // What `holder` must be told in `phase` of a move toward heading(), and whether that phase
-    // waits for its answer.
-    [[nodiscard]] std::optional<std::string> order_for(FocusHolder holder, SwitchPhase phase) const;
+    // What `holder` is told in `phase` of a move toward heading() (outer nullopt: nothing), and
+    // whether that phase waits for its answer.
+    [[nodiscard]] std::optional<FocusLedger::State> order_for(FocusHolder holder, SwitchPhase phase) const;
     [[nodiscard]] static bool waits_in(FocusHolder holder, SwitchPhase phase) noexcept;
+    // The invariant, for one order about to be sent.
+    [[nodiscard]] bool safe_to_send(FocusHolder holder, const FocusLedger::State& state) const;
+    void send(FocusHolder holder, const FocusLedger::State& state, std::uint64_t epoch, std::vector<Command>& out);
     void start(const std::string& to, SwitchSource source, std::vector<Command>& out);
-    // Enters `phase` with a new epoch: sends its orders and arms its timeout, or, when no
-    // holder of the phase is registered, goes on to the next phase (or finishes).
+    // Chooses the next phase toward heading() from what the holders may be doing, or finishes
+    // when every registered holder is known to be there.
+    void plan(std::vector<Command>& out);
+    // Enters `phase` with a new epoch: sends its orders and arms its timeout.
     void enter(SwitchPhase phase, std::vector<Command>& out);
-    void advance(std::vector<Command>& out);
     void abort(const std::string& reason, std::vector<Command>& out);
     void finish(std::vector<Command>& out);
     void start_queued(std::vector<Command>& out);
 
     std::vector<std::string> personas_;
     std::set<FocusHolder> holders_;
+    FocusLedger ledger_;
     std::string foreground_;
     std::optional<InFlight> in_flight_;
     std::optional<std::string> queued_;

@@ -463,3 +463,46 @@ TEST_F(BackendSupervisionTest, ShutdownStopsPersonasAndBackendsSealsTheLogThenPo
 
 } // namespace
 } // namespace twofold::manager
+
+namespace twofold::manager {
+namespace {
+
+// A backend that floods the manager with one persona's events (the backend's own budget
+// bypassed: fake_backend writes the lines itself) costs only that persona's budget: the other
+// persona's events sent after the flood are all recorded, and the flood's excess is counted
+// under its persona, nothing lost silently (recorded + dropped = sent).
+TEST_F(BackendSupervisionTest, AuditFloodOfOnePersonaLeavesTheOthersEventsAndIsCounted) {
+    start_manager({backend("display", {"--holds", "display", "--audit-flood", "2000:" + personal_ + ":display.guest-rejected",
+                                       "--audit-flood", "5:" + secure_ + ":display.guest-rejected"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    const auto count = [](const std::string& log, const std::string& persona) {
+        std::size_t n = 0;
+        std::istringstream in(log);
+        for (std::string line; std::getline(in, line);) {
+            if (line.find("\"kind\":\"display.guest-rejected\"") != std::string::npos &&
+                line.find("\"persona\":\"" + persona + "\"") != std::string::npos) {
+                ++n;
+            }
+        }
+        return n;
+    };
+    ASSERT_TRUE(eventually([&] { return count(audit_text(), secure_) == 5; })) << "secure: " << count(audit_text(), secure_);
+    stop(); // the backend's exit reports its open windows
+    const auto log = audit_text();
+    const std::size_t recorded = count(log, personal_);
+    std::uint64_t dropped = 0;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"kind\":\"backend.audit-dropped\"") == std::string::npos) continue;
+        const auto record = json::parse(line);
+        EXPECT_EQ(record["persona"], personal_) << line;
+        dropped += record["fields"]["dropped"].get<std::uint64_t>();
+    }
+    EXPECT_EQ(count(log, secure_), 5u);
+    EXPECT_LE(recorded, 4 * kMaxBackendAuditPerSecond) << "the flood was bounded";
+    EXPECT_GT(dropped, 0u);
+    EXPECT_EQ(recorded + dropped, 2000u) << "recorded " << recorded << ", dropped " << dropped;
+}
+
+} // namespace
+} // namespace twofold::manager

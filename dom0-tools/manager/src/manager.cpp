@@ -246,6 +246,9 @@ void Manager::arm_supervision() {
 }
 
 void Manager::supervise() {
+    if (backends_) {
+        backends_->report_audit_drops(); // a flood that stopped is still counted
+    }
     if (audit_) {
         // A quiet log still gets a signed checkpoint every checkpoint period.
         if (const auto status = audit_->checkpoint_if_due(); !status.ok()) {

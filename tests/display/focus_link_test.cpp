@@ -237,3 +237,50 @@ TEST_F(FocusLinkTest, WithoutOrdersNothingIsShown) {
 
 } // namespace
 } // namespace twofold::display
+
+namespace twofold::display {
+namespace {
+
+// A guest that flips its frontend `state` in a loop, each time with a geometry the backend
+// refuses: every refusal is an audit event, and unbounded they would fill the manager's log.
+// The backend sends personal's first ones, counts the rest into one summary, and the secure
+// persona's refusal during the flood still goes up in full.
+TEST_F(FocusLinkTest, StateFloodOfOnePersonaIsSummarisedAndTheOthersEventsGoUp) {
+    backend.start();
+    ASSERT_TRUE(std::holds_alternative<focus::Hello>(next_message()));
+    personal.start(FbMode{100000, -5, 1, 4096});
+    constexpr int kFlips = 300;
+    for (int i = 0; i < kFlips; ++i) {
+        personal.set_state(xenbus::XenbusState::Initialising);
+        (void)run_until([&] { return personal.backend_state() == "2"; }); // InitWait again
+        personal.set_state(xenbus::XenbusState::Initialised);
+        (void)run_until([&] { return personal.backend_state() != "2"; }); // refused again
+        if (i == kFlips / 2) secure.start(FbMode{100000, -5, 1, 4096});
+    }
+    std::size_t personal_events = 0;
+    std::size_t secure_events = 0;
+    std::optional<focus::AuditEvent> summary;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (!summary && std::chrono::steady_clock::now() < deadline) {
+        const auto message = next_message(); // the summary comes after AuditLimits::summary_every
+        ASSERT_TRUE(std::holds_alternative<focus::AuditEvent>(message));
+        const auto& event = std::get<focus::AuditEvent>(message);
+        if (event.event == "display.audit-suppressed") {
+            summary = event;
+        } else if (event.event == "display.guest-rejected") {
+            (event.fields.at("persona") == "personal" ? personal_events : secure_events) += 1;
+        }
+    }
+    ASSERT_TRUE(summary.has_value());
+    EXPECT_EQ(summary->fields.at("persona"), "personal");
+    EXPECT_EQ(summary->fields.at("kind"), "display.guest-rejected");
+    const auto suppressed = summary->fields.at("suppressed").get<std::size_t>();
+    RecordProperty("personal_events", static_cast<int>(personal_events));
+    RecordProperty("suppressed", static_cast<int>(suppressed));
+    EXPECT_EQ(secure_events, 1U) << "secure's refusal went up in full";
+    EXPECT_LE(personal_events, 40U) << "the flood's events were bounded";
+    EXPECT_GE(personal_events + suppressed, static_cast<std::size_t>(kFlips)) << "every refusal was sent or counted";
+}
+
+} // namespace
+} // namespace twofold::display

@@ -15,8 +15,10 @@ and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, 
   own report, and dom0's view of its devices in xenstore); dom0's display; a clean shutdown
   (poweroff on dom0's console -> manager stops -> personas shut down -> dom0 halts -> QEMU
   exits); with twofold-manager: `twofold status`, a switch by the GPIO hardware key and by
-  `twofold switch`, each with a QMP screen dump kept in the run folder, and
-  `twofold audit verify` of the board's audit log.
+  `twofold switch`, each with a QMP screen dump kept in the run folder, keys typed through
+  QMP across a hardware-key switch in each direction (none in the wrong persona), and
+  `twofold audit verify` of the board's audit log (after power-off: every switch in its
+  three phases, checks-switch.sh).
 Then prints boot time per phase from the serial log's host timestamps. Exit status 0 only
 when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
   --no-build            use build/lab/images as they are

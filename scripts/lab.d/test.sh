@@ -15,8 +15,10 @@ and checks unattended, printing PASS/FAIL per check and a final 'lab: N passed, 
   own report, and dom0's view of its devices in xenstore); dom0's display; a clean shutdown
   (poweroff on dom0's console -> manager stops -> personas shut down -> dom0 halts -> QEMU
   exits); with twofold-manager: `twofold status`, a switch by the GPIO hardware key and by
-  `twofold switch`, each with a QMP screen dump kept in the run folder, and
-  `twofold audit verify` of the board's audit log.
+  `twofold switch`, each with a QMP screen dump kept in the run folder, keys typed through
+  QMP across a hardware-key switch in each direction (none in the wrong persona), and
+  `twofold audit verify` of the board's audit log (after power-off: every switch in its
+  three phases, checks-switch.sh).
 Then prints boot time per phase from the serial log's host timestamps. Exit status 0 only
 when every check passed; the serial log is kept in lab-runs/<timestamp>/ either way.
   --no-build            use build/lab/images as they are
@@ -256,6 +258,7 @@ check_manager() {  # run
   check_result "twofold switch personal" "$([ "$fg" = personal ] && grep -q '^foreground: personal' <<<"$out" && echo 0 || echo 1)" \
     "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-200); status foreground=${fg:-?}"
   check_screen "$run" "screen shows personal after the CLI" screen-3-personal.ppm personal
+  check_switch_order "$run"   # checks-switch.sh
 
   out=$(dom0_exec "$run" 60 'twofold audit verify --public-key /var/lib/twofold/audit-signing-key.pem.pub /var/lib/twofold/audit') || out=""
   if grep -q INTACT <<<"$out"; then
@@ -624,6 +627,7 @@ lab_test() {
   check_log "$run" "dom0 halted Xen" '\(XEN\) Hardware Dom0 (halted|shutdown)'
   check_result "QEMU exited by itself" "$clean" "$([ $clean = 0 ] && echo "after power-off" || echo "had to be killed")"
   check_modem_audit "$run"
+  check_switch_phases_audit "$run"   # checks-switch.sh
 
   # dom0 saved its logs (libvirt, libxl, hotplug, guest consoles) on the storage disk.
   command -v debugfs >/dev/null && debugfs -R "rdump /dom0-logs $run" "$run/storage.img" >/dev/null 2>&1

@@ -55,6 +55,9 @@ public:
         domain_.set_state(paths_, xenbus::XenbusState::Initialised);
     }
 
+    // The frontend's xenbus state, as a guest flipping it in a loop writes it.
+    void set_state(xenbus::XenbusState state) { domain_.set_state(paths_, state); }
+
     bool connect(xenbus::testing::LoopbackBackend& backend, const FbMode& mode, bool feature_update = true) {
         start(mode, feature_update);
         const bool ok = backend.run_until([&] { return backend_state() == "4"; });

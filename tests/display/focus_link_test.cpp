@@ -3,6 +3,7 @@
 // indicator, refusals for personas it does not serve, audit events, and EOF ending the backend.
 #include <sys/socket.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -172,6 +173,25 @@ TEST_F(FocusLinkTest, UnknownPersonaIsRefusedAndTheScreenIsLeftAlone) {
     EXPECT_EQ(strip_pixel(), kSecureStripColour);
 }
 
+// "Nobody" is an input order (the first phase of a switch); the screen always shows one
+// persona's indicator, so the display refuses it and presents nothing new.
+TEST_F(FocusLinkTest, FocusToNobodyIsRefusedAndTheScreenIsLeftAlone) {
+    start_with_both_guests();
+    send(focus::Focus{"secure", 1});
+    ASSERT_TRUE(std::holds_alternative<focus::Ack>(next_message()));
+    ASSERT_TRUE(std::holds_alternative<focus::AuditEvent>(next_message()));
+    const std::size_t frames_before = target.frames_presented();
+
+    send(focus::Focus{std::nullopt, 2});
+    const auto reply = next_message();
+
+    ASSERT_TRUE(std::holds_alternative<focus::Refuse>(reply));
+    EXPECT_EQ(std::get<focus::Refuse>(reply).epoch, 2U);
+    EXPECT_THAT(std::get<focus::Refuse>(reply).reason, HasSubstr("nobody"));
+    EXPECT_EQ(target.frames_presented(), frames_before);
+    EXPECT_EQ(strip_pixel(), kSecureStripColour);
+}
+
 TEST_F(FocusLinkTest, RefusedGeometryIsAuditedWithThePersona) {
     backend.start();
     ASSERT_TRUE(std::holds_alternative<focus::Hello>(next_message()));
@@ -214,6 +234,56 @@ TEST_F(FocusLinkTest, WithoutOrdersNothingIsShown) {
     backend.io().run_for(std::chrono::milliseconds(100));
     EXPECT_EQ(target.frames_presented(), 0U);
     EXPECT_EQ(strip_pixel(), 0U);
+}
+
+} // namespace
+} // namespace twofold::display
+
+namespace twofold::display {
+namespace {
+
+// A guest that flips its frontend `state` in a loop, each time with a geometry the backend
+// refuses: every refusal is a bind attempt and an audit event. After a few, the connection
+// holds the frontend (xenbus BindBackoff) and its flips cost nothing; the events it did cause
+// are sent (within the per-persona budget), and the secure persona's refusal during the flood
+// goes up in full. (The budget's summaries: focus_client_test, audit_limiter_test.)
+TEST_F(FocusLinkTest, StateFloodOfOnePersonaIsHeldAndTheOthersEventsGoUp) {
+    backend.start();
+    ASSERT_TRUE(std::holds_alternative<focus::Hello>(next_message()));
+    personal.start(FbMode{100000, -5, 1, 4096});
+    constexpr int kFlips = 300;
+    const auto spin = [&](std::chrono::milliseconds d) {
+        const auto until = std::chrono::steady_clock::now() + d;
+        (void)run_until([&] { return std::chrono::steady_clock::now() >= until; });
+    };
+    for (int i = 0; i < kFlips; ++i) {
+        personal.set_state(xenbus::XenbusState::Initialising);
+        spin(std::chrono::milliseconds(1));
+        personal.set_state(xenbus::XenbusState::Initialised);
+        spin(std::chrono::milliseconds(1));
+        if (i == kFlips / 2) secure.start(FbMode{100000, -5, 1, 4096});
+    }
+    spin(std::chrono::milliseconds(50));
+    std::size_t personal_events = 0;
+    std::size_t secure_events = 0;
+    std::string drained;
+    for (;;) {
+        char buffer[4096];
+        const ssize_t n = ::recv(link.manager, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n <= 0) break;
+        drained.append(buffer, static_cast<std::size_t>(n));
+    }
+    std::istringstream lines(peer.pending() + drained);
+    for (std::string line; std::getline(lines, line);) {
+        const auto parsed = focus::parse_to_manager(line);
+        ASSERT_TRUE(std::holds_alternative<focus::ToManager>(parsed)) << line;
+        const auto* event = std::get_if<focus::AuditEvent>(&std::get<focus::ToManager>(parsed));
+        if (event == nullptr || event->event != "display.guest-rejected") continue;
+        (event->fields.at("persona") == "personal" ? personal_events : secure_events) += 1;
+    }
+    EXPECT_EQ(secure_events, 1U) << "secure's refusal went up in full";
+    EXPECT_GE(personal_events, 3U) << "the free failures were refused and audited";
+    EXPECT_LE(personal_events, 6U) << "the flood was held, not served " << kFlips << " times";
 }
 
 } // namespace

@@ -58,6 +58,9 @@ public:
         return std::get<focus::ToManager>(std::move(parsed));
     }
 
+    // What was read past the last line next() returned.
+    [[nodiscard]] const std::string& pending() const noexcept { return received_; }
+
     bool send(const focus::Focus& order) const {
         const std::string line = focus::format(focus::ToBackend{order}) + "\n";
         return ::write(link_.manager, line.data(), line.size()) == static_cast<ssize_t>(line.size());

@@ -34,8 +34,10 @@ protected:
     // What the handler answers; the test may change it. Runs inside the client's callback.
     std::function<std::optional<std::string>(const Focus&)> apply = [](const Focus&) { return std::nullopt; };
     std::unique_ptr<FocusClient> client;
+    AuditLimits limits = AuditLimits::unlimited(); // the link itself; budgets have their own test
 
-    void SetUp() override {
+    void SetUp() override { make_client(); }
+    void make_client() {
         int fds[2];
         ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
         manager = xen::UniqueFd(fds[0]);
@@ -47,7 +49,7 @@ protected:
                 applied.push_back(order);
                 return apply(order);
             },
-            [this](const std::string& why) { closed_because.push_back(why); }, log);
+            [this](const std::string& why) { closed_because.push_back(why); }, log, limits);
     }
 
     void say(const std::string& text) {
@@ -146,7 +148,7 @@ TEST_F(FocusClientTest, FocusIsAckedOnlyAfterTheHandlerApplied) {
 
 TEST_F(FocusClientTest, HandlersReasonIsAnsweredAsRefuseForThatEpoch) {
     start_and_take_hello();
-    apply = [](const Focus& focus) -> std::optional<std::string> { return "persona " + focus.persona + " is not configured"; };
+    apply = [](const Focus& focus) -> std::optional<std::string> { return "persona " + focus.persona.value_or("nobody") + " is not configured"; };
     order(Focus{"banking", 8});
     const auto reply = next_one();
     ASSERT_TRUE(std::holds_alternative<Refuse>(reply));
@@ -178,7 +180,7 @@ TEST_F(FocusClientTest, AuditEventIsSentWithItsFields) {
 TEST_F(FocusClientTest, AnswerGoesAheadOfAuditEventsSentWhileApplying) {
     start_and_take_hello();
     apply = [&](const Focus& focus) -> std::optional<std::string> {
-        client->send(AuditEvent{"modem.switch", {{"persona", focus.persona}}});
+        client->send(AuditEvent{"modem.switch", {{"persona", focus.persona.value_or("nobody")}}});
         return std::nullopt;
     };
     order(Focus{"personal", 3});
@@ -199,6 +201,39 @@ TEST_F(FocusClientTest, ManagerClosingItsEndCallsOnClosedOnce) {
     client->send(AuditEvent{"modem.late", {}}); // ignored, not a second close
     io.poll();
     EXPECT_EQ(closed_because.size(), 1U);
+}
+
+// One persona's flood of one kind: its burst goes up, the rest arrives as one counted summary;
+// the other persona's events of the same kind are all sent.
+TEST_F(FocusClientTest, AuditFloodOfOnePersonaIsSummarisedAndTheOtherPersonasEventsPass) {
+    limits = AuditLimits{};
+    limits.burst = 5;
+    limits.refill = std::chrono::hours(1);
+    limits.summary_every = std::chrono::milliseconds(10);
+    make_client();
+    start_and_take_hello();
+    for (int i = 0; i < 100; ++i) client->send(AuditEvent{"modem.refuse", {{"persona", "personal"}, {"n", i}}});
+    for (int i = 0; i < 3; ++i) client->send(AuditEvent{"modem.refuse", {{"persona", "secure"}, {"n", i}}});
+    const auto lines = next(5 + 3 + 1);
+    ASSERT_EQ(lines.size(), 9U);
+    int personal = 0, secure = 0;
+    const AuditEvent* summary = nullptr;
+    for (const auto& line : lines) {
+        ASSERT_TRUE(std::holds_alternative<AuditEvent>(line));
+        const auto& e = std::get<AuditEvent>(line);
+        if (e.event == "modem.audit-suppressed") {
+            summary = &e;
+        } else {
+            (e.fields.at("persona") == "personal" ? personal : secure) += 1;
+        }
+    }
+    EXPECT_EQ(personal, 5);
+    EXPECT_EQ(secure, 3);
+    ASSERT_NE(summary, nullptr);
+    EXPECT_EQ(summary->fields.at("persona"), "personal");
+    EXPECT_EQ(summary->fields.at("kind"), "modem.refuse");
+    EXPECT_EQ(summary->fields.at("suppressed"), 95);
+    EXPECT_EQ(client->audit_suppressed(), 95U);
 }
 
 TEST_F(FocusClientTest, ManagerThatStopsReadingClosesTheLinkAtTheQueueBound) {

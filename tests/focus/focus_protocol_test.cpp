@@ -28,6 +28,21 @@ TEST(FocusProtocol, FocusOrderRoundTrips) {
     EXPECT_EQ(focus.epoch, 7U);
 }
 
+// The first phase of a switch: input goes to nobody. Only an explicit null means that; a
+// missing persona stays an error, so a truncated order can never be read as "nobody".
+TEST(FocusProtocol, FocusToNobodyRoundTripsAsNull) {
+    const auto line = format(ToBackend{Focus{std::nullopt, 8}});
+    EXPECT_NE(line.find(R"("persona":null)"), std::string::npos) << line;
+    const auto focus = expect_parsed<Focus>(parse_to_backend(line));
+    EXPECT_EQ(focus.persona, std::nullopt);
+    EXPECT_EQ(focus.epoch, 8U);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","epoch":1})")).find("persona"), std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":false,"epoch":1})")).find("null for nobody"),
+              std::string::npos);
+    EXPECT_NE(expect_error(parse_to_backend(R"({"type":"focus","persona":"","epoch":1})")).find("persona"),
+              std::string::npos);
+}
+
 TEST(FocusProtocol, HelloRoundTripsWithItsHolders) {
     const auto line = format(ToManager{Hello{"display", {Holder::Display, Holder::Input}}});
     const auto hello = expect_parsed<Hello>(parse_to_manager(line));

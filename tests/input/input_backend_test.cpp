@@ -67,8 +67,8 @@ protected:
         settle();
         return ok;
     }
-    focus::ToManager focus_on(const char* persona, std::uint64_t epoch) {
-        return backend.apply_focus(focus::Focus{persona, epoch});
+    focus::ToManager focus_on(std::optional<std::string> persona, std::uint64_t epoch) {
+        return backend.apply_focus(focus::Focus{std::move(persona), epoch});
     }
     void type(std::uint16_t code, std::int32_t value) { keyboard.inject({key(code, value), syn()}); }
 };
@@ -115,6 +115,44 @@ TEST_F(InputBackendTest, HeldKeyIsReleasedInTheOldPersonaAtASwitch) {
     type(KEY_LEFTCTRL, 0);
     settle();
     EXPECT_TRUE(secure.take_events().empty());
+    EXPECT_TRUE(personal.take_events().empty());
+}
+
+// The first phase of a switch: input to nobody. What personal holds is released to it before
+// the ack, and every key typed until the next order reaches no persona.
+TEST_F(InputBackendTest, FocusToNobodyReleasesHeldKeysAndDeliversToNoPersona) {
+    ASSERT_TRUE(connect(personal));
+    ASSERT_TRUE(connect(secure));
+    focus_on("personal", 1);
+    type(KEY_LEFTSHIFT, 1);
+    ASSERT_TRUE(run_until([&] { return personal.unread() == 1; }));
+    (void)personal.take_events();
+    const auto answer = focus_on(std::nullopt, 2);
+    ASSERT_TRUE(std::holds_alternative<focus::Ack>(answer));
+    EXPECT_EQ(std::get<focus::Ack>(answer).epoch, 2U);
+    EXPECT_EQ(keys_of(personal.take_events()), (Keys{{KEY_LEFTSHIFT, false}}));
+    ASSERT_FALSE(audits.empty());
+    EXPECT_EQ(audits.back().event, "input.focus");
+    EXPECT_EQ(audits.back().fields.at("to"), "nobody");
+    EXPECT_FALSE(audits.back().fields.contains("persona"));
+    EXPECT_EQ(audits.back().fields.at("released-keys"), 1);
+    type(KEY_B, 1);
+    type(KEY_B, 0);
+    type(KEY_LEFTSHIFT, 0);
+    settle();
+    EXPECT_TRUE(personal.take_events().empty());
+    EXPECT_TRUE(secure.take_events().empty());
+    // Attach: keys typed from now on reach secure, and only them.
+    ASSERT_TRUE(std::holds_alternative<focus::Ack>(focus_on("secure", 3)));
+    type(KEY_C, 1);
+    type(KEY_C, 0);
+    std::vector<xenkbd_in_event> got;
+    ASSERT_TRUE(run_until([&] {
+        auto more = secure.take_events();
+        got.insert(got.end(), more.begin(), more.end());
+        return got.size() >= 2;
+    }));
+    EXPECT_EQ(keys_of(got), (Keys{{KEY_C, true}, {KEY_C, false}}));
     EXPECT_TRUE(personal.take_events().empty());
 }
 

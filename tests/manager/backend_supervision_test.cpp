@@ -203,17 +203,122 @@ TEST_F(BackendSupervisionTest, SwitchCommitsOnlyAfterEveryBackendAcknowledged) {
     EXPECT_NE(read_file(log_of("input")).find("focus " + secure_), std::string::npos);
 }
 
-TEST_F(BackendSupervisionTest, RefusingBackendRollsTheSwitchBackEverywhere) {
+// One line of a fake backend's log: "focus PERSONA EPOCH T", "ack EPOCH T", "refuse EPOCH T".
+struct LogEntry {
+    std::string backend;
+    std::string verb;
+    std::string persona; // focus lines only
+    std::uint64_t epoch = 0;
+    long long t_us = 0;
+};
+
+std::vector<LogEntry> entries_of(const std::filesystem::path& file, const std::string& backend) {
+    std::vector<LogEntry> out;
+    std::istringstream in(read_file(file));
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        LogEntry e;
+        e.backend = backend;
+        words >> e.verb;
+        if (e.verb == "focus") words >> e.persona;
+        if (e.verb == "focus" || e.verb == "ack" || e.verb == "refuse") {
+            words >> e.epoch >> e.t_us;
+            out.push_back(e);
+        }
+    }
+    return out;
+}
+
+const LogEntry* find_entry(const std::vector<LogEntry>& log, const std::string& verb, const std::string& persona,
+                           std::uint64_t min_epoch = 0) {
+    for (const auto& e : log) {
+        if (e.verb == verb && (persona.empty() || e.persona == persona) && e.epoch >= min_epoch) return &e;
+    }
+    return nullptr;
+}
+
+// The order of a switch at the instant it happens, as three separate backend processes saw it
+// (their logs share CLOCK_MONOTONIC): input is with nobody before the display is told, and is
+// given the new persona only after the display confirmed presenting it.
+TEST_F(BackendSupervisionTest, SwitchDetachesInputThenPresentsThenAttachesInTime) {
+    start_manager({backend("display", {"--holds", "display", "--ack-after-ms", "200"}),
+                   backend("input", {"--holds", "input", "--ack-after-ms", "50"}),
+                   backend("modem", {"--holds", "modem-audio"})});
+    ASSERT_TRUE(eventually([&] {
+        return running_with("display", "display") && running_with("input", "input") && running_with("modem", "modem-audio");
+    }));
+    const auto reply = switch_to(secure_);
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    const auto input = entries_of(log_of("input"), "input");
+    const auto display = entries_of(log_of("display"), "display");
+    const auto modem = entries_of(log_of("modem"), "modem");
+    const auto* detach = find_entry(input, "focus", "nobody");
+    ASSERT_NE(detach, nullptr) << read_file(log_of("input"));
+    const auto* detached = find_entry(input, "ack", "", detach->epoch);
+    const auto* present = find_entry(display, "focus", secure_);
+    ASSERT_TRUE(detached != nullptr && present != nullptr) << read_file(log_of("display"));
+    const auto* presented = find_entry(display, "ack", "", present->epoch);
+    const auto* attach = find_entry(input, "focus", secure_);
+    const auto* modem_attach = find_entry(modem, "focus", secure_);
+    ASSERT_TRUE(presented != nullptr && attach != nullptr && modem_attach != nullptr) << read_file(log_of("input"));
+    EXPECT_LT(detach->epoch, present->epoch);
+    EXPECT_LT(present->epoch, attach->epoch);
+    EXPECT_EQ(attach->epoch, modem_attach->epoch);
+    EXPECT_GE(present->t_us, detached->t_us) << "the display was told before input had left personal";
+    EXPECT_GE(attach->t_us, presented->t_us) << "input was given secure before the display presented it";
+    EXPECT_GE(modem_attach->t_us, presented->t_us);
+    EXPECT_GE(attach->t_us - detach->t_us, 240000) << "both slow acks were waited for";
+    EXPECT_EQ(status()["input_parked"], false);
+}
+
+// The display refuses everything: the switch to secure and its rollback to personal. Input,
+// already with nobody, stays with nobody; it is never given secure, nor personal while the
+// display has not confirmed personal.
+TEST_F(BackendSupervisionTest, DisplayConfirmingNothingLeavesInputWithNobody) {
     start_manager({backend("display", {"--holds", "display", "--refuse"}), backend("input", {"--holds", "input"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
+    const auto before = entries_of(log_of("input"), "input").size(); // the registration order
+    const auto reply = switch_to(secure_);
+    EXPECT_FALSE(reply["ok"].get<bool>());
+    EXPECT_EQ(reply["error"]["code"], "switch-not-done");
+    const auto st = status();
+    EXPECT_EQ(st["foreground"], personal_);
+    EXPECT_EQ(st["input_parked"], true);
+    const auto input = entries_of(log_of("input"), "input");
+    ASSERT_GT(input.size(), before);
+    for (std::size_t i = before; i < input.size(); ++i) {
+        if (input[i].verb == "focus") {
+            EXPECT_EQ(input[i].persona, "nobody") << read_file(log_of("input"));
+        }
+    }
+    const auto audit = audit_text();
+    EXPECT_NE(audit.find("display refused: fake backend refuses"), std::string::npos);
+    EXPECT_NE(audit.find("\"input_parked\":true"), std::string::npos) << audit;
+}
+
+// The display refuses secure (so it never stopped showing personal): input comes back to
+// personal only after that refusal, with no present in between, and never reached secure.
+TEST_F(BackendSupervisionTest, RefusingDisplayRollsTheSwitchBackEverywhere) {
+    start_manager({backend("display", {"--holds", "display", "--refuse-persona", secure_}),
+                   backend("input", {"--holds", "input"})});
     ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
     const auto reply = switch_to(secure_);
     EXPECT_FALSE(reply["ok"].get<bool>());
     EXPECT_EQ(reply["error"]["code"], "switch-not-done");
-    EXPECT_EQ(status()["foreground"], personal_);
-    const auto input_log = read_file(log_of("input"));
-    const auto to_secure = input_log.find("focus " + secure_);
-    ASSERT_NE(to_secure, std::string::npos);
-    EXPECT_NE(input_log.find("focus " + personal_, to_secure), std::string::npos) << "input was moved back: " << input_log;
+    const auto st = status();
+    EXPECT_EQ(st["foreground"], personal_);
+    EXPECT_EQ(st["input_parked"], false);
+    const auto input = entries_of(log_of("input"), "input");
+    const auto display = entries_of(log_of("display"), "display");
+    EXPECT_EQ(find_entry(input, "focus", secure_), nullptr) << read_file(log_of("input"));
+    const auto* detach = find_entry(input, "focus", "nobody");
+    ASSERT_NE(detach, nullptr);
+    const auto* refused = find_entry(display, "refuse", "", detach->epoch);
+    ASSERT_NE(refused, nullptr) << read_file(log_of("display"));
+    EXPECT_EQ(find_entry(display, "focus", personal_, detach->epoch), nullptr) << "an unneeded present: " << read_file(log_of("display"));
+    const auto* back = find_entry(input, "focus", personal_, detach->epoch);
+    ASSERT_NE(back, nullptr) << read_file(log_of("input"));
+    EXPECT_GE(back->t_us, refused->t_us) << "input returned to personal before the display's answer";
     EXPECT_NE(audit_text().find("display refused: fake backend refuses"), std::string::npos);
 }
 
@@ -354,6 +459,49 @@ TEST_F(BackendSupervisionTest, ShutdownStopsPersonasAndBackendsSealsTheLogThenPo
     const auto log = audit_text();
     EXPECT_NE(log.find("control.shutdown"), std::string::npos);
     EXPECT_EQ(log.find("manager.stop"), log.rfind("manager.stop")) << "one manager.stop, written before the seal";
+}
+
+} // namespace
+} // namespace twofold::manager
+
+namespace twofold::manager {
+namespace {
+
+// A backend that floods the manager with one persona's events (the backend's own budget
+// bypassed: fake_backend writes the lines itself) costs only that persona's budget: the other
+// persona's events sent after the flood are all recorded, and the flood's excess is counted
+// under its persona, nothing lost silently (recorded + dropped = sent).
+TEST_F(BackendSupervisionTest, AuditFloodOfOnePersonaLeavesTheOthersEventsAndIsCounted) {
+    start_manager({backend("display", {"--holds", "display", "--audit-flood", "2000:" + personal_ + ":display.guest-rejected",
+                                       "--audit-flood", "5:" + secure_ + ":display.guest-rejected"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    const auto count = [](const std::string& log, const std::string& persona) {
+        std::size_t n = 0;
+        std::istringstream in(log);
+        for (std::string line; std::getline(in, line);) {
+            if (line.find("\"kind\":\"display.guest-rejected\"") != std::string::npos &&
+                line.find("\"persona\":\"" + persona + "\"") != std::string::npos) {
+                ++n;
+            }
+        }
+        return n;
+    };
+    ASSERT_TRUE(eventually([&] { return count(audit_text(), secure_) == 5; })) << "secure: " << count(audit_text(), secure_);
+    stop(); // the backend's exit reports its open windows
+    const auto log = audit_text();
+    const std::size_t recorded = count(log, personal_);
+    std::uint64_t dropped = 0;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"kind\":\"backend.audit-dropped\"") == std::string::npos) continue;
+        const auto record = json::parse(line);
+        EXPECT_EQ(record["persona"], personal_) << line;
+        dropped += record["fields"]["dropped"].get<std::uint64_t>();
+    }
+    EXPECT_EQ(count(log, secure_), 5u);
+    EXPECT_LE(recorded, 4 * kMaxBackendAuditPerSecond) << "the flood was bounded";
+    EXPECT_GT(dropped, 0u);
+    EXPECT_EQ(recorded + dropped, 2000u) << "recorded " << recorded << ", dropped " << dropped;
 }
 
 } // namespace

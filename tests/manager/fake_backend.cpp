@@ -5,15 +5,22 @@
 //   --holds a,b           holders in the hello (display, input, modem-audio; default display)
 //   --ack-after-ms N      answer each focus order after N ms (default 0)
 //   --refuse              refuse every focus order instead of acknowledging it
+//   --refuse-persona P    refuse the orders naming persona P, acknowledge the others
 //   --never-answer        read focus orders, answer none (a hung backend)
 //   --no-hello            never say hello
 //   --crash-after-hello   abort() right after the hello
 //   --crash-once FILE     ... but only if FILE does not exist yet (it is created first)
 //   --audit EVENT         send one audit event named EVENT after the hello (repeatable)
+//   --audit-flood N:P:EV  then send N audit events EV for persona P, as fast as it can
 //   --linger              ignore SIGTERM and EOF on the focus link (must be SIGKILLed)
-//   --log FILE            append "focus PERSONA EPOCH" per order received, "start PID" at start
+//   --log FILE            append "focus PERSONA EPOCH T" per order received (PERSONA "nobody"
+//                         for a route-to-nobody order), "ack EPOCH T" / "refuse EPOCH T" per
+//                         answer sent and "start PID" at start; T is CLOCK_MONOTONIC in
+//                         microseconds, one clock for every process, so several fake backends'
+//                         logs can be merged into one timeline
 // It also accepts the contract's --user NAME and ignores it.
 #include <fcntl.h>
+#include <time.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,11 +43,13 @@ struct Args {
     std::vector<focus::Holder> holds{focus::Holder::Display};
     int ack_after_ms = 0;
     bool refuse = false;
+    std::string refuse_persona;
     bool never_answer = false;
     bool no_hello = false;
     bool crash_after_hello = false;
     std::string crash_once;
     std::vector<std::string> audit_events;
+    std::vector<std::string> audit_floods;
     bool linger = false;
     std::string log;
     int fd = -1;
@@ -69,11 +78,13 @@ Args parse(int argc, char** argv) {
         else if (arg == "--holds") a.holds = parse_holds(next());
         else if (arg == "--ack-after-ms") a.ack_after_ms = std::atoi(next().c_str());
         else if (arg == "--refuse") a.refuse = true;
+        else if (arg == "--refuse-persona") a.refuse_persona = next();
         else if (arg == "--never-answer") a.never_answer = true;
         else if (arg == "--no-hello") a.no_hello = true;
         else if (arg == "--crash-after-hello") a.crash_after_hello = true;
         else if (arg == "--crash-once") a.crash_once = next();
         else if (arg == "--audit") a.audit_events.push_back(next());
+        else if (arg == "--audit-flood") a.audit_floods.push_back(next());
         else if (arg == "--linger") a.linger = true;
         else if (arg == "--log") a.log = next();
         else if (arg == "--focus-fd") a.fd = std::atoi(next().c_str());
@@ -95,6 +106,25 @@ void log_line(const Args& a, const std::string& line) {
     if (!a.log.empty()) std::ofstream(a.log, std::ios::app) << line << '\n';
 }
 
+std::string now_us() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::to_string(static_cast<long long>(ts.tv_sec) * 1000000LL + ts.tv_nsec / 1000);
+}
+
+// "N:PERSONA:EVENT"
+void flood(int fd, const std::string& spec) {
+    const auto first = spec.find(':');
+    const auto second = spec.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) std::_Exit(2);
+    const int count = std::atoi(spec.substr(0, first).c_str());
+    const std::string persona = spec.substr(first + 1, second - first - 1);
+    const std::string event = spec.substr(second + 1);
+    for (int i = 0; i < count; ++i) {
+        send_line(fd, focus::format(focus::ToManager{focus::AuditEvent{event, {{"persona", persona}, {"n", i}}}}));
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -112,18 +142,22 @@ int main(int argc, char** argv) {
     for (const auto& event : a.audit_events) {
         send_line(a.fd, focus::format(focus::ToManager{focus::AuditEvent{event, {{"persona", "secure"}, {"detail", "fake"}}}}));
     }
+    for (const auto& spec : a.audit_floods) flood(a.fd, spec);
     focus::LineSplitter splitter(
         focus::kMaxLineBytes,
         [&](std::string_view line) {
             const auto parsed = focus::parse_to_backend(line);
             if (!std::holds_alternative<focus::ToBackend>(parsed)) return;
             const auto order = std::get<focus::Focus>(std::get<focus::ToBackend>(parsed));
-            log_line(a, "focus " + order.persona + " " + std::to_string(order.epoch));
+            log_line(a, "focus " + order.persona.value_or("nobody") + " " + std::to_string(order.epoch) + " " + now_us());
             if (a.never_answer) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(a.ack_after_ms));
-            if (a.refuse) {
+            if (a.refuse || (!a.refuse_persona.empty() && order.persona == a.refuse_persona)) {
+                log_line(a, "refuse " + std::to_string(order.epoch) + " " + now_us());
                 send_line(a.fd, focus::format(focus::ToManager{focus::Refuse{order.epoch, "fake backend refuses"}}));
             } else {
+                // Logged before it is sent: the manager cannot act on an ack before this line.
+                log_line(a, "ack " + std::to_string(order.epoch) + " " + now_us());
                 send_line(a.fd, focus::format(focus::ToManager{focus::Ack{order.epoch}}));
             }
         },

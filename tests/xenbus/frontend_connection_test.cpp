@@ -159,6 +159,48 @@ TEST_F(FrontendConnectionTest, DeviceRefusingBindReleasesEverything) {
     EXPECT_EQ(hypervisor.bound_ports(xen::kDom0), 0U);
 }
 
+// A frontend that flips its state in a loop while the device refuses every bind: the first
+// failures are served at once, then the connection holds it (its state changes ignored, the
+// backend left in Closing) with a doubling hold; when the hold ends it is served again, and a
+// bind that succeeds ends the backoff.
+TEST_F(FrontendConnectionTest, FrontendThatKeepsFailingToBindIsHeldWithBackoff) {
+    script->refuse_bind = true;
+    toolstack.add_device(paths);
+    connection.emplace(backend.services(), paths, std::make_unique<FakeDevice>(script),
+                       [this](const DevicePaths&) { ++finished_calls; },
+                       BindBackoffLimits{2, std::chrono::milliseconds(1000), std::chrono::milliseconds(2000)});
+    connection->start();
+    backend.settle(std::chrono::milliseconds(20));
+    const auto ring = guest.share_ring(hypervisor, paths);
+    const auto flip = [&] {
+        guest.set_state(paths, XenbusState::Initialising);
+        (void)backend.run_until([&] { return backend_state() == to_xenstore(XenbusState::InitWait); },
+                                std::chrono::milliseconds(50));
+        guest.set_state(paths, XenbusState::Initialised);
+        backend.settle(std::chrono::milliseconds(5));
+    };
+    guest.set_state(paths, XenbusState::Initialised);
+    ASSERT_TRUE(wait_backend(XenbusState::Closing));
+    for (int i = 0; i < 10; ++i) flip(); // well within the first hold
+    EXPECT_EQ(script->binds, 3) << "two free failures, then the third starts a hold";
+    EXPECT_TRUE(connection->held());
+    EXPECT_EQ(backend_state(), to_xenstore(XenbusState::Closing));
+    EXPECT_TRUE(backend.logs().contains("failed to bind 3 times in a row: held in Closing for 1000 ms"));
+    // The hold ends: the frontend's state is read again and served (one more failure, 2000 ms).
+    ASSERT_TRUE(backend.run_until([&] { return !connection->held(); }, std::chrono::seconds(3)));
+    for (int i = 0; i < 3 && script->binds == 3; ++i) flip();
+    EXPECT_EQ(script->binds, 4);
+    EXPECT_TRUE(backend.logs().contains("held in Closing for 2000 ms"));
+    // A frontend that behaves after the hold connects, and the count starts afresh.
+    script->refuse_bind = false;
+    ASSERT_TRUE(backend.run_until([&] { return !connection->held(); }, std::chrono::seconds(3)));
+    flip();
+    ASSERT_TRUE(wait_backend(XenbusState::Connected));
+    EXPECT_FALSE(connection->held());
+    EXPECT_EQ(hypervisor.live_grant_mappings(), 1U);
+    (void)ring;
+}
+
 TEST_F(FrontendConnectionTest, UngrantedRingRefIsRefusedWithoutMapping) {
     toolstack.add_device(paths);
     start();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <map>
 #include <system_error>
 #include <thread>
 
@@ -88,9 +89,12 @@ struct BackendSupervisor::Backend {
     std::uint32_t protocol_errors = 0;
     bool doomed = false; // killed, not yet reaped: nothing it says counts any more
     std::string kill_reason;
-    Clock::time_point audit_window{};
-    std::uint32_t audit_in_window = 0;
-    std::uint32_t audit_dropped = 0;
+    struct AuditWindow {
+        Clock::time_point start{};
+        std::uint32_t accepted = 0;
+        std::uint32_t dropped = 0;
+    };
+    std::map<std::string, AuditWindow> audit_windows; // persona ("" for none) -> this second
 };
 
 BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events)
@@ -298,26 +302,45 @@ void BackendSupervisor::on_audit(Backend& b, const focus::AuditEvent& event) {
         protocol_error(b, "audit event '" + event.event + "' is outside its namespace '" + prefix + "*'");
         return;
     }
-    const auto now = Clock::now();
-    if (now - b.audit_window >= std::chrono::seconds(1)) {
-        if (b.audit_dropped > 0) {
-            events_.backend_audit("backend.audit-dropped", std::nullopt, {{"backend", b.config.name}, {"dropped", b.audit_dropped}});
-        }
-        b.audit_window = now;
-        b.audit_in_window = 0;
-        b.audit_dropped = 0;
+    std::optional<std::string> persona;
+    if (const auto it = event.fields.find("persona");
+        it != event.fields.end() && it->is_string() && focus::is_valid_name(it->get<std::string>())) {
+        persona = it->get<std::string>();
     }
-    if (++b.audit_in_window > kMaxBackendAuditPerSecond) {
-        ++b.audit_dropped;
+    const auto now = Clock::now();
+    report_audit_drops(b, false); // the windows that ended, whichever persona this event is for
+    std::string key = persona.value_or("");
+    if (b.audit_windows.count(key) == 0 && b.audit_windows.size() >= kMaxBackendAuditPersonas) key = "*";
+    auto& window = b.audit_windows.try_emplace(key, Backend::AuditWindow{now, 0, 0}).first->second;
+    if (++window.accepted > kMaxBackendAuditPerSecond) {
+        ++window.dropped;
         return;
     }
     json fields = event.fields;
     fields["backend"] = b.config.name; // the manager's word on who said it, not the backend's
-    std::optional<std::string> persona;
-    if (const auto it = fields.find("persona"); it != fields.end() && it->is_string() && focus::is_valid_name(it->get<std::string>())) {
-        persona = it->get<std::string>();
-    }
     events_.backend_audit(event.event, persona, std::move(fields));
+}
+
+void BackendSupervisor::report_audit_drops() {
+    for (const auto& b : backends_) report_audit_drops(*b, false);
+}
+
+void BackendSupervisor::report_audit_drops(Backend& b, bool all) {
+    const auto now = Clock::now();
+    for (auto it = b.audit_windows.begin(); it != b.audit_windows.end();) {
+        auto& [who, window] = *it;
+        if (!all && now - window.start < std::chrono::seconds(1)) {
+            ++it;
+            continue;
+        }
+        if (window.dropped > 0) {
+            json fields{{"backend", b.config.name}, {"dropped", window.dropped}};
+            if (who == "*") fields["personas"] = "beyond the first " + std::to_string(kMaxBackendAuditPersonas);
+            events_.backend_audit("backend.audit-dropped",
+                                  who.empty() || who == "*" ? std::nullopt : std::optional<std::string>(who), std::move(fields));
+        }
+        it = b.audit_windows.erase(it); // the next event opens a new window
+    }
 }
 
 void BackendSupervisor::protocol_error(Backend& b, const std::string& what) {
@@ -344,7 +367,7 @@ void BackendSupervisor::kill_backend(Backend& b, const std::string& reason) {
     ::kill(b.pid, SIGKILL);
 }
 
-void BackendSupervisor::send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch) {
+void BackendSupervisor::send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch) {
     for (const auto& b : backends_) {
         if (b->state != BackendState::Running || b->doomed ||
             std::find(b->holds.begin(), b->holds.end(), holder) == b->holds.end()) {
@@ -362,7 +385,7 @@ void BackendSupervisor::send_focus(FocusHolder holder, const std::string& person
         write_next(b);
         return;
     }
-    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona, epoch);
+    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona.value_or("nobody"), epoch);
 }
 
 void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {
@@ -403,6 +426,7 @@ void BackendSupervisor::on_exit(const std::shared_ptr<Backend>& b, int status) {
     if (!b->kill_reason.empty()) {
         fields["killed_because"] = b->kill_reason;
     }
+    report_audit_drops(*b, true); // before its exit: nothing it sent goes uncounted
     events_.backend_audit("backend.exit", std::nullopt, std::move(fields));
     b->doomed = false;
     if (stopping_) {

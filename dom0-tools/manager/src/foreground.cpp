@@ -15,13 +15,23 @@ ForegroundStateMachine::ForegroundStateMachine(std::vector<std::string> personas
     if (!known(foreground_)) {
         throw std::invalid_argument("foreground: initial persona '" + foreground_ + "' is not one of the personas");
     }
+    for (const FocusHolder h : holders_) {
+        ledger_.settle(h, foreground_); // holders given up front are where the foreground is
+    }
 }
 
 std::optional<std::string> ForegroundStateMachine::switching_to() const {
     if (!in_flight_) {
         return std::nullopt;
     }
-    return in_flight_->rolling_back ? in_flight_->from : in_flight_->to;
+    return heading();
+}
+
+std::optional<SwitchPhase> ForegroundStateMachine::phase() const {
+    if (!in_flight_) {
+        return std::nullopt;
+    }
+    return in_flight_->phase;
 }
 
 bool ForegroundStateMachine::known(const std::string& persona) const {
@@ -32,15 +42,63 @@ const std::string& ForegroundStateMachine::other_than(const std::string& persona
     return personas_[0] == persona ? personas_[1] : personas_[0];
 }
 
+const std::string& ForegroundStateMachine::heading() const {
+    return in_flight_->rolling_back ? in_flight_->from : in_flight_->to;
+}
+
+bool ForegroundStateMachine::waits_in(FocusHolder holder, SwitchPhase phase) noexcept {
+    switch (holder) {
+    case FocusHolder::Input: return phase == SwitchPhase::Detach || phase == SwitchPhase::Attach;
+    case FocusHolder::Display: return phase == SwitchPhase::Present;
+    case FocusHolder::ModemAudio: return phase == SwitchPhase::Attach;
+    }
+    return false;
+}
+
+std::optional<FocusLedger::State> ForegroundStateMachine::order_for(FocusHolder holder, SwitchPhase phase) const {
+    switch (holder) {
+    case FocusHolder::Input:
+        // Before the attach phase input belongs to nobody.
+        return phase == SwitchPhase::Attach ? FocusLedger::State(heading()) : FocusLedger::State();
+    case FocusHolder::Display:
+        // Nothing while input is being detached (it may still reach either persona).
+        if (phase == SwitchPhase::Detach) return std::nullopt;
+        return FocusLedger::State(heading());
+    case FocusHolder::ModemAudio: {
+        // Calls follow the foreground; until the attach phase that is where the move began.
+        const std::string& origin = in_flight_->rolling_back ? in_flight_->to : in_flight_->from;
+        return FocusLedger::State(phase == SwitchPhase::Attach ? heading() : origin);
+    }
+    }
+    return std::nullopt;
+}
+
+bool ForegroundStateMachine::safe_to_send(FocusHolder holder, const FocusLedger::State& state) const {
+    if (!state) return true; // nobody / nothing can never leak
+    switch (holder) {
+    case FocusHolder::Input: return !ledger_.may_be_elsewhere(FocusHolder::Display, *state);
+    case FocusHolder::Display: return !ledger_.may_be_elsewhere(FocusHolder::Input, *state);
+    case FocusHolder::ModemAudio: return true; // a ringing call shows no indicator and takes no keys
+    }
+    return false;
+}
+
+void ForegroundStateMachine::send(FocusHolder holder, const FocusLedger::State& state, std::uint64_t epoch,
+                                  std::vector<Command>& out) {
+    ledger_.sent(holder, state, epoch);
+    out.emplace_back(SendFocus{holder, state, epoch});
+}
+
 RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::vector<Command>& out) {
     if (req.target && !known(*req.target)) {
         return RequestOutcome::UnknownPersona;
     }
     if (!in_flight_) {
         const std::string target = req.target.value_or(other_than(foreground_));
-        if (target == foreground_) {
+        if (target == foreground_ && !parked_) {
             return RequestOutcome::AlreadyThere;
         }
+        // Parked: even the foreground is a real switch, the phases give input back safely.
         start(target, req.source, out);
         return RequestOutcome::Started;
     }
@@ -59,30 +117,60 @@ RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::ve
 }
 
 void ForegroundStateMachine::start(const std::string& to, SwitchSource source, std::vector<Command>& out) {
-    ++epoch_;
-    in_flight_ = InFlight{foreground_, to, epoch_, source, holders_, false, {}};
-    if (holders_.empty()) {
-        finish(out); // no backend holds focus (none configured): nothing to wait for
-        return;
+    in_flight_ = InFlight{foreground_, to, epoch_, source, SwitchPhase::Detach, {}, false, {}};
+    plan(out);
+}
+
+void ForegroundStateMachine::plan(std::vector<Command>& out) {
+    const std::string& target = heading();
+    if (ledger_.may_be_elsewhere(FocusHolder::Input, target)) {
+        enter(SwitchPhase::Detach, out); // input may reach the other persona: to nobody first
+    } else if (ledger_.may_differ(FocusHolder::Display, target)) {
+        enter(SwitchPhase::Present, out); // input is with nobody or the target: show the target
+    } else if (ledger_.may_differ(FocusHolder::Input, target) || ledger_.may_differ(FocusHolder::ModemAudio, target)) {
+        enter(SwitchPhase::Attach, out); // the screen shows the target (or nothing): give it input
+    } else {
+        finish(out); // every registered holder is known to be at the target
     }
+}
+
+void ForegroundStateMachine::enter(SwitchPhase phase, std::vector<Command>& out) {
+    InFlight& f = *in_flight_;
+    ++epoch_;
+    f.epoch = epoch_;
+    f.phase = phase;
+    f.awaiting.clear();
     for (const FocusHolder h : holders_) {
-        out.emplace_back(SendFocus{h, to, epoch_});
+        const auto order = order_for(h, phase);
+        if (!waits_in(h, phase) || !order || !safe_to_send(h, *order)) {
+            continue; // plan() only enters a phase whose orders are safe; checked once more here
+        }
+        f.awaiting.insert(h);
+        send(h, *order, epoch_, out);
+    }
+    if (f.awaiting.empty()) {
+        // Cannot happen (plan() enters a phase only for a registered holder it waits for); a
+        // switch that stalls here would hold input with nobody, so it is ended, not looped.
+        abort(std::string("nothing to wait for in the ") + to_string(phase) + " phase", out);
+        return;
     }
     out.emplace_back(ArmTimeout{epoch_});
 }
 
 void ForegroundStateMachine::acknowledge(FocusHolder holder, std::uint64_t epoch, std::vector<Command>& out) {
+    ledger_.acked(holder, epoch); // a late ack still tells where the holder is
     if (!in_flight_ || in_flight_->epoch != epoch) {
-        return; // a late ack for a switch that already ended
+        return; // a late ack for a phase or switch that already ended
     }
     in_flight_->awaiting.erase(holder);
     if (in_flight_->awaiting.empty()) {
-        finish(out);
+        plan(out);
     }
 }
 
 void ForegroundStateMachine::refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason,
                                     std::vector<Command>& out) {
+    ledger_.refused(holder, epoch);
     if (!in_flight_ || in_flight_->epoch != epoch) {
         return;
     }
@@ -93,49 +181,59 @@ void ForegroundStateMachine::timeout(std::uint64_t epoch, std::vector<Command>& 
     if (!in_flight_ || in_flight_->epoch != epoch) {
         return;
     }
-    abort("timed out waiting for " + std::string(to_string(*in_flight_->awaiting.begin())), out);
+    abort("timed out waiting for " + std::string(to_string(*in_flight_->awaiting.begin())) + " (" +
+              to_string(in_flight_->phase) + ")",
+          out);
 }
 
 void ForegroundStateMachine::abort(const std::string& reason, std::vector<Command>& out) {
     if (in_flight_->rolling_back) {
-        // The rollback itself failed: nothing better is possible than keeping the old
-        // foreground as the recorded state and re-sending it on the next request.
+        // The rollback itself failed. The old foreground stays the recorded state, but input is
+        // not known to route to it: it is parked until the next request or a holder's return.
+        // What was sent was safe when sent, so at worst input reaches the persona on screen.
         const InFlight failed = *in_flight_;
         in_flight_.reset();
-        out.emplace_back(SwitchAborted{foreground_, failed.to, failed.epoch, failed.abort_reason + "; rollback: " + reason});
+        parked_ = true;
+        out.emplace_back(SwitchAborted{foreground_, failed.to, failed.epoch,
+                                       failed.abort_reason + "; rollback (" + to_string(failed.phase) + "): " + reason,
+                                       true});
         start_queued(out);
         return;
     }
-    // Together or not at all: move every holder back to the persona that keeps the foreground.
-    InFlight& f = *in_flight_;
-    ++epoch_;
-    f.epoch = epoch_;
-    f.rolling_back = true;
-    f.abort_reason = reason;
-    f.awaiting = holders_;
-    if (holders_.empty()) {
-        finish(out); // the last holder died: nothing is left to move back
-        return;
-    }
-    for (const FocusHolder h : holders_) {
-        out.emplace_back(SendFocus{h, f.from, epoch_});
-    }
-    out.emplace_back(ArmTimeout{epoch_});
+    // Together or not at all: every holder goes back, by the same rules, from wherever the
+    // failure left it (plan() sees what may have been applied).
+    in_flight_->rolling_back = true;
+    in_flight_->abort_reason = reason;
+    plan(out);
 }
 
 void ForegroundStateMachine::register_holder(FocusHolder holder, std::vector<Command>& out) {
     holders_.insert(holder);
+    ledger_.fresh(holder);
     if (!in_flight_) {
+        if (parked_ || !safe_to_send(holder, foreground_)) {
+            // Input is parked, or the foreground cannot safely be given to it: run the phases.
+            start(foreground_, SwitchSource::Recovery, out);
+            return;
+        }
         // Nothing waits for this ack: acknowledge() ignores an epoch with no switch in flight.
-        out.emplace_back(SendFocus{holder, foreground_, epoch_});
+        send(holder, foreground_, epoch_, out);
         return;
     }
-    in_flight_->awaiting.insert(holder);
-    out.emplace_back(SendFocus{holder, *switching_to(), in_flight_->epoch});
+    InFlight& f = *in_flight_;
+    const auto order = order_for(holder, f.phase);
+    if (!order || !safe_to_send(holder, *order)) {
+        return; // a later phase tells it (plan() sees it has nothing yet)
+    }
+    if (waits_in(holder, f.phase)) {
+        f.awaiting.insert(holder);
+    }
+    send(holder, *order, f.epoch, out);
 }
 
 void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<Command>& out) {
     holders_.erase(holder);
+    ledger_.forget(holder); // a dead backend presents / routes nothing
     if (!in_flight_ || in_flight_->awaiting.erase(holder) == 0) {
         return; // nothing was waiting for it
     }
@@ -144,15 +242,16 @@ void ForegroundStateMachine::unregister_holder(FocusHolder holder, std::vector<C
         return;
     }
     if (in_flight_->awaiting.empty()) {
-        finish(out);
+        plan(out); // a rollback goes on without it
     }
 }
 
 void ForegroundStateMachine::finish(std::vector<Command>& out) {
     const InFlight done = *in_flight_;
     in_flight_.reset();
+    parked_ = false; // every registered holder is known to be at the persona
     if (done.rolling_back) {
-        out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason});
+        out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason, false});
     } else {
         foreground_ = done.to;
         out.emplace_back(SwitchCommitted{done.from, done.to, done.epoch, done.source});
@@ -166,7 +265,7 @@ void ForegroundStateMachine::start_queued(std::vector<Command>& out) {
     }
     const std::string next = *queued_;
     queued_.reset();
-    if (next != foreground_) {
+    if (next != foreground_ || parked_) {
         start(next, queued_source_, out);
     }
 }
@@ -176,6 +275,15 @@ const char* to_string(FocusHolder holder) noexcept {
     case FocusHolder::Display: return "display";
     case FocusHolder::Input: return "input";
     case FocusHolder::ModemAudio: return "modem-audio";
+    }
+    return "unknown";
+}
+
+const char* to_string(SwitchPhase phase) noexcept {
+    switch (phase) {
+    case SwitchPhase::Detach: return "detach";
+    case SwitchPhase::Present: return "present";
+    case SwitchPhase::Attach: return "attach";
     }
     return "unknown";
 }

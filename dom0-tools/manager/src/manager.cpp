@@ -251,6 +251,9 @@ void Manager::arm_supervision() {
 }
 
 void Manager::supervise() {
+    if (backends_) {
+        backends_->report_audit_drops(); // a flood that stopped is still counted
+    }
     if (audit_) {
         // A quiet log still gets a signed checkpoint every checkpoint period.
         if (const auto status = audit_->checkpoint_if_due(); !status.ok()) {
@@ -373,7 +376,7 @@ void Manager::run_commands(std::vector<Command>& commands) {
     for (std::size_t i = 0; i < commands.size(); ++i) {
         const Command command = commands[i];
         if (const auto* send = std::get_if<SendFocus>(&command)) {
-            spdlog::debug("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona);
+            spdlog::debug("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona.value_or("nobody"));
             backends_->send_focus(send->holder, send->persona, send->epoch);
         } else if (const auto* arm = std::get_if<ArmTimeout>(&command)) {
             auto timer = std::make_unique<asio::steady_timer>(io_, options_.switch_timeout);
@@ -394,7 +397,12 @@ void Manager::run_commands(std::vector<Command>& commands) {
             persist_foreground();
         } else if (const auto* abort = std::get_if<SwitchAborted>(&command)) {
             spdlog::error("foreground: switch to {} aborted: {}", abort->wanted, abort->reason);
-            audit("switch.abort", abort->wanted, {{"kept", abort->kept}, {"reason", abort->reason}, {"epoch", abort->epoch}});
+            if (abort->input_parked) {
+                spdlog::error("foreground: input parked (keys and touches reach no persona) until the next switch or "
+                              "the display backend's return");
+            }
+            audit("switch.abort", abort->wanted,
+                  {{"kept", abort->kept}, {"reason", abort->reason}, {"epoch", abort->epoch}, {"input_parked", abort->input_parked}});
         }
     }
     if (foreground_->switching()) {
@@ -665,6 +673,8 @@ json Manager::status_json() {
                       {"pid", lv.pid >= 0 ? json(lv.pid) : json(nullptr)},
                       {"last_error", lv.last_error.empty() ? json(nullptr) : json(lv.last_error)}};
     out["switching_to"] = foreground_->switching() ? json(*foreground_->switching_to()) : json(nullptr);
+    out["switch_phase"] = foreground_->phase() ? json(to_string(*foreground_->phase())) : json(nullptr);
+    out["input_parked"] = foreground_->input_parked();
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
     if (audit_) {

@@ -73,10 +73,15 @@ void DisplayBackend::present_now() {
 }
 
 std::optional<std::string> DisplayBackend::on_focus(const focus::Focus& order) {
-    const auto persona = map_.by_name(order.persona);
+    // The screen always shows one persona's indicator; "nobody" is only ever an input order.
+    if (!order.persona) {
+        log_->warn("focus epoch {}: the display cannot present nobody; refused", order.epoch);
+        return std::string("the display cannot present nobody");
+    }
+    const auto persona = map_.by_name(*order.persona);
     if (!persona) {
-        log_->warn("focus epoch {}: persona {} is not configured here; refused", order.epoch, order.persona);
-        return "persona " + order.persona + " is not configured";
+        log_->warn("focus epoch {}: persona {} is not configured here; refused", order.epoch, *order.persona);
+        return "persona " + *order.persona + " is not configured";
     }
     // The frame with the new indicator and content goes out now, not at the next refresh:
     // the client acks once this returns, after that present.

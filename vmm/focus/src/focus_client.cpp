@@ -25,14 +25,15 @@ std::string bounded_reason(std::string_view reason) {
 } // namespace
 
 FocusClient::FocusClient(boost::asio::io_context& io, xen::UniqueFd link, Hello hello, OnFocus on_focus,
-                         OnClosed on_closed, std::shared_ptr<spdlog::logger> log)
+                         OnClosed on_closed, std::shared_ptr<spdlog::logger> log, AuditLimits limits)
     : socket_(xen::hand_over<boost::asio::local::stream_protocol::socket>(link, io, boost::asio::local::stream_protocol())),
       on_focus_(std::move(on_focus)), on_closed_(std::move(on_closed)), log_(std::move(log)),
       splitter_(
           kMaxLineBytes, [this](std::string_view line) { on_line(line); },
           [this](std::size_t dropped) {
               log_->warn("focus link: dropped an over-long line from the manager ({} bytes)", dropped);
-          }) {
+          }),
+      limiter_(hello.backend, limits), summary_timer_(io) {
     // Asio would switch the descriptor to non-blocking (an ioctl) at its first operation; done
     // here, that happens before the backend installs its seccomp allowlist.
     socket_.non_blocking(true);
@@ -42,6 +43,7 @@ FocusClient::FocusClient(boost::asio::io_context& io, xen::UniqueFd link, Hello 
 FocusClient::~FocusClient() {
     alive_.reset();
     boost::system::error_code ignored;
+    summary_timer_.cancel();
     socket_.cancel(ignored);
 }
 
@@ -50,9 +52,29 @@ void FocusClient::start() {
     started_ = true;
     write_next();
     read_more();
+    arm_summaries();
 }
 
-void FocusClient::send(AuditEvent event) { enqueue(ToManager{std::move(event)}, queue_.size()); }
+void FocusClient::send(AuditEvent event) {
+    if (!limiter_.admit(event, AuditLimiter::Clock::now())) return; // counted for a summary
+    enqueue(ToManager{std::move(event)}, queue_.size());
+}
+
+// Once a second: the suppression summaries that are due (each pair at most once per
+// AuditLimits::summary_every).
+void FocusClient::arm_summaries() {
+    if (closed_) return;
+    summary_timer_.expires_after(std::chrono::seconds(1));
+    summary_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& error) {
+        if (alive.expired() || error) return;
+        for (auto& summary : limiter_.due(AuditLimiter::Clock::now())) {
+            log_->warn("audit: {} {} events of {} suppressed over budget", summary.fields.value("suppressed", 0),
+                       summary.fields.value("kind", std::string()), summary.fields.value("persona", std::string("no persona")));
+            enqueue(ToManager{std::move(summary)}, queue_.size());
+        }
+        arm_summaries();
+    });
+}
 
 void FocusClient::enqueue(const ToManager& message, std::size_t position) {
     if (closed_) return;
@@ -130,6 +152,7 @@ void FocusClient::close(const std::string& why) {
     closed_ = true;
     answering_ = false;
     boost::system::error_code ignored;
+    summary_timer_.cancel();
     socket_.cancel(ignored); // a write in flight still points into in_flight_, which stays
     // The manager sees EOF now, even while the backend is still winding down.
     socket_.shutdown(boost::asio::socket_base::shutdown_both, ignored);

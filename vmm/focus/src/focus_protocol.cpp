@@ -177,11 +177,15 @@ Parsed<ToBackend> parse_to_backend(std::string_view line) {
     if (type != "focus") return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
     std::string unknown;
     if (!only_keys(doc, {"type", "persona", "epoch"}, unknown)) return fail("focus: unknown field '" + unknown + "'");
-    auto persona = name_field(doc, "persona");
-    if (auto* e = std::get_if<ParseError>(&persona)) return fail("focus: " + e->message);
+    std::optional<std::string> persona;
+    if (const auto it = doc.find("persona"); it == doc.end() || !it->is_null()) {
+        auto named = name_field(doc, "persona");
+        if (auto* e = std::get_if<ParseError>(&named)) return fail("focus: " + e->message + " (or null for nobody)");
+        persona = std::get<std::string>(std::move(named));
+    }
     auto epoch = epoch_of(doc);
     if (auto* e = std::get_if<ParseError>(&epoch)) return fail("focus: " + e->message);
-    return ToBackend{Focus{std::get<std::string>(std::move(persona)), std::get<std::uint64_t>(epoch)}};
+    return ToBackend{Focus{std::move(persona), std::get<std::uint64_t>(epoch)}};
 }
 
 Parsed<ToManager> parse_to_manager(std::string_view line) {
@@ -197,7 +201,8 @@ Parsed<ToManager> parse_to_manager(std::string_view line) {
 
 std::string format(const ToBackend& message) {
     const auto& focus = std::get<Focus>(message);
-    return json{{"type", "focus"}, {"persona", focus.persona}, {"epoch", focus.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    const json persona = focus.persona ? json(*focus.persona) : json(nullptr);
+    return json{{"type", "focus"}, {"persona", persona}, {"epoch", focus.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string format(const ToManager& message) {

@@ -113,16 +113,23 @@ void InputBackend::remove_pump(const Pump* pump) {
 void InputBackend::start() { service_.start(); }
 
 focus::ToManager InputBackend::apply_focus(const focus::Focus& order) {
-    const auto persona = personas_.by_name(order.persona);
-    if (!persona) return focus::Refuse{order.epoch, "input backend serves no persona '" + order.persona + "'"};
-    const SwitchReleases released = router_.switch_to(*persona);
-    log_->info("input to persona {} (epoch {}); released {} keys, {} contacts in the old one", order.persona,
-               order.epoch, released.keys, released.contacts);
-    audit(focus::AuditEvent{"input.focus",
-                            {{"persona", order.persona},
-                             {"epoch", order.epoch},
-                             {"released-keys", released.keys},
-                             {"released-contacts", released.contacts}}});
+    // Nobody: the first phase of a switch. What the old foreground holds is released to it and
+    // from here on every key and touch is dropped (counted), until the manager names a persona
+    // again, after the display has presented it.
+    std::optional<PersonaId> persona;
+    if (order.persona) {
+        persona = personas_.by_name(*order.persona);
+        if (!persona) return focus::Refuse{order.epoch, "input backend serves no persona '" + *order.persona + "'"};
+    }
+    const SwitchReleases released = router_.switch_to(persona);
+    const std::string name = order.persona.value_or("nobody");
+    log_->info("input to {} (epoch {}); released {} keys, {} contacts in the old one", name, order.epoch,
+               released.keys, released.contacts);
+    // "persona" is absent for nobody: the event is then a system-wide one in the log.
+    nlohmann::json fields{{"to", name}, {"epoch", order.epoch}, {"released-keys", released.keys},
+                          {"released-contacts", released.contacts}};
+    if (order.persona) fields["persona"] = *order.persona;
+    audit(focus::AuditEvent{"input.focus", std::move(fields)});
     return focus::Ack{order.epoch};
 }
 

@@ -39,13 +39,15 @@ Result<std::vector<Ref>> read_refs(const NodeReader& frontend, const RingSpec& s
 } // namespace
 
 FrontendConnection::FrontendConnection(BackendServices services, DevicePaths paths, std::unique_ptr<Device> device,
-                                       OnFinished on_finished)
+                                       OnFinished on_finished, BindBackoffLimits backoff)
     : services_(std::move(services)), paths_(std::move(paths)), device_(std::move(device)),
       on_finished_(std::move(on_finished)),
       name_(std::string(to_string(paths_.type())) + " " + std::to_string(paths_.frontend_domid()) + "/" +
-            std::to_string(paths_.devid())) {}
+            std::to_string(paths_.devid())),
+      backoff_(backoff), hold_timer_(services_.io) {}
 
 FrontendConnection::~FrontendConnection() {
+    hold_timer_.cancel();
     frontend_watch_.reset();
     unbind();
 }
@@ -74,6 +76,9 @@ void FrontendConnection::start() {
 
 void FrontendConnection::on_frontend_changed() {
     if (finished_) return;
+    // Held after repeated bind failures: nothing the frontend writes is served until the hold
+    // ends (the timer then reads its state once).
+    if (backoff_.held(BindBackoff::Clock::now())) return;
     const NodeReader frontend(services_.store, paths_.frontend());
     // A missing state node means the frontend went away (xenbus reads it as Unknown).
     auto state = frontend.read_or("state", parse_state, XenbusState::Unknown);
@@ -96,6 +101,11 @@ void FrontendConnection::execute(const Step& step) {
     if (step.write_backend && !write_backend_state(*step.write_backend)) return;
     if (step.bind) {
         const bool ok = bind();
+        if (ok) {
+            backoff_.succeeded();
+        } else {
+            hold_after_failure();
+        }
         execute(machine_.on_device_event(ok ? DeviceEvent::BindSucceeded : DeviceEvent::BindFailed));
         if (ok && binding_) services_.log->info("{}: connected", name_);
     }
@@ -173,6 +183,18 @@ Work FrontendConnection::service(std::size_t budget) {
     return outcome.more_pending ? Work::MorePending : Work::Done;
 }
 
+void FrontendConnection::hold_after_failure() {
+    const auto hold = backoff_.failed(BindBackoff::Clock::now());
+    if (hold.count() == 0) return;
+    services_.log->warn("{}: frontend failed to bind {} times in a row: held in Closing for {} ms", name_,
+                        backoff_.failures(), hold.count());
+    hold_timer_.expires_at(backoff_.held_until());
+    hold_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& error) {
+        if (alive.expired() || error || finished_) return;
+        on_frontend_changed(); // where the frontend is now
+    });
+}
+
 void FrontendConnection::fail(const std::string& why) {
     services_.log->error("{}: closing frontend: {}", name_, why);
     execute(machine_.on_device_event(DeviceEvent::Failed));
@@ -200,6 +222,7 @@ bool FrontendConnection::device_online() const {
 void FrontendConnection::finish() {
     if (finished_) return;
     finished_ = true;
+    hold_timer_.cancel();
     frontend_watch_.reset();
     unbind();
     if (!on_finished_) return;

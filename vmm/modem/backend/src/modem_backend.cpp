@@ -141,17 +141,19 @@ std::unique_ptr<xenbus::Device> ModemBackend::make_device(const xenbus::DevicePa
 }
 
 std::optional<std::string> ModemBackend::apply_focus(const focus::Focus& order) {
-  const auto persona = persona_index(order.persona);
+  // Only input is ever sent to nobody; an incoming call must ring somewhere.
+  if (!order.persona) return std::string("modem audio cannot follow nobody");
+  const std::string& name = *order.persona;
+  const auto persona = persona_index(name);
   if (!persona) {
     // A persona without a modem channel: calls that follow the foreground keep ringing
     // where they did (the manager's switch itself is not ours to refuse).
-    log_->info("focus {} (epoch {}): no modem channel; incoming calls keep their persona", order.persona,
-               order.epoch);
+    log_->info("focus {} (epoch {}): no modem channel; incoming calls keep their persona", name, order.epoch);
     return std::nullopt;
   }
   mediator_->set_foreground(*persona);
   foreground_ = persona;
-  log_->info("focus {} (epoch {}): incoming calls follow it", order.persona, order.epoch);
+  log_->info("focus {} (epoch {}): incoming calls follow it", name, order.epoch);
   return std::nullopt;
 }
 

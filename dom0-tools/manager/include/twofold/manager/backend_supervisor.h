@@ -36,8 +36,15 @@ namespace twofold::manager {
 // After this many malformed or forbidden messages a backend is killed: each one costs an
 // audit record, and a backend must not be able to flood the log.
 inline constexpr std::uint32_t kMaxBackendProtocolErrors = 8;
-// Audit events accepted per backend per second; the rest are dropped and counted in one record.
+// Audit events accepted per backend, per persona named in them (or none), per second; the rest
+// are dropped and counted in one `backend.audit-dropped` record per persona. Per persona, so
+// that one persona driving a backend's events (a guest flood the backend did not bound) does
+// not spend the budget of the other persona's events. The backends bound their events per
+// persona and kind first (focus::AuditLimiter); this is the manager's own line behind it.
 inline constexpr std::uint32_t kMaxBackendAuditPerSecond = 50;
+// Personas one backend may name in its events before the rest share one budget (the names are
+// validated, but a compromised backend could invent many).
+inline constexpr std::size_t kMaxBackendAuditPersonas = 8;
 // Focus orders queued for a backend that does not read them; past this it is hung: killed.
 inline constexpr std::size_t kMaxBackendOutbox = 16;
 
@@ -66,11 +73,16 @@ public:
     // Starts every backend whose after_personas equals `after_personas`.
     void start(bool after_personas);
     // Sends Focus{persona, epoch} to the backend holding `holder` (once per backend and epoch:
-    // a backend holding two holders gets one order and its one ack counts for both).
-    void send_focus(FocusHolder holder, const std::string& persona, std::uint64_t epoch);
+    // a backend holding two holders gets one order and its one ack counts for both). No
+    // persona: route to nobody (the detach phase of a switch).
+    void send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch);
     // Closes every focus link (a backend exits on EOF), SIGTERMs, waits up to `grace`, then
     // SIGKILLs and reaps. Nothing is restarted afterwards.
     void stop_all(std::chrono::milliseconds grace);
+    // Records what each backend's ended audit windows dropped (`backend.audit-dropped` per
+    // persona). Runs on the manager's supervision tick, so a flood that stopped is still
+    // counted; a backend that exits reports all of its windows.
+    void report_audit_drops();
 
     [[nodiscard]] nlohmann::json status() const;
     [[nodiscard]] std::optional<pid_t> pid_of(const std::string& backend) const;
@@ -85,6 +97,7 @@ private:
     void on_line(Backend& b, std::string_view line);
     void on_hello(Backend& b, const focus::Hello& hello);
     void on_audit(Backend& b, const focus::AuditEvent& event);
+    void report_audit_drops(Backend& b, bool all);
     void protocol_error(Backend& b, const std::string& what);
     void kill_backend(Backend& b, const std::string& reason);
     void write_next(const std::shared_ptr<Backend>& b);

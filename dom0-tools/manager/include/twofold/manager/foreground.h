@@ -3,6 +3,23 @@
 // display, input and modem audio focus together or not at all. The machine is pure: it is
 // fed requests, acknowledgements and timeouts, and answers with the commands to send. The
 // manager's event loop does the I/O and the timing.
+//
+// A switch runs in up to three phases, each with its own epoch and timeout, so that no key or
+// touch ever reaches a persona while the other persona's indicator can be on screen:
+//   1. detach:  input goes to nobody                        (the input backend acks)
+//   2. present: the display presents the new persona        (the display backend acks)
+//   3. attach:  input and modem audio go to the new persona (their backends ack)
+// The invariant: input is ordered to a persona only when the display cannot be showing the
+// other one, and the display is ordered to a persona only when input cannot be reaching the
+// other one. "Cannot" is judged on what each holder may be doing (FocusLedger: its last
+// acknowledged order plus every order still unanswered, since a timed-out order may still be
+// applied), not on what the last phase hoped for. Each phase is chosen from that knowledge
+// (plan()), so a switch skips what is already in place and repeats what is uncertain.
+// A failure rolls back the same way toward the old persona. When the rollback fails too,
+// input is "parked": the screen shows whatever the display last presented (one persona's
+// indicator, or nothing if the display backend died), keys and touches reach nobody (or,
+// at worst, the persona on screen), and the next switch request or a backend's return runs the
+// phases again.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -11,11 +28,9 @@
 #include <variant>
 #include <vector>
 
-namespace twofold::manager {
+#include "twofold/manager/focus_ledger.h"
 
-// The parts of the device whose focus follows the foreground persona. Each is served by a
-// backend that must acknowledge a switch before it counts as done.
-enum class FocusHolder : std::uint8_t { Display, Input, ModemAudio };
+namespace twofold::manager {
 
 enum class SwitchSource : std::uint8_t { HardwareKey, Cli, Recovery };
 
@@ -27,7 +42,7 @@ struct SwitchRequest {
 // Commands the machine asks the manager to carry out.
 struct SendFocus {
     FocusHolder holder;
-    std::string persona;
+    std::optional<std::string> persona; // nullopt: route to nobody (only ever sent to Input)
     std::uint64_t epoch; // acks carry it back, so a late ack of an old switch is ignored
 };
 struct ArmTimeout {
@@ -44,8 +59,12 @@ struct SwitchAborted {
     std::string wanted;
     std::uint64_t epoch;
     std::string reason;
+    bool input_parked = false; // the rollback failed too: input was left with nobody
 };
 using Command = std::variant<SendFocus, ArmTimeout, SwitchCommitted, SwitchAborted>;
+
+// The phases of a switch, in order.
+enum class SwitchPhase : std::uint8_t { Detach, Present, Attach };
 
 enum class RequestOutcome : std::uint8_t {
     Started,        // a switch is now in flight
@@ -66,6 +85,10 @@ public:
     [[nodiscard]] std::optional<std::string> switching_to() const;
     [[nodiscard]] std::optional<std::string> queued() const { return queued_; }
     [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+    [[nodiscard]] std::optional<SwitchPhase> phase() const;
+    // Input was left with nobody by a switch whose rollback could not be confirmed; the next
+    // request (even for the foreground) or a holder registering runs the phases again.
+    [[nodiscard]] bool input_parked() const noexcept { return parked_; }
 
     RequestOutcome request(const SwitchRequest& req, std::vector<Command>& out);
     // A backend confirms it presents / routes to `persona` for `epoch`.
@@ -74,9 +97,11 @@ public:
     void refuse(FocusHolder holder, std::uint64_t epoch, const std::string& reason, std::vector<Command>& out);
     void timeout(std::uint64_t epoch, std::vector<Command>& out);
 
-    // A backend (re)started and announced `holder`. It is told where the device is (or is
-    // going): the foreground, or the persona of the switch in flight, which then also waits for
-    // it — a holder that joins mid-switch must not be left on the other persona.
+    // A backend (re)started and announced `holder` (it presents / routes nothing yet). It is
+    // told what the current phase allows (input: nobody before the attach phase; the display:
+    // nothing before the present phase) and awaited if the phase waits for its kind. Idle, it
+    // is told the foreground when that is safe, else (and with input parked) the phases are
+    // run again toward the foreground.
     void register_holder(FocusHolder holder, std::vector<Command>& out);
     // The backend serving `holder` died. No switch may wait for it: a switch still awaiting it
     // is aborted and rolled back on the remaining holders (together or not at all; the restarted
@@ -91,6 +116,7 @@ private:
         std::string to;
         std::uint64_t epoch;
         SwitchSource source;
+        SwitchPhase phase = SwitchPhase::Detach;
         std::set<FocusHolder> awaiting;
         bool rolling_back = false;
         std::string abort_reason;
@@ -98,21 +124,38 @@ private:
 
     [[nodiscard]] bool known(const std::string& persona) const;
     [[nodiscard]] const std::string& other_than(const std::string& persona) const;
+    // Where the phases in flight are heading: the target, or the old persona when rolling back.
+    [[nodiscard]] const std::string& heading() const;
+    // What `holder` is told in `phase` of a move toward heading() (outer nullopt: nothing), and
+    // whether that phase waits for its answer.
+    [[nodiscard]] std::optional<FocusLedger::State> order_for(FocusHolder holder, SwitchPhase phase) const;
+    [[nodiscard]] static bool waits_in(FocusHolder holder, SwitchPhase phase) noexcept;
+    // The invariant, for one order about to be sent.
+    [[nodiscard]] bool safe_to_send(FocusHolder holder, const FocusLedger::State& state) const;
+    void send(FocusHolder holder, const FocusLedger::State& state, std::uint64_t epoch, std::vector<Command>& out);
     void start(const std::string& to, SwitchSource source, std::vector<Command>& out);
+    // Chooses the next phase toward heading() from what the holders may be doing, or finishes
+    // when every registered holder is known to be there.
+    void plan(std::vector<Command>& out);
+    // Enters `phase` with a new epoch: sends its orders and arms its timeout.
+    void enter(SwitchPhase phase, std::vector<Command>& out);
     void abort(const std::string& reason, std::vector<Command>& out);
     void finish(std::vector<Command>& out);
     void start_queued(std::vector<Command>& out);
 
     std::vector<std::string> personas_;
     std::set<FocusHolder> holders_;
+    FocusLedger ledger_;
     std::string foreground_;
     std::optional<InFlight> in_flight_;
     std::optional<std::string> queued_;
     SwitchSource queued_source_{SwitchSource::Cli};
     std::uint64_t epoch_ = 0;
+    bool parked_ = false;
 };
 
 [[nodiscard]] const char* to_string(FocusHolder holder) noexcept;
 [[nodiscard]] const char* to_string(SwitchSource source) noexcept;
+[[nodiscard]] const char* to_string(SwitchPhase phase) noexcept;
 
 } // namespace twofold::manager

@@ -15,8 +15,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
+#include "twofold/focus/audit_limiter.h"
 #include "twofold/focus/focus_protocol.h"
 #include "twofold/focus/line_splitter.h"
 #include "twofold/xen/unique_fd.h"
@@ -40,18 +42,22 @@ public:
 
     // `link` is the backend's end of the manager's AF_UNIX stream socketpair (--focus-fd). The
     // handlers run on `io`'s thread and must not destroy the client.
+    // Audit events are bounded per persona and kind by `limits` (AuditLimiter; the counted
+    // excess goes up as `<backend>.audit-suppressed` summaries).
     FocusClient(boost::asio::io_context& io, xen::UniqueFd link, Hello hello, OnFocus on_focus, OnClosed on_closed,
-                std::shared_ptr<spdlog::logger> log);
+                std::shared_ptr<spdlog::logger> log, AuditLimits limits = {});
     ~FocusClient();
     FocusClient(const FocusClient&) = delete;
     FocusClient& operator=(const FocusClient&) = delete;
 
     // Sends the Hello (ahead of any audit event queued before) and starts reading orders.
     void start();
+    // Sends the event, or counts it for a summary when its persona and kind are over budget.
     void send(AuditEvent event);
 
     [[nodiscard]] bool open() const noexcept { return !closed_; }
     [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+    [[nodiscard]] std::uint64_t audit_suppressed() const noexcept { return limiter_.suppressed_total(); }
 
 private:
     void enqueue(const ToManager& message, std::size_t position);
@@ -59,6 +65,7 @@ private:
     void read_more();
     void on_line(std::string_view line);
     void close(const std::string& why);
+    void arm_summaries();
 
     // A socket, not a plain descriptor: Asio sends with MSG_NOSIGNAL, so a manager that died is
     // an EPIPE here (the link closes, the backend exits cleanly), never a SIGPIPE.
@@ -67,6 +74,8 @@ private:
     OnClosed on_closed_;
     std::shared_ptr<spdlog::logger> log_;
     LineSplitter splitter_;
+    AuditLimiter limiter_;
+    boost::asio::steady_timer summary_timer_;
     std::array<char, 4096> read_buffer_{};
     std::deque<std::string> queue_; // formatted lines, not yet handed to Asio
     std::string in_flight_;         // the line Asio is writing; kept apart so the queue can change

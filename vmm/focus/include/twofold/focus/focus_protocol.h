@@ -6,6 +6,7 @@
 //
 //   backend -> manager  {"type":"hello","version":1,"backend":"display","holds":["display"]}
 //   manager -> backend  {"type":"focus","persona":"secure","epoch":7}
+//   manager -> backend  {"type":"focus","persona":null,"epoch":8}      (input: route to nobody)
 //   backend -> manager  {"type":"ack","epoch":7}
 //   backend -> manager  {"type":"refuse","epoch":7,"reason":"no frame from secure yet"}
 //   backend -> manager  {"type":"audit","event":"modem.dial","fields":{"persona":"secure",...}}
@@ -13,6 +14,7 @@
 // Both sides parse every line into one of the typed values below before acting on it; a
 // line that is not one of them is an error with a message, never an exception.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -39,7 +41,10 @@ struct Hello {
     std::vector<Holder> holds;
 };
 struct Focus {
-    std::string persona;
+    // nullopt: focus goes to nobody. The manager sends it to the input backend in the first
+    // phase of a switch (before the display presents the new persona); a backend for which
+    // "nobody" means nothing refuses it.
+    std::optional<std::string> persona;
     std::uint64_t epoch = 0;
 };
 struct Ack {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "twofold/xen/event_channel.h"
@@ -18,6 +19,7 @@
 #include "twofold/xen/xenstore.h"
 #include "twofold/xenbus/asio_event_channel.h"
 #include "twofold/xenbus/asio_xenstore_watch.h"
+#include "twofold/xenbus/bind_backoff.h"
 #include "twofold/xenbus/device.h"
 #include "twofold/xenbus/device_paths.h"
 #include "twofold/xenbus/state_machine.h"
@@ -42,8 +44,9 @@ public:
     // refused at start, frontend gone, or Closed while the device is offline.
     using OnFinished = std::function<void(const DevicePaths&)>;
 
+    // A frontend that keeps failing to bind is held (its state changes ignored) per `backoff`.
     FrontendConnection(BackendServices services, DevicePaths paths, std::unique_ptr<Device> device,
-                       OnFinished on_finished = {});
+                       OnFinished on_finished = {}, BindBackoffLimits backoff = {});
     ~FrontendConnection();
     FrontendConnection(const FrontendConnection&) = delete;
     FrontendConnection& operator=(const FrontendConnection&) = delete;
@@ -56,6 +59,7 @@ public:
     [[nodiscard]] XenbusState backend_state() const noexcept { return machine_.backend_state(); }
     [[nodiscard]] bool bound() const noexcept { return binding_.has_value(); }
     [[nodiscard]] bool finished() const noexcept { return finished_; }
+    [[nodiscard]] bool held() const noexcept { return backoff_.held(BindBackoff::Clock::now()); }
 
 private:
     struct Binding {
@@ -69,6 +73,7 @@ private:
     bool bind();
     void unbind() noexcept;
     void fail(const std::string& why);
+    void hold_after_failure();
     bool write_backend_state(XenbusState state);
     [[nodiscard]] bool device_online() const;
     Work service(std::size_t budget);
@@ -86,6 +91,8 @@ private:
     std::optional<Binding> binding_;
     AsioXenstoreWatch::Subscription frontend_watch_;
     bool finished_ = false;
+    BindBackoff backoff_;
+    boost::asio::steady_timer hold_timer_; // serves the frontend again when a hold ends
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

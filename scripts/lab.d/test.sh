@@ -392,6 +392,9 @@ check_modem() {  # run
 
   # A flood from personal does not stall secure: secure's AT+CGMI round trips, alone and
   # while personal writes hostile bytes as fast as its ring takes them.
+  # A stall is what it catches (the per-command deadline extension held the line for
+  # minutes); under TCG on a loaded 2-core host a served ping has taken up to 3 s (board runs
+  # of 2026-12-06), so the bound is 5 s, not the 2 s an idle machine keeps.
   sms_order "$run" secure +4915550007 'do:ping 5' || true
   wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure ping done' 30 || true
   ping_base=$(log_line "$run" '\[secure\] .*TWOFOLD-AT secure ping done' | sed 's/.*ping done //' | tr -d '\r')
@@ -412,7 +415,7 @@ check_modem() {  # run
   if [ -n "$t_ping0" ] && [ -n "$t_ping1" ] && [ -n "$t_flood0" ] && [ -n "$t_flood1" ] \
      && awk -v a="$t_ping0" -v b="$t_flood0" -v c="$t_flood1" -v d="$t_ping1" 'BEGIN { exit !(a < b && b + 10 <= d) }' \
      && [[ $flood == *"after=OK"* ]] \
-     && awk -v s="$ping_flood" 'BEGIN { split(s, f, /[ =]/); n=f[2]+0; ok=f[4]+0; mx=f[10]+0; exit !(n > 20 && ok == n && mx < 2000) }'; then
+     && awk -v s="$ping_flood" 'BEGIN { split(s, f, /[ =]/); n=f[2]+0; ok=f[4]+0; mx=f[10]+0; exit !(n > 20 && ok == n && mx < 5000) }'; then
     check_result "personal flood does not stall secure" 0 "secure during flood: $ping_flood; personal: $flood"
   else
     check_result "personal flood does not stall secure" 1 "secure during flood: ${ping_flood:-none}; personal: ${flood:-none}; times ping ${t_ping0:-?}-${t_ping1:-?} flood ${t_flood0:-?}-${t_flood1:-?}"

@@ -174,7 +174,8 @@ TEST_F(Isolation, ListingDoesNotMarkTheOtherPersonasMessagesRead) {
   EXPECT_EQ(h.take(kPersonal), "\r\n+CMTI: \"SM\",1\r\n");
   const std::string listing = h.command(kPersonal, "AT+CMGL=\"ALL\"");
   EXPECT_EQ(listing, "\r\n+CMGL: 1,\"REC UNREAD\",\"+4930333\",,\"26/12/06,10:00:00+00\"\r\nmine\r\n\r\nOK\r\n");
-  for (const auto& m : h.modem.state()["messages"]) {
+  const auto state = h.modem.state();  // kept: the loop must not iterate a temporary's member
+  for (const auto& m : state["messages"]) {
     if (m["text"] == "unread secret") {
       EXPECT_EQ(m["status"], "REC UNREAD");
     } else {

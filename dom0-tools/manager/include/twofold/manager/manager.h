@@ -3,7 +3,9 @@
 // (libvirt), plumbs their PV devices (xenstore), owns the foreground, reacts to the hardware
 // key and the control socket, supervises the personas and the backend processes (whose acks
 // commit a switch), and audits every decision.
-// Single-threaded: everything runs on one io_context.
+// Single-threaded: all state lives on one io_context. The one exception is the keystore
+// worker, which runs twofold-keystore (seconds of argon2id and TPM work) and posts only its
+// answer back to that io_context.
 #include <filesystem>
 #include <functional>
 #include <map>

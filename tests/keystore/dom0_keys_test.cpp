@@ -12,13 +12,8 @@
 namespace twofold::keystore {
 namespace {
 
+using testing::digest_of;
 using testing::Swtpm;
-
-Digest digest_of(char c) {
-  Digest d{};
-  d.fill(static_cast<std::uint8_t>(c));
-  return d;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -9,13 +9,8 @@
 namespace twofold::keystore {
 namespace {
 
+using testing::digest_of;
 using testing::Swtpm;
-
-Digest digest_of(char c) {
-  Digest d{};
-  d.fill(static_cast<std::uint8_t>(c));
-  return d;
-}
 
 PcrSelection pcrs(std::vector<unsigned> v) { return *PcrSelection::from(std::move(v)); }
 

@@ -19,7 +19,16 @@
 #include <thread>
 #include <vector>
 
+#include "twofold/keystore/tpm.h"
+
 namespace twofold::keystore::testing {
+
+// A stand-in measurement: 32 bytes of c.
+inline Digest digest_of(char c) {
+  Digest d{};
+  d.fill(static_cast<std::uint8_t>(c));
+  return d;
+}
 
 inline int free_port_pair() {
   // Two consecutive free ports (server, control): bind port 0, then check the next one.

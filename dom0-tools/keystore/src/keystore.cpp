@@ -260,17 +260,21 @@ Report SecureVolume::check_pin(const Secret& pin, const SealedBlob& blob, Secret
   return {Outcome::measurements_changed, 0, {}, "?"};
 }
 
-Report SecureVolume::unlock(const Secret& pin) {
+Report SecureVolume::unseal_with_pin(const Secret& pin, Secret* secret_out) {
   std::string why;
   auto blob = read_blob(&why);
   if (!blob) return {Outcome::not_provisioned, attempts_left(), {}, why};
+  return check_pin(pin, *blob, secret_out);
+}
+
+Report SecureVolume::unlock(const Secret& pin) {
   Secret secret;
   using Clock = std::chrono::steady_clock;
   const auto ms_since = [](Clock::time_point t) {
     return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
   };
   const auto tpm_start = Clock::now();
-  Report r = check_pin(pin, *blob, &secret);
+  Report r = unseal_with_pin(pin, &secret);
   r.tpm_ms = ms_since(tpm_start);
   if (r.outcome != Outcome::ok) return r;
   if (!LuksVolume::is_active(config_.mapper_name)) {
@@ -284,11 +288,8 @@ Report SecureVolume::unlock(const Secret& pin) {
 }
 
 Report SecureVolume::verify(const Secret& pin) {
-  std::string why;
-  auto blob = read_blob(&why);
-  if (!blob) return {Outcome::not_provisioned, attempts_left(), {}, why};
   Secret secret;
-  Report r = check_pin(pin, *blob, &secret);
+  Report r = unseal_with_pin(pin, &secret);
   if (r.outcome != Outcome::ok) return r;
   LuksVolume vol(config_.volume_path);
   if (!vol.opens_with(keyslot_passphrase(secret, pin))) {
@@ -302,11 +303,8 @@ void SecureVolume::lock() { LuksVolume::deactivate(config_.mapper_name); }
 
 Report SecureVolume::change_pin(const Secret& old_pin, const Secret& new_pin) {
   if (!pin_is_valid(new_pin)) return {Outcome::invalid_pin, attempts_left(), {}, "a PIN has 1 to 256 bytes"};
-  std::string why;
-  auto blob = read_blob(&why);
-  if (!blob) return {Outcome::not_provisioned, attempts_left(), {}, why};
   Secret secret;
-  Report r = check_pin(old_pin, *blob, &secret);
+  Report r = unseal_with_pin(old_pin, &secret);
   if (r.outcome != Outcome::ok) return r;
   // Crash-safe order: new keyslot, new sealed file, then the old keyslot goes. A cut at any
   // point leaves a PIN that opens the volume (the old one until the file is replaced).
@@ -319,11 +317,8 @@ Report SecureVolume::change_pin(const Secret& old_pin, const Secret& new_pin) {
 }
 
 Report SecureVolume::rotate(const Secret& pin) {
-  std::string why;
-  auto blob = read_blob(&why);
-  if (!blob) return {Outcome::not_provisioned, attempts_left(), {}, why};
   Secret secret;
-  Report r = check_pin(pin, *blob, &secret);
+  Report r = unseal_with_pin(pin, &secret);
   if (r.outcome != Outcome::ok) return r;
   Secret fresh = random_secret(kSecretBytes);
   LuksVolume vol(config_.volume_path);

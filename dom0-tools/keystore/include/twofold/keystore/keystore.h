@@ -96,6 +96,9 @@ class SecureVolume {
  private:
   std::optional<SealedBlob> read_blob(std::string* why);
   Report check_pin(const Secret& pin, const SealedBlob& blob, Secret* secret_out);
+  // The sealed file read and the PIN checked in the TPM: ok with the device secret in
+  // *secret_out, or the outcome that ends the request (not provisioned, wrong PIN, ...).
+  Report unseal_with_pin(const Secret& pin, Secret* secret_out);
   Secret keyslot_passphrase(const Secret& device_secret, const Secret& pin) const;
   std::vector<unsigned> changed_pcrs(const SealedBlob& blob);
   std::uint32_t attempts_left();

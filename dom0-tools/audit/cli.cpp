@@ -111,6 +111,7 @@ json report_json(const VerifyReport& report) {
               {"unsealed_records", report.unsealed_records},
               {"torn_tail_bytes", report.torn_tail_bytes},
               {"empty_last_file", report.empty_last_file},
+              {"retired_before_file", report.retired_before_file ? json(*report.retired_before_file) : json(nullptr)},
               {"signatures_checked", report.signatures_checked},
               {"key_id", report.key_id},
               {"last_chain", to_hex(report.last_chain)},
@@ -156,6 +157,11 @@ void print_report(std::ostream& out, const VerifyReport& report) {
   }
   if (report.empty_last_file) {
     out << "note: the last file is empty (crash while rotating; the writer repairs it on restart)\n";
+  }
+  if (report.retired_before_file) {
+    out << "note: files before " << *report.retired_before_file
+        << " were deleted by retention (a sealed audit.retention record says so); the log is verified from sequence "
+        << report.first_sequence + 1 << '\n';
   }
 }
 

@@ -93,6 +93,18 @@ Status PosixLogFile::truncate(std::uint64_t size) {
   return {};
 }
 
+Status PosixLogFile::preallocate(std::uint64_t bytes) {
+  if (bytes <= size_) return {};
+  // KEEP_SIZE: the blocks are reserved past the end, readers and the verifier still see
+  // only the lines written.
+  for (;;) {
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0) return {};
+    if (errno == EINTR) continue;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) return {};  // e.g. some FUSE or 9p mounts
+    return io_error("fallocate audit log", errno);
+  }
+}
+
 PosixLogStore::PosixLogStore(std::filesystem::path directory) : directory_(std::move(directory)) {
   if (std::filesystem::create_directories(directory_)) {
     std::filesystem::permissions(directory_, std::filesystem::perms(0750));
@@ -124,6 +136,20 @@ Status PosixLogStore::read(const std::string& name, std::string& out) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   out = std::move(buffer).str();
+  return {};
+}
+
+Status PosixLogStore::file_size(const std::string& name, std::uint64_t& out) {
+  struct stat info {};
+  if (::stat((directory_ / name).c_str(), &info) != 0) return io_error("stat " + (directory_ / name).string(), errno);
+  out = static_cast<std::uint64_t>(info.st_size);
+  return {};
+}
+
+Status PosixLogStore::remove(const std::string& name) {
+  if (::unlink((directory_ / name).c_str()) != 0 && errno != ENOENT) {
+    return io_error("unlink " + (directory_ / name).string(), errno);
+  }
   return {};
 }
 

@@ -170,12 +170,8 @@ void ChainVerifier::on_header(const HeaderLine& header) {
       return;
     }
     if (!genesis && !options_.allow_missing_head) {
-      fail(Problem::missing_genesis,
-           "log starts at file " + std::to_string(header.file_index) + " (after sequence " +
-               seq_text(header.prev_sequence) +
-               "): earlier files are missing (use --allow-missing-head if they were retired)",
-           header.prev_sequence + 1);
-      return;
+      missing_head_ = Head{Location{file_, line_no_, header.prev_sequence + 1}, header.file_index,
+                           header.prev_sequence};
     }
     started_ = true;
     sequence_ = header.prev_sequence;
@@ -237,6 +233,12 @@ void ChainVerifier::on_record(const RecordLine& record) {
     return;
   }
   if (report_.last_sealed_sequence == sequence_) first_unsealed_ = Location{file_, line_no_, expected};
+  if (record.record.kind == "audit.retention") {
+    const auto kept = record.record.fields.find("first_kept_file");
+    if (kept != record.record.fields.end() && kept->is_number_unsigned()) {
+      retention_read_ = std::max(retention_read_.value_or(0), kept->get<std::uint64_t>());
+    }
+  }
   sequence_ = expected;
   chain_ = computed;
   ++report_.records;
@@ -280,9 +282,30 @@ void ChainVerifier::on_checkpoint(const CheckpointLine& checkpoint) {
   }
   ++report_.checkpoints;
   report_.last_sealed_sequence = checkpoint.sequence;
+  if (retention_read_) retention_sealed_ = retention_read_;
+}
+
+// A log that starts after file 0 is intact only if a sealed audit.retention record says
+// the writer deleted the files before it (or the caller allows a missing head): deleting
+// more files than retention did, or forging the record without the key, is missing_genesis.
+// The head comes first in the log, so this finding outranks any later one.
+void ChainVerifier::check_head() {
+  if (!missing_head_) return;
+  if (retention_sealed_ && *retention_sealed_ >= missing_head_->file_index) {
+    report_.retired_before_file = missing_head_->file_index;
+    return;
+  }
+  std::string detail = "log starts at file " + std::to_string(missing_head_->file_index) + " (after sequence " +
+                       seq_text(missing_head_->prev_sequence) + "): earlier files are missing";
+  detail += retention_sealed_ ? " and the last sealed audit.retention record kept files from " +
+                                    std::to_string(*retention_sealed_) + " on (files deleted beyond retention)"
+                              : " and no sealed audit.retention record says they were retired "
+                                "(use --allow-missing-head if they were retired by hand)";
+  report_.first_bad = Finding{Problem::missing_genesis, missing_head_->where, std::move(detail)};
 }
 
 VerifyReport ChainVerifier::finish() {
+  check_head();
   if (failed()) return report_;
   if (!started_) {
     fail(Problem::empty_log, report_.files == 0 ? "no log files" : "no lines in the log", std::nullopt);

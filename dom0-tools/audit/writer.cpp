@@ -1,6 +1,7 @@
 #include "twofold/audit/writer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <stdexcept>
 
@@ -13,6 +14,10 @@ constexpr std::size_t kIndexDigits = 8;
 
 std::span<const std::uint8_t> as_bytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+bool disk_full(const Status& status) {
+  return status.code() == ErrorCode::io && (status.sys_errno() == ENOSPC || status.sys_errno() == EDQUOT);
 }
 
 Status writer_failed() {
@@ -129,7 +134,9 @@ Status Writer::resume_or_start() {
   chain_ = genesis_chain();
   if (!newest) {
     last_checkpoint_ns_ = now();
-    return start_file(0);
+    if (Status status = start_file(0); !status.ok()) return status;
+    ensure_reserve();
+    return {};
   }
 
   TailState state;
@@ -137,6 +144,11 @@ Status Writer::resume_or_start() {
   if (Status status = tail_state(log_file_name(*newest), state, has_lines); !status.ok()) return status;
   file_index_ = *newest;
   if (Status status = store_->open_append(log_file_name(*newest), file_); !status.ok()) return status;
+  if (config_.reserve_space) {
+    // Best effort: a log resumed on a full disk still works until it needs new blocks.
+    (void)file_->preallocate(file_room());
+    ensure_reserve();
+  }
   const std::uint64_t discarded = state.torn_bytes;
   if (discarded > 0) {
     // The unterminated tail is a write cut by a crash: its append() never returned success,
@@ -182,15 +194,137 @@ Status Writer::resume_or_start() {
 }
 
 Status Writer::start_file(std::uint64_t index) {
+  // Each pass that fails on a full disk frees something (the reserve, then the oldest
+  // file), so the loop ends.
+  for (;;) {
+    Status status = try_start_file(index);
+    if (status.ok() || failed_) return status;
+    if (!disk_full(status) || !make_room_for_rotation()) return fail(status);
+  }
+}
+
+// Creates, preallocates and heads the next file; on any error removes what it made and
+// leaves the writer as it was, so the caller can free space and try again.
+Status Writer::try_start_file(std::uint64_t index) {
+  const std::string name = log_file_name(index);
   std::unique_ptr<LogFile> file;
-  if (Status status = store_->create(log_file_name(index), file); !status.ok()) return fail(status);
+  if (Status status = store_->create(name, file); !status.ok()) return status;
+  const HeaderLine header{kFormatVersion, index, sequence_, chain_, now()};
+  std::string bytes = format_header(header);
+  bytes.push_back('\n');
+  Status status;
+  if (config_.reserve_space) status = file->preallocate(file_room());
+  if (status.ok()) status = file->append(bytes);
+  if (status.ok()) status = file->sync_all();
+  // A new name only survives a power cut once its directory is synced.
+  if (status.ok()) status = store_->sync_directory();
+  if (!status.ok()) {
+    file.reset();
+    (void)store_->remove(name);
+    return status;
+  }
+  // The sealed previous file gives back the room it did not use.
+  if (file_) (void)file_->truncate(file_->size());
   file_ = std::move(file);
   file_index_ = index;
-  // A new name only survives a power cut once its directory is synced.
-  if (Status status = store_->sync_directory(); !status.ok()) return fail(status);
-  const HeaderLine header{kFormatVersion, index, sequence_, chain_, now()};
   last_timestamp_ns_ = header.timestamp_ns;
-  return write_line(format_header(header), true);
+  return {};
+}
+
+bool Writer::make_room_for_rotation() {
+  if (reserve_held_) {
+    reserve_held_ = false;
+    return store_->remove(std::string(kReserveFileName)).ok();
+  }
+  if (!file_) return false;
+  const std::uint64_t before = files_retired_;
+  const Status status = retire_oldest(1, "disk-full");
+  return status.ok() && files_retired_ > before;
+}
+
+void Writer::ensure_reserve() {
+  if (!config_.reserve_space || reserve_held_) return;
+  const std::string name(kReserveFileName);
+  (void)store_->remove(name);  // a partial one left by a crash
+  std::unique_ptr<LogFile> file;
+  Status status = store_->create(name, file);
+  if (status.ok()) status = file->preallocate(file_room());
+  if (status.ok()) status = store_->sync_directory();
+  file.reset();
+  if (status.ok()) {
+    reserve_held_ = true;
+  } else {
+    // Without a reserve the next rotation on a full disk retires the oldest file instead;
+    // old history is never deleted before space is actually needed.
+    (void)store_->remove(name);
+  }
+}
+
+Status Writer::log_files(std::vector<std::uint64_t>& indices) {
+  std::vector<std::string> names;
+  if (Status status = store_->list(names); !status.ok()) return status;
+  indices.clear();
+  for (const std::string& name : names) {
+    if (const auto index = parse_log_file_name(name)) indices.push_back(*index);
+  }
+  std::sort(indices.begin(), indices.end());
+  return {};
+}
+
+// Announces, seals and then deletes the `count` oldest files before the current one. The
+// signed audit.retention record is what lets the verifier accept the shortened log.
+Status Writer::retire_oldest(std::uint64_t count, std::string_view reason) {
+  std::vector<std::uint64_t> indices;
+  if (Status status = log_files(indices); !status.ok()) return status;
+  std::erase_if(indices, [this](std::uint64_t index) { return index >= file_index_; });
+  count = std::min<std::uint64_t>(count, indices.size());
+  if (count == 0) return {};
+  const std::uint64_t first_kept = count < indices.size() ? indices[count] : file_index_;
+  const Event event{"audit.retention", std::nullopt,
+                    {{"reason", std::string(reason)},
+                     {"deleted_files", count},
+                     {"first_deleted_file", indices.front()},
+                     {"first_kept_file", first_kept}}};
+  if (Status status = append_record(event, nullptr); !status.ok()) return status;
+  if (Status status = write_checkpoint(); !status.ok()) return status;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (Status status = store_->remove(log_file_name(indices[i])); !status.ok()) return status;
+    ++files_retired_;
+  }
+  return store_->sync_directory();
+}
+
+// Seals the full file, keeps the log within keep_bytes, then continues the chain in the
+// next file.
+Status Writer::rotate() {
+  if (sealed_sequence_ != sequence_) {
+    if (Status status = write_checkpoint(); !status.ok()) return status;
+  }
+  if (config_.keep_bytes > 0) {
+    std::vector<std::uint64_t> indices;
+    if (Status status = log_files(indices); !status.ok()) return fail(status);
+    std::uint64_t total = 0;
+    std::vector<std::uint64_t> sizes;
+    for (const std::uint64_t index : indices) {
+      std::uint64_t size = 0;
+      if (index == file_index_) {
+        size = file_->size();
+      } else if (Status status = store_->file_size(log_file_name(index), size); !status.ok()) {
+        return fail(status);
+      }
+      sizes.push_back(size);
+      total += size;
+    }
+    std::uint64_t retire = 0;
+    while (retire < indices.size() && indices[retire] < file_index_ && total + file_room() > config_.keep_bytes) {
+      total -= sizes[retire];
+      ++retire;
+    }
+    if (Status status = retire_oldest(retire, "size-limit"); !status.ok() && failed_) return status;
+  }
+  if (Status status = start_file(file_index_ + 1); !status.ok()) return status;
+  ensure_reserve();
+  return {};
 }
 
 Status Writer::write_line(const std::string& line, bool sync_all) {
@@ -236,11 +370,7 @@ Status Writer::fail(Status status) {
 Status Writer::append(const Event& event, std::uint64_t* sequence) {
   if (failed_) return writer_failed();
   if (file_->size() >= config_.rotate_bytes) {
-    // Seal the full file, then continue the chain in the next one.
-    if (sealed_sequence_ != sequence_) {
-      if (Status status = write_checkpoint(); !status.ok()) return status;
-    }
-    if (Status status = start_file(file_index_ + 1); !status.ok()) return status;
+    if (Status status = rotate(); !status.ok()) return status;
   }
   if (Status status = append_record(event, sequence); !status.ok()) return status;
   return checkpoint_if_due();

@@ -146,7 +146,12 @@ void print_status(const json& r) {
   }
   if (r.contains("audit")) {
     std::cout << "audit: " << r["audit"].value("last_sequence", 0) << " records"
-              << (r["audit"].value("failed", false) ? ", WRITER FAILED (state changes refused)" : "") << '\n';
+              << (r["audit"].value("failed", false) ? ", WRITER FAILED (state changes refused)" : "")
+              << (r["audit"].value("reserve", true) ? "" : ", no disk reserve for the next rotation (disk full?)");
+    if (const auto retired = r["audit"].value("files_retired", std::uint64_t{0}); retired > 0) {
+      std::cout << ", " << retired << " oldest file(s) deleted by retention";
+    }
+    std::cout << '\n';
   }
 }
 

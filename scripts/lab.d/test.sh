@@ -266,6 +266,7 @@ check_manager() {  # run
   else
     check_result "audit log verifies on the board" 1 "$(tr -s ' \n' ' ' <<<"$out" | cut -c1-300)"
   fi
+  check_audit_full_disk "$run"   # checks-audit.sh
 }
 
 # The modem (issue 6, docs/modem.md "On the board"): twofold-modem-sim on the host is the

@@ -127,6 +127,24 @@ struct MemoryState {
   int fail_sync_errno = 0;
   int fail_create_errno = 0;
   int syncs = 0;
+  int preallocations = 0;
+  // A disk of this many bytes (0: unbounded): a file takes max(its size, its
+  // preallocation); growing or preallocating past the capacity fails with ENOSPC.
+  std::uint64_t capacity_bytes = 0;
+  std::map<std::string, std::uint64_t> allocated;
+  std::uint64_t used() const {
+    std::uint64_t total = 0;
+    for (const auto& [name, bytes] : allocated) total += bytes;
+    return total;
+  }
+  // Takes `bytes` of disk for `name` if they fit.
+  bool allocate(const std::string& name, std::uint64_t bytes) {
+    const std::uint64_t have = allocated[name];
+    if (bytes <= have) return true;
+    if (capacity_bytes != 0 && used() + (bytes - have) > capacity_bytes) return false;
+    allocated[name] = bytes;
+    return true;
+  }
 };
 
 class MemoryLogFile final : public LogFile {
@@ -139,6 +157,9 @@ class MemoryLogFile final : public LogFile {
       state_->files[name_].append(bytes.substr(0, std::min(bytes.size(), state_->fail_after_bytes)));
       return Status(ErrorCode::io, "write: injected failure", state_->fail_append_errno);
     }
+    if (!state_->allocate(name_, state_->files[name_].size() + bytes.size())) {
+      return Status(ErrorCode::io, "write: disk full", ENOSPC);
+    }
     state_->files[name_].append(bytes);
     return {};
   }
@@ -146,6 +167,12 @@ class MemoryLogFile final : public LogFile {
   Status sync_all() override { return sync(); }
   Status truncate(std::uint64_t size) override {
     state_->files[name_].resize(size);
+    state_->allocated[name_] = size;
+    return {};
+  }
+  Status preallocate(std::uint64_t bytes) override {
+    ++state_->preallocations;
+    if (!state_->allocate(name_, bytes)) return Status(ErrorCode::io, "fallocate: disk full", ENOSPC);
     return {};
   }
   [[nodiscard]] std::uint64_t size() const override { return state_->files[name_].size(); }
@@ -184,14 +211,29 @@ class MemoryLogStore final : public LogStore {
     out = state_->files.at(name);
     return {};
   }
+  Status file_size(const std::string& name, std::uint64_t& out) override {
+    if (!state_->files.contains(name)) return Status(ErrorCode::io, "no such file", ENOENT);
+    out = state_->files[name].size();
+    return {};
+  }
+  Status remove(const std::string& name) override {
+    state_->files.erase(name);
+    state_->allocated.erase(name);
+    return {};
+  }
   Status sync_directory() override { return {}; }
 
  private:
   std::shared_ptr<MemoryState> state_;
 };
 
+// The log's files (not the reserve), in order, as verify_buffers takes them.
 inline std::vector<std::pair<std::string, std::string>> memory_files(const MemoryState& state) {
-  return {state.files.begin(), state.files.end()};
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [name, content] : state.files) {
+    if (parse_log_file_name(name)) files.emplace_back(name, content);
+  }
+  return files;
 }
 
 }  // namespace twofold::audit::testing

@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
         config.checkpoint_every_records = policy.audit.checkpoint_records.value;
         config.checkpoint_every = std::chrono::seconds(policy.audit.checkpoint_seconds.value);
         config.rotate_bytes = std::uint64_t{policy.audit.rotate_mib.value} * 1024 * 1024;
+        config.keep_bytes = std::uint64_t{policy.audit.keep_mib.value} * 1024 * 1024;
         config.sync = policy.audit.fsync.value == twofold::policy::FsyncPolicy::every_record
                           ? twofold::audit::SyncPolicy::every_record
                           : twofold::audit::SyncPolicy::at_checkpoint;

@@ -678,7 +678,10 @@ json Manager::status_json() {
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
     if (audit_) {
-        out["audit"] = {{"last_sequence", audit_->last_sequence()}, {"failed", audit_->failed()}};
+        out["audit"] = {{"last_sequence", audit_->last_sequence()},
+                        {"failed", audit_->failed()},
+                        {"reserve", audit_->reserve_held()},
+                        {"files_retired", audit_->files_retired()}};
     }
     return out;
 }

@@ -452,6 +452,15 @@ class Checker {
                    "records after the last checkpoint can be lost on power failure",
                    "use fsync = \"record\" unless the storage cannot sustain it");
     }
+    // Retention deletes whole files: with fewer than four, a single rotation could take
+    // most of the history, and the retention record that explains a deletion would soon
+    // be deleted with the next one.
+    if (audit.rotate_mib.where.line != 0 && std::uint64_t{audit.keep_mib.value} < 4ULL * audit.rotate_mib.value) {
+      out_.error(rule::kAuditKeepTooSmall, audit.keep_mib.where,
+                 "keep_mib = " + std::to_string(audit.keep_mib.value) + " holds fewer than four files of rotate_mib = " +
+                     std::to_string(audit.rotate_mib.value),
+                 "raise keep_mib to at least " + std::to_string(4ULL * audit.rotate_mib.value) + " or lower rotate_mib");
+    }
   }
 
   const Policy& policy_;

@@ -249,6 +249,9 @@ Audit read_audit(TableReader table) {
   assign(audit.rotate_mib, table.integer_as<std::uint32_t>("rotate_mib", Presence::required,
                                                           limits::kMinRotateMib,
                                                           limits::kMaxRotateMib));
+  audit.keep_mib = {static_cast<std::uint32_t>(limits::kDefaultKeepMib), table.where()};
+  assign(audit.keep_mib, table.integer_as<std::uint32_t>("keep_mib", Presence::optional, limits::kMinKeepMib,
+                                                        limits::kMaxKeepMib));
   table.finish();
   return audit;
 }

@@ -62,6 +62,7 @@ constexpr std::array kRules{
     RuleInfo{rule::kModemSmsUnlimited, warning, "a persona may send SMS without an sms_per_hour limit"},
     RuleInfo{rule::kAuditKeyBesideLog, error, "the audit signing key lies inside the log directory"},
     RuleInfo{rule::kAuditFsyncCheckpoint, warning, "the audit log is fsynced only at checkpoints"},
+    RuleInfo{rule::kAuditKeepTooSmall, error, "the audit log's size bound holds fewer than four files"},
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ class NullFile final : public LogFile {
     size_ = size;
     return {};
   }
+  Status preallocate(std::uint64_t) override { return {}; }
   [[nodiscard]] std::uint64_t size() const override { return size_; }
 
  private:
@@ -56,6 +57,11 @@ class NullStore final : public LogStore {
     out.clear();
     return {};
   }
+  Status file_size(const std::string&, std::uint64_t& out) override {
+    out = 0;
+    return {};
+  }
+  Status remove(const std::string&) override { return {}; }
   Status sync_directory() override { return {}; }
 };
 

@@ -23,8 +23,13 @@ class LogFile {
   virtual Status sync_data() = 0;
   // fsync: data and all metadata.
   virtual Status sync_all() = 0;
-  // Cuts the file back to `size` bytes (used to remove a torn line).
+  // Cuts the file back to `size` bytes (used to remove a torn line). Cutting it to its own
+  // size gives back blocks preallocated past its end.
   virtual Status truncate(std::uint64_t size) = 0;
+  // Allocates disk blocks so the file can grow to `bytes` without needing new ones (its
+  // size does not change): appends within that room cannot fail with ENOSPC when other
+  // writers fill the disk. A file system that cannot preallocate reports ok.
+  virtual Status preallocate(std::uint64_t bytes) = 0;
   [[nodiscard]] virtual std::uint64_t size() const = 0;
 };
 
@@ -39,6 +44,10 @@ class LogStore {
   // Creates a new file (fails if it exists) for appending.
   virtual Status create(const std::string& name, std::unique_ptr<LogFile>& out) = 0;
   virtual Status read(const std::string& name, std::string& out) = 0;
+  // Size in bytes of an existing file.
+  virtual Status file_size(const std::string& name, std::uint64_t& out) = 0;
+  // Deletes a file (retention; the reserve). Missing is not an error.
+  virtual Status remove(const std::string& name) = 0;
   // fsync on the directory, so a newly created file's name survives a power cut.
   virtual Status sync_directory() = 0;
 };
@@ -59,6 +68,7 @@ class PosixLogFile final : public LogFile {
   Status sync_data() override;
   Status sync_all() override;
   Status truncate(std::uint64_t size) override;
+  Status preallocate(std::uint64_t bytes) override;
   [[nodiscard]] std::uint64_t size() const override { return size_; }
 
  private:
@@ -75,6 +85,8 @@ class PosixLogStore final : public LogStore {
   Status open_append(const std::string& name, std::unique_ptr<LogFile>& out) override;
   Status create(const std::string& name, std::unique_ptr<LogFile>& out) override;
   Status read(const std::string& name, std::string& out) override;
+  Status file_size(const std::string& name, std::uint64_t& out) override;
+  Status remove(const std::string& name) override;
   Status sync_directory() override;
 
  private:

@@ -54,8 +54,9 @@ struct VerifyOptions {
   std::optional<VerifyKey> public_key;
   // "I know at least N records were written": fewer is reported as truncation.
   std::optional<std::uint64_t> expect_sequence;
-  // Accept a first file that continues an earlier, removed file (retention). Its header
-  // is then the trust anchor, which the next signed checkpoint still authenticates.
+  // Accept a first file that continues an earlier, removed file even without a signed
+  // audit.retention record saying so (files retired by hand). Its header is then the trust
+  // anchor, which the next signed checkpoint still authenticates.
   bool allow_missing_head = false;
   // Treat records after the last checkpoint as a failure instead of a note.
   bool require_sealed = false;
@@ -72,6 +73,9 @@ struct VerifyReport {
   std::uint64_t unsealed_records = 0;      // records after the last checkpoint
   std::uint64_t torn_tail_bytes = 0;       // unterminated bytes at the very end (crash)
   bool empty_last_file = false;            // last file has no bytes (crash during rotation)
+  // The log's first files were deleted by the writer's retention: a sealed audit.retention
+  // record names the first file kept, and the log starts at or before it.
+  std::optional<std::uint64_t> retired_before_file;
   bool signatures_checked = false;
   std::string key_id;                      // pinned key's id, if any
   Digest last_chain{};
@@ -100,6 +104,7 @@ class ChainVerifier {
   void on_header(const HeaderLine& header);
   void on_record(const RecordLine& record);
   void on_checkpoint(const CheckpointLine& checkpoint);
+  void check_head();
   bool time_ok(std::int64_t timestamp_ns, std::optional<std::uint64_t> sequence);
 
   const VerifyOptions& options_;
@@ -112,6 +117,16 @@ class ChainVerifier {
   std::optional<std::uint64_t> previous_file_index_;
   std::optional<Location> torn_;   // unterminated tail of the previous file
   std::optional<Location> first_unsealed_;
+  // The first file's header when it continues earlier, deleted files; judged at the end,
+  // once the retention records that may explain it have been read.
+  struct Head {
+    Location where;
+    std::uint64_t file_index = 0;
+    std::uint64_t prev_sequence = 0;
+  };
+  std::optional<Head> missing_head_;
+  std::optional<std::uint64_t> retention_read_;    // largest first_kept_file seen
+  std::optional<std::uint64_t> retention_sealed_;  // ... and covered by a checkpoint
   std::uint64_t sequence_ = 0;
   Digest chain_{};
   std::int64_t last_timestamp_ns_ = 0;

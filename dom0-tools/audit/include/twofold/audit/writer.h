@@ -13,6 +13,14 @@
 // if possible, and the writer refuses every later record (ErrorCode::writer_failed): a gap
 // in the chain is never papered over. Reopen a new Writer to continue after the fault.
 //
+// Disk (docs/audit.md, "Retention and a full disk"): each file is preallocated to
+//   rotate_bytes plus room for the lines that seal it, so records never need new blocks; a
+//   reserve file of the same size is kept beside the log for the next rotation; at rotation
+//   the oldest files beyond keep_bytes are deleted. When the disk is full at a rotation the
+//   reserve is given up, then the oldest files. Every deletion is announced first by a
+//   signed "audit.retention" record naming the first file kept, which the verifier needs to
+//   accept a log whose first files are gone.
+//
 // Not thread-safe: one owner (the manager's io_context) calls it.
 
 #include <chrono>
@@ -21,6 +29,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "twofold/audit/format.h"
 #include "twofold/audit/hash.h"
@@ -38,7 +48,18 @@ struct WriterConfig {
   std::chrono::seconds checkpoint_every{60};
   std::uint64_t rotate_bytes = 8ULL * 1024 * 1024;
   SyncPolicy sync = SyncPolicy::every_record;
+  // Upper bound on the log files' total size (0: no bound); the oldest files go first.
+  std::uint64_t keep_bytes = 0;
+  // Preallocate each file and keep the reserve (off only for stores that cannot).
+  bool reserve_space = true;
+  // Room past rotate_bytes a file may need: a record of the largest size (64 KiB) that
+  // started just below the limit, the checkpoint that seals the file and the retention
+  // records of its rotation.
+  std::uint64_t rotation_slack_bytes = 256 * 1024;
 };
+
+// The file beside the log that holds the next rotation's disk space.
+inline constexpr std::string_view kReserveFileName = "audit.reserve";
 
 // UTC wall clock in ns since the epoch; injectable for tests.
 using Clock = std::function<std::int64_t()>;
@@ -84,12 +105,23 @@ class Writer {
   // How often the wall clock was seen going backwards; such records carry the previous
   // timestamp instead, so timestamps in the log never decrease.
   [[nodiscard]] std::uint64_t clock_regressions() const { return clock_regressions_; }
+  // Log files deleted by retention (keep_bytes or a full disk) since open().
+  [[nodiscard]] std::uint64_t files_retired() const { return files_retired_; }
+  // Whether the reserve for the next rotation is in place.
+  [[nodiscard]] bool reserve_held() const { return reserve_held_; }
 
  private:
   struct TailState;
   Status resume_or_start();
   Status tail_state(const std::string& name, TailState& state, bool& has_lines);
   Status start_file(std::uint64_t index);
+  Status try_start_file(std::uint64_t index);
+  Status rotate();
+  Status retire_oldest(std::uint64_t count, std::string_view reason);
+  Status log_files(std::vector<std::uint64_t>& indices);
+  bool make_room_for_rotation();
+  void ensure_reserve();
+  [[nodiscard]] std::uint64_t file_room() const { return config_.rotate_bytes + config_.rotation_slack_bytes; }
   Status write_line(const std::string& line, bool sync_all);
   Status write_checkpoint();
   Status append_record(const Event& event, std::uint64_t* sequence);
@@ -108,6 +140,8 @@ class Writer {
   std::int64_t last_timestamp_ns_ = 0;
   std::int64_t last_checkpoint_ns_ = 0;
   std::uint64_t clock_regressions_ = 0;
+  std::uint64_t files_retired_ = 0;
+  bool reserve_held_ = false;
   bool failed_ = false;
 };
 

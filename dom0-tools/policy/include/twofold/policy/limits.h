@@ -80,5 +80,10 @@ inline constexpr std::int64_t kMinCheckpointSeconds = 1;
 inline constexpr std::int64_t kMaxCheckpointSeconds = 86400;
 inline constexpr std::int64_t kMinRotateMib = 1;
 inline constexpr std::int64_t kMaxRotateMib = 4096;
+// The audit log's size bound (keep_mib): the default keeps months of ordinary events
+// (a switch or lifecycle record is ~200 bytes) on a phone's storage.
+inline constexpr std::int64_t kMinKeepMib = 2;
+inline constexpr std::int64_t kMaxKeepMib = 1048576;
+inline constexpr std::int64_t kDefaultKeepMib = 256;
 
 }  // namespace twofold::policy::limits

@@ -160,6 +160,7 @@ struct Audit {
   Located<std::uint32_t> checkpoint_seconds;
   Located<FsyncPolicy> fsync;
   Located<std::uint32_t> rotate_mib;
+  Located<std::uint32_t> keep_mib;  // the log files' total size bound; oldest files go first
 };
 
 struct Policy {

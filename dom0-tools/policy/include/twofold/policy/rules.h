@@ -81,6 +81,7 @@ inline constexpr std::string_view kModemSmsUnlimited = "modem.sms-unlimited";
 // Audit.
 inline constexpr std::string_view kAuditKeyBesideLog = "audit.key-beside-log";
 inline constexpr std::string_view kAuditFsyncCheckpoint = "audit.fsync-checkpoint-only";
+inline constexpr std::string_view kAuditKeepTooSmall = "audit.keep-too-small";
 }  // namespace rule
 
 }  // namespace twofold::policy

@@ -267,6 +267,9 @@ void register_manager_commands(CLI::App& app) {
       const json args = persona->empty() ? json::object() : json{{"persona", *persona}};
       finish(*options, call(*options, "switch", args), [](const json& r) {
         std::cout << "foreground: " << r.value("foreground", "?") << (r.value("changed", false) ? "" : " (unchanged)") << '\n';
+        if (r.contains("prompt")) {
+          std::cout << r.value("prompt", "?") << ": locked; the PIN prompt is on the device's screen\n";
+        }
       });
     });
   }

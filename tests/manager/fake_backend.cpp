@@ -148,7 +148,9 @@ int main(int argc, char** argv) {
         [&](std::string_view line) {
             const auto parsed = focus::parse_to_backend(line);
             if (!std::holds_alternative<focus::ToBackend>(parsed)) return;
-            const auto order = std::get<focus::Focus>(std::get<focus::ToBackend>(parsed));
+            const auto* focus_order = std::get_if<focus::Focus>(&std::get<focus::ToBackend>(parsed));
+            if (focus_order == nullptr) return; // a prompt redraw: no answer
+            const auto order = *focus_order;
             log_line(a, "focus " + order.persona.value_or("nobody") + " " + std::to_string(order.epoch) + " " + now_us());
             if (a.never_answer) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(a.ack_after_ms));

@@ -598,7 +598,11 @@ KeystoreAnswer run_keystore(const KeystoreClient& client, const std::string& per
     const auto start = std::chrono::steady_clock::now();
     auto a = client.run(verb, volume, mapper, pin_lines);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    spdlog::info("volume {}: twofold-keystore {}: {} in {} ms", persona, verb, a.outcome, ms.count());
+    std::string split; // what the keystore spent where, as `twofold secure unlock` prints it
+    if (const auto t = a.doc.find("timings_ms"); t != a.doc.end() && t->is_object()) {
+        split = fmt::format(" (TPM {} ms, key derivation {} ms)", t->value("tpm", 0), t->value("kdf", 0));
+    }
+    spdlog::info("volume {}: twofold-keystore {}: {} in {} ms{}", persona, verb, a.outcome, ms.count(), split);
     return a;
 }
 

@@ -87,9 +87,11 @@ check_pin_prompt() {  # run
     "${leaked:+$(head -3 <<<"$leaked" | tr -d '\r' | tr '\n' ';')}${leaked:-no digit or Enter key line in personal's or secure's key log since the prompt opened}"
   # The patterns are typed as regexes whose text is not the PIN ("2[4]68"), so the command's
   # own echo on the console cannot match.
-  local re="${lab_pin:0:1}[${lab_pin:1:1}]${lab_pin:2}|${pin_wrong:0:1}[${pin_wrong:1:1}]${pin_wrong:2}"
+  # Not inside a longer hex or decimal run: the audit log's hash chain and signatures are hex,
+  # and a 4-digit PIN turns up in them by chance (it did: "...ab2468c8..." in a chain value).
+  local re="(^|[^0-9a-fA-F])(${lab_pin:0:1}[${lab_pin:1:1}]${lab_pin:2}|${pin_wrong:0:1}[${pin_wrong:1:1}]${pin_wrong:2})([^0-9a-fA-F]|\$)"
   out=$(dom0_exec "$run" 60 "grep -rlE '$re' /var/log /run/twofold /var/lib/twofold/audit 2>/dev/null | head -5; echo files-end") || out=""
-  leaked=$(tail -n +"$first" "$run/serial.log" | cut -d' ' -f3- | grep -aE "$lab_pin|$pin_wrong" | head -3 || true)
+  leaked=$(tail -n +"$first" "$run/serial.log" | cut -d' ' -f3- | grep -aE "(^|[^0-9a-fA-F])($lab_pin|$pin_wrong)([^0-9a-fA-F]|\$)" | head -3 || true)
   if grep -q '^files-end' <<<"$(tr -d '\r' <<<"$out")" && [ -z "$(tr -d '\r' <<<"$out" | grep -v '^files-end' | grep -v '^ *$')" ] && [ -z "$leaked" ]; then
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 0 "grep for $lab_pin and $pin_wrong: none"
   else

@@ -511,9 +511,9 @@ TEST_F(BackendSupervisionTest, AuditFloodOfOnePersonaLeavesTheOthersEventsAndIsC
 
 // dom0's PIN prompt on the key channel (issue 15): keys come only from the input holder, only
 // while a prompt has input, and no refusal names the key.
+namespace twofold::manager {
 namespace {
 std::string prompt_key_line(const std::string& key) { return R"({"type":"prompt-key","key":")" + key + R"("})"; }
-} // namespace
 
 TEST_F(BackendSupervisionTest, PromptKeyFromABackendThatDoesNotHoldInputIsAProtocolError) {
     start_manager({backend("display", {"--holds", "display", "--raw", prompt_key_line("7")})});
@@ -566,3 +566,6 @@ TEST_F(BackendSupervisionTest, SwitchToALockedPersonaOpensThePromptAndItsKeysRea
     EXPECT_FALSE(status()["pin_prompt"]["open"].get<bool>());
     EXPECT_NE(audit_text().find("prompt.close"), std::string::npos);
 }
+
+} // namespace
+} // namespace twofold::manager

@@ -100,6 +100,12 @@ void print_status(const json& r) {
   if (r.contains("switching_to") && !r["switching_to"].is_null()) {
     std::cout << " (switching to " << r["switching_to"].get<std::string>() << ")";
   }
+  if (r.contains("pin_prompt") && r["pin_prompt"].value("open", false)) {
+    // dom0's PIN prompt holds the screen and the keys ("up"), or is opening or closing.
+    const auto& p = r["pin_prompt"];
+    std::cout << "\npin prompt: " << (p["persona"].is_string() ? p["persona"].get<std::string>() : "?") << ' '
+              << (p.value("up", false) ? "up" : "moving") << (p.value("checking", false) ? " (checking the PIN)" : "");
+  }
   std::cout << "\n\n"
             << std::left << std::setw(20) << "PERSONA" << std::setw(10) << "KIND" << std::setw(12) << "STATE"
             << std::setw(7) << "DOMID" << std::setw(11) << "FOREGROUND" << "RESTARTS\n";
@@ -272,6 +278,9 @@ void register_manager_commands(CLI::App& app) {
       const json args = persona->empty() ? json::object() : json{{"persona", *persona}};
       finish(*options, call(*options, "switch", args), [](const json& r) {
         std::cout << "foreground: " << r.value("foreground", "?") << (r.value("changed", false) ? "" : " (unchanged)") << '\n';
+        if (r.contains("prompt")) {
+          std::cout << r.value("prompt", "?") << ": locked; the PIN prompt is on the device's screen\n";
+        }
       });
     });
   }

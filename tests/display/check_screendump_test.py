@@ -20,6 +20,11 @@ def check(name, expected):
     return subprocess.run([sys.executable, CHECKER, path, expected], capture_output=True, text=True, timeout=60)
 
 
+def check_prompt(name, *args):
+    return subprocess.run([sys.executable, CHECKER, os.path.join(DUMPS, name), "prompt", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
 class CheckScreendumpTest(unittest.TestCase):
     def test_personal_screen_is_recognised_as_personal(self):
         result = check("personal.ppm", "personal")
@@ -52,6 +57,20 @@ class CheckScreendumpTest(unittest.TestCase):
         self.assertEqual(as_secure.returncode, 1)
         self.assertIn("indicator personal", as_secure.stderr)
         self.assertEqual(check("personal-draws-secure.ppm", "personal").returncode, 1)
+
+    def test_pin_prompt_is_recognised_with_its_dots_and_status_line(self):
+        result = check_prompt("pin-prompt.ppm", "3", "24")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("3 dots", result.stdout)
+
+    def test_pin_prompt_with_other_dots_or_status_is_a_mismatch(self):
+        self.assertEqual(check_prompt("pin-prompt.ppm", "4").returncode, 1)
+        self.assertEqual(check_prompt("pin-prompt.ppm", "3", "9").returncode, 1)
+
+    def test_a_guest_screen_is_not_the_pin_prompt(self):
+        result = check_prompt("secure.ppm", "0")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("not the prompt", result.stderr)
 
     def test_strip_without_guest_pixels_is_a_mismatch(self):
         result = check("secure-no-guest.ppm", "secure")

@@ -267,3 +267,100 @@ TEST(ScreenPpm, WritesAHeaderAndThreeBytesPerPixel) {
 
 } // namespace
 } // namespace twofold::display
+
+// dom0's PIN prompt (issue 15): dom0's pixels only, under the secure strip.
+namespace twofold::display {
+namespace {
+
+constexpr std::uint32_t kGuestColour = 0x00ABCDEF;
+const Rect kContent{0, kStrip, kScreenW, kContentH};
+
+class PromptCompositorTest : public CompositorTest {
+protected:
+    [[nodiscard]] std::size_t guest_pixels() const {
+        std::size_t n = 0;
+        for (auto p : screen().pixels()) n += p == kGuestColour;
+        return n;
+    }
+    [[nodiscard]] bool dot_drawn(std::uint32_t i) const {
+        const Rect d = prompt_dot(kContent, i);
+        return screen().at(d.x + d.width / 2, d.y + d.height / 2) == kPromptDotColour;
+    }
+    void show_secure_guest() {
+        secure_fb.fill(kGuestColour);
+        compositor.set_source(secure, secure_fb.framebuffer());
+        compositor.switch_to(secure, 1);
+        ASSERT_TRUE(compositor.present());
+        ASSERT_GT(guest_pixels(), 0U);
+    }
+};
+
+TEST_F(PromptCompositorTest, ThePromptReplacesEveryGuestPixelUnderTheSecureStripInOneFrame) {
+    show_secure_guest();
+    compositor.show_prompt(secure, 5, PromptScreen{2, "WRONG PIN"});
+    const auto frames = target.frames_presented();
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(target.frames_presented(), frames + 1);
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{secure, 5}));
+    EXPECT_TRUE(strip_is(Trust::Secure));
+    EXPECT_EQ(guest_pixels(), 0U);
+    EXPECT_TRUE(dot_drawn(0));
+    EXPECT_TRUE(dot_drawn(1));
+    EXPECT_FALSE(dot_drawn(2));
+    EXPECT_EQ(screen().at(kScreenW - 1, kScreenH - 1), kPromptBackground);
+    std::size_t message = 0;
+    for (auto p : screen().pixels()) message += p == kPromptMessageColour;
+    EXPECT_GT(message, 100U) << "the status line is drawn";
+    EXPECT_EQ(indicator_text({"bank", Trust::Secure}, kPromptCaption), "SECURE - ENTER PIN");
+}
+
+TEST_F(PromptCompositorTest, GuestUpdatesStayOffScreenWhileThePromptIsUp) {
+    show_secure_guest();
+    compositor.show_prompt(secure, 5, PromptScreen{});
+    ASSERT_TRUE(compositor.present());
+    compositor.mark_dirty(secure, Rect{0, 0, kScreenW, kContentH});
+    EXPECT_FALSE(compositor.present());
+    EXPECT_EQ(guest_pixels(), 0U);
+}
+
+TEST_F(PromptCompositorTest, ARedrawOfThePromptShownChangesTheDotsAndAStaleOneNothing) {
+    compositor.show_prompt(secure, 5, PromptScreen{});
+    ASSERT_TRUE(compositor.present());
+    EXPECT_FALSE(dot_drawn(0));
+    EXPECT_FALSE(compositor.update_prompt(4, PromptScreen{3, ""}));
+    EXPECT_TRUE(compositor.update_prompt(5, PromptScreen{3, ""}));
+    ASSERT_TRUE(compositor.present());
+    EXPECT_TRUE(dot_drawn(2));
+    EXPECT_FALSE(dot_drawn(3));
+    EXPECT_TRUE(strip_is(Trust::Secure));
+}
+
+TEST_F(PromptCompositorTest, LeavingThePromptForThePersonaShowsItsWholeFrame) {
+    secure_fb.fill(kGuestColour);
+    compositor.set_source(secure, secure_fb.framebuffer());
+    compositor.show_prompt(secure, 5, PromptScreen{4, ""});
+    ASSERT_TRUE(compositor.present());
+    compositor.switch_to(secure, 6);
+    ASSERT_TRUE(compositor.present()) << "the same persona, but a new frame: the guest's";
+    EXPECT_EQ(compositor.take_presented_switch(), (PresentedSwitch{secure, 6}));
+    EXPECT_FALSE(compositor.prompt_shown());
+    EXPECT_EQ(screen().at(kScreenW - 1, kScreenH - 1), kGuestColour);
+    EXPECT_FALSE(compositor.update_prompt(5, PromptScreen{1, ""})) << "no prompt to redraw any more";
+}
+
+TEST(PromptDrawing, DrawsOnlyInsideItsArea) {
+    HeadlessTarget t{100, 80};
+    t.screen().fill(Rect{0, 0, 100, 80}, 0x00123456);
+    const Rect area{10, 20, 60, 40};
+    draw_prompt(t.screen(), area, PromptScreen{16, "LOCKED: MEASUREMENTS CHANGED"});
+    for (std::uint32_t y = 0; y < 80; ++y)
+        for (std::uint32_t x = 0; x < 100; ++x) {
+            const bool inside = x >= 10 && x < 70 && y >= 20 && y < 60;
+            if (!inside) {
+                ASSERT_EQ(t.screen().at(x, y), 0x00123456U) << x << "," << y;
+            }
+        }
+}
+
+} // namespace
+} // namespace twofold::display

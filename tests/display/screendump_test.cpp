@@ -108,5 +108,16 @@ TEST_F(ScreendumpTest, PersonaWithoutAFramebufferShowsOnlyItsStrip) {
     dump("secure-no-guest.ppm");
 }
 
+// dom0's PIN prompt after a wrong PIN: three dots typed since, the status line of 24 characters.
+TEST_F(ScreendumpTest, PinPromptShowsDotsAndStatusUnderTheSecureStrip) {
+    draw_pattern(secure_fb, FBPATTERN_SECURE);
+    compositor.set_source(secure, secure_fb.framebuffer());
+    show(secure);
+    compositor.show_prompt(secure, 1, PromptScreen{3, "WRONG PIN - 4 TRIES LEFT"});
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(target.screen().at(kScreenW - 1, 0), kSecureStripColour);
+    dump("pin-prompt.ppm");
+}
+
 } // namespace
 } // namespace twofold::display

@@ -124,3 +124,63 @@ TEST(FocusProtocol, RefusesOverlongLinesUnparsed) {
 
 } // namespace
 } // namespace twofold::focus
+
+// dom0's PIN prompt on the link (issue 15).
+namespace twofold::focus {
+namespace {
+
+std::string error_of(const Parsed<ToBackend>& p) { return std::holds_alternative<ParseError>(p) ? std::get<ParseError>(p).message : ""; }
+std::string error_of(const Parsed<ToManager>& p) { return std::holds_alternative<ParseError>(p) ? std::get<ParseError>(p).message : ""; }
+
+TEST(FocusPrompt, AFocusOrderWithAPromptRoundTrips) {
+    const auto line = format(ToBackend{Focus{"secure", 9, PromptView{3, "WRONG PIN - 3 TRIES LEFT"}}});
+    const auto parsed = parse_to_backend(line);
+    ASSERT_TRUE(std::holds_alternative<ToBackend>(parsed)) << error_of(parsed);
+    const auto& focus = std::get<Focus>(std::get<ToBackend>(parsed));
+    EXPECT_EQ(focus.persona, "secure");
+    ASSERT_TRUE(focus.prompt);
+    EXPECT_EQ(*focus.prompt, (PromptView{3, "WRONG PIN - 3 TRIES LEFT"}));
+    EXPECT_FALSE(std::get<Focus>(std::get<ToBackend>(parse_to_backend(format(ToBackend{Focus{"secure", 1}})))).prompt);
+}
+
+TEST(FocusPrompt, ARedrawRoundTrips) {
+    const auto parsed = parse_to_backend(format(ToBackend{PromptUpdate{9, PromptView{4, ""}}}));
+    ASSERT_TRUE(std::holds_alternative<ToBackend>(parsed)) << error_of(parsed);
+    const auto& update = std::get<PromptUpdate>(std::get<ToBackend>(parsed));
+    EXPECT_EQ(update.epoch, 9u);
+    EXPECT_EQ(update.view.dots, 4u);
+}
+
+TEST(FocusPrompt, MalformedPromptsAreRefused) {
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"focus","persona":null,"epoch":1,"prompt":{"dots":0,"message":""}})")).find("persona"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":1,"prompt":{"dots":33,"message":""}})")).find("dots"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":1,"prompt":{"dots":1,"message":"lower"}})")).find("message"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":1,"prompt":{"dots":1,"message":"","x":1}})")).find("'x'"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"focus","persona":"secure","epoch":1,"prompt":[]})")).find("object"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(R"({"type":"prompt","epoch":1,"dots":-1,"message":""})")).find("dots"), std::string::npos);
+    EXPECT_NE(error_of(parse_to_backend(std::string(R"({"type":"prompt","epoch":1,"dots":1,"message":")") + std::string(41, 'A') + "\"}")).find("message"), std::string::npos);
+}
+
+TEST(FocusPrompt, EveryPromptKeyRoundTripsAndNothingElseIsOne) {
+    for (int k = 0; k <= static_cast<int>(PromptKey::Cancel); ++k) {
+        const auto key = static_cast<PromptKey>(k);
+        const auto parsed = parse_to_manager(format(ToManager{PromptKeyPress{key}}));
+        ASSERT_TRUE(std::holds_alternative<ToManager>(parsed)) << error_of(parsed);
+        EXPECT_EQ(std::get<PromptKeyPress>(std::get<ToManager>(parsed)).key, key);
+    }
+    EXPECT_EQ(digit_of(PromptKey::D7), '7');
+    EXPECT_FALSE(is_digit(PromptKey::Enter));
+    for (const char* bad : {R"({"type":"prompt-key","key":"a"})", R"({"type":"prompt-key","key":7})", R"({"type":"prompt-key"})",
+                            R"({"type":"prompt-key","key":"10"})", R"({"type":"prompt-key","key":"1","code":2})"}) {
+        EXPECT_FALSE(error_of(parse_to_manager(bad)).empty()) << bad;
+    }
+}
+
+TEST(FocusPrompt, ARefusedKeyIsNeverEchoedInTheError) {
+    const auto message = error_of(parse_to_manager(R"({"type":"prompt-key","key":"98765"})"));
+    EXPECT_FALSE(message.empty());
+    EXPECT_EQ(message.find("98765"), std::string::npos);
+}
+
+} // namespace
+} // namespace twofold::focus

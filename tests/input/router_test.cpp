@@ -165,3 +165,73 @@ TEST(RateLimiter, AllowsTheFirstThenOnePerPeriod) {
 
 } // namespace
 } // namespace twofold::input
+
+// dom0's PIN prompt: keys go to the manager only.
+namespace twofold::input {
+namespace {
+
+class PromptRouterTest : public RouterTest {
+protected:
+    std::vector<focus::PromptKey> typed;
+    InputRouter prompt_router{2, KEY_POWER, std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()),
+                              [this](focus::PromptKey k) { typed.push_back(k); }};
+    void SetUp() override {
+        prompt_router.attach(kPersonal, personal);
+        prompt_router.attach(kSecure, secure);
+    }
+    void type(std::vector<GuestEvent> events) { prompt_router.route(events); }
+};
+
+TEST_F(PromptRouterTest, KeysAtThePromptReachNoGuestOnlyTheSink) {
+    prompt_router.switch_to_prompt();
+    type({KeyEvent{KEY_2, true}, KeyEvent{KEY_2, false}, KeyEvent{KEY_KP4, true}, KeyEvent{KEY_BACKSPACE, true},
+          KeyEvent{KEY_ENTER, true}, KeyEvent{KEY_ESC, true}, KeyEvent{KEY_A, true}, TouchEvent{TouchPhase::Down, 0, 5, 5}});
+    EXPECT_TRUE(log.empty()) << "no guest got anything";
+    EXPECT_EQ(typed, (std::vector<focus::PromptKey>{focus::PromptKey::D2, focus::PromptKey::D4, focus::PromptKey::Backspace,
+                                                    focus::PromptKey::Enter, focus::PromptKey::Cancel}));
+    EXPECT_EQ(prompt_router.counters().prompt_keys, 5u);
+    EXPECT_EQ(prompt_router.counters().dropped_in_prompt, 3u) << "the release, KEY_A, the touch";
+}
+
+TEST_F(PromptRouterTest, KeysHeldByTheOldForegroundAreReleasedToItWhenThePromptOpens) {
+    prompt_router.switch_to(kPersonal);
+    type({KeyEvent{KEY_LEFTSHIFT, true}});
+    log.clear();
+    const auto released = prompt_router.switch_to_prompt();
+    EXPECT_EQ(released.keys, 1u);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0], (Delivery{0, KeyEvent{KEY_LEFTSHIFT, false}}));
+}
+
+TEST_F(PromptRouterTest, AKeyHeldAcrossTheEndOfThePromptIsNotReleasedIntoTheNewPersona) {
+    prompt_router.switch_to_prompt();
+    type({KeyEvent{KEY_ENTER, true}});
+    prompt_router.switch_to(kSecure);
+    type({KeyEvent{KEY_ENTER, false}});
+    EXPECT_TRUE(log.empty()) << "secure never saw the press, so it gets no release";
+    EXPECT_FALSE(prompt_router.prompt());
+    type({KeyEvent{KEY_1, true}});
+    EXPECT_EQ(log.size(), 1u) << "after the prompt, keys reach the persona again";
+    EXPECT_EQ(typed.size(), 1u);
+}
+
+TEST_F(PromptRouterTest, TheSwitchKeyIsNeverAPromptKey) {
+    prompt_router.switch_to_prompt();
+    type({KeyEvent{KEY_POWER, true}});
+    EXPECT_TRUE(typed.empty());
+    EXPECT_EQ(prompt_router.counters().dropped_switch_key, 1u);
+}
+
+TEST(PromptKeys, OnlyDigitsBackspaceEnterAndEscapeArePromptKeys) {
+    EXPECT_EQ(prompt_key_of(KEY_0), focus::PromptKey::D0);
+    EXPECT_EQ(prompt_key_of(KEY_9), focus::PromptKey::D9);
+    EXPECT_EQ(prompt_key_of(KEY_KP0), focus::PromptKey::D0);
+    EXPECT_EQ(prompt_key_of(KEY_KP9), focus::PromptKey::D9);
+    EXPECT_EQ(prompt_key_of(KEY_KPENTER), focus::PromptKey::Enter);
+    EXPECT_EQ(prompt_key_of(KEY_A), std::nullopt);
+    EXPECT_EQ(prompt_key_of(KEY_KPMINUS), std::nullopt);
+    EXPECT_EQ(prompt_key_of(0xFFFFFFFFu), std::nullopt);
+}
+
+} // namespace
+} // namespace twofold::input

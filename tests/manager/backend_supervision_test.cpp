@@ -103,7 +103,8 @@ protected:
         o.switch_timeout = 2000ms; // a loaded CI machine; the hung-backend test waits for it twice
         o.backends = std::move(backends);
         o.backend_stop_grace = 300ms;
-        o.block_device_present = [](const std::string&) { return true; }; // the secure volume is open
+        // The secure volume is open, unless a test locks it (the PIN prompt's tests).
+        o.block_device_present = [this](const std::string& node) { return !secure_locked_ || node.find(secure_) == std::string::npos; };
         o.shutdown_timeout = std::chrono::seconds(5);
         o.poweroff_command = "echo powered-off > " + (dir_ / "poweroff").string();
         io_ = std::make_unique<asio::io_context>();
@@ -187,6 +188,7 @@ protected:
     std::unique_ptr<asio::io_context> io_;
     std::unique_ptr<Manager> manager_;
     std::thread thread_;
+    bool secure_locked_ = false;
 };
 
 TEST_F(BackendSupervisionTest, SwitchCommitsOnlyAfterEveryBackendAcknowledged) {
@@ -502,6 +504,67 @@ TEST_F(BackendSupervisionTest, AuditFloodOfOnePersonaLeavesTheOthersEventsAndIsC
     EXPECT_LE(recorded, 4 * kMaxBackendAuditPerSecond) << "the flood was bounded";
     EXPECT_GT(dropped, 0u);
     EXPECT_EQ(recorded + dropped, 2000u) << "recorded " << recorded << ", dropped " << dropped;
+}
+
+} // namespace
+} // namespace twofold::manager
+
+// dom0's PIN prompt on the key channel (issue 15): keys come only from the input holder, only
+// while a prompt has input, and no refusal names the key.
+namespace twofold::manager {
+namespace {
+std::string prompt_key_line(const std::string& key) { return R"({"type":"prompt-key","key":")" + key + R"("})"; }
+
+TEST_F(BackendSupervisionTest, PromptKeyFromABackendThatDoesNotHoldInputIsAProtocolError) {
+    start_manager({backend("display", {"--holds", "display", "--raw", prompt_key_line("7")})});
+    ASSERT_TRUE(eventually([&] { return audit_text().find("does not hold input") != std::string::npos; })) << audit_text();
+    EXPECT_FALSE(status()["pin_prompt"]["open"].get<bool>());
+}
+
+TEST_F(BackendSupervisionTest, PromptKeyWhileNoPromptHasInputIsAProtocolError) {
+    start_manager({backend("input", {"--holds", "input", "--raw", prompt_key_line("4")})});
+    ASSERT_TRUE(eventually([&] { return audit_text().find("while no PIN prompt has input") != std::string::npos; })) << audit_text();
+}
+
+TEST_F(BackendSupervisionTest, GarbagePromptKeyIsRefusedWithoutEchoingIt) {
+    start_manager({backend("input", {"--holds", "input", "--raw", prompt_key_line("31337"),
+                                     "--raw", R"({"type":"prompt-key","key":7})", "--raw", R"({"type":"prompt-key","key":"1","x":1})"})});
+    ASSERT_TRUE(eventually([&] {
+        const auto log = audit_text();
+        std::size_t n = 0;
+        for (auto at = log.find("backend.protocol-error"); at != std::string::npos; at = log.find("backend.protocol-error", at + 1)) ++n;
+        return n >= 3;
+    })) << audit_text();
+    EXPECT_EQ(audit_text().find("31337"), std::string::npos) << "a refused key is never recorded";
+}
+
+TEST_F(BackendSupervisionTest, SwitchToALockedPersonaOpensThePromptAndItsKeysReachOnlyTheManager) {
+    secure_locked_ = true;
+    // The input fake types "1 2 Enter" once it is routed to the prompt: too short, so the
+    // prompt says so without running the keystore.
+    start_manager({backend("display", {"--holds", "display"}),
+                   backend("input", {"--holds", "input", "--on-prompt-send", prompt_key_line("1"),
+                                     "--on-prompt-send", prompt_key_line("2"), "--on-prompt-send", prompt_key_line("enter")})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display") && running_with("input", "input"); }));
+    const auto reply = switch_to(secure_);
+    ASSERT_TRUE(reply["ok"].get<bool>()) << reply.dump();
+    EXPECT_EQ(reply["result"]["prompt"], secure_);
+    EXPECT_EQ(reply["result"]["foreground"], personal_) << "the locked persona is not the foreground";
+    const auto display_log = read_file(log_of("display"));
+    EXPECT_NE(display_log.find("focus " + secure_), std::string::npos);
+    EXPECT_NE(display_log.find(" prompt"), std::string::npos) << display_log;
+    ASSERT_TRUE(eventually([&] { return status()["pin_prompt"]["up"].get<bool>(); })) << status().dump();
+    const auto log = audit_text();
+    EXPECT_NE(log.find("prompt.open"), std::string::npos);
+    EXPECT_EQ(log.find("backend.protocol-error"), std::string::npos) << log;
+    // Input went to nobody before the display showed the prompt, then to the prompt.
+    const auto input_log = read_file(log_of("input"));
+    EXPECT_LT(input_log.find("focus nobody"), input_log.find(" prompt")) << input_log;
+    // Escape would cancel; the switch key does the same: back to the persona it came from.
+    const auto back = switch_to(personal_);
+    ASSERT_TRUE(back["ok"].get<bool>()) << back.dump();
+    EXPECT_FALSE(status()["pin_prompt"]["open"].get<bool>());
+    EXPECT_NE(audit_text().find("prompt.close"), std::string::npos);
 }
 
 } // namespace

@@ -51,6 +51,8 @@ struct Args {
     std::vector<std::string> audit_events;
     std::vector<std::string> audit_floods;
     bool linger = false;
+    std::vector<std::string> raw_lines;       // sent as they are, after the hello
+    std::vector<std::string> on_prompt_lines; // sent after answering a focus order with a prompt
     std::string log;
     int fd = -1;
 };
@@ -86,6 +88,8 @@ Args parse(int argc, char** argv) {
         else if (arg == "--audit") a.audit_events.push_back(next());
         else if (arg == "--audit-flood") a.audit_floods.push_back(next());
         else if (arg == "--linger") a.linger = true;
+        else if (arg == "--raw") a.raw_lines.push_back(next());
+        else if (arg == "--on-prompt-send") a.on_prompt_lines.push_back(next());
         else if (arg == "--log") a.log = next();
         else if (arg == "--focus-fd") a.fd = std::atoi(next().c_str());
         else if (arg == "--user") next();
@@ -143,13 +147,17 @@ int main(int argc, char** argv) {
         send_line(a.fd, focus::format(focus::ToManager{focus::AuditEvent{event, {{"persona", "secure"}, {"detail", "fake"}}}}));
     }
     for (const auto& spec : a.audit_floods) flood(a.fd, spec);
+    for (const auto& line : a.raw_lines) send_line(a.fd, line);
     focus::LineSplitter splitter(
         focus::kMaxLineBytes,
         [&](std::string_view line) {
             const auto parsed = focus::parse_to_backend(line);
             if (!std::holds_alternative<focus::ToBackend>(parsed)) return;
-            const auto order = std::get<focus::Focus>(std::get<focus::ToBackend>(parsed));
-            log_line(a, "focus " + order.persona.value_or("nobody") + " " + std::to_string(order.epoch) + " " + now_us());
+            const auto* focus_order = std::get_if<focus::Focus>(&std::get<focus::ToBackend>(parsed));
+            if (focus_order == nullptr) return; // a prompt redraw: no answer
+            const auto order = *focus_order;
+            log_line(a, "focus " + order.persona.value_or("nobody") + " " + std::to_string(order.epoch) + " " + now_us() +
+                            (order.prompt ? " prompt" : ""));
             if (a.never_answer) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(a.ack_after_ms));
             if (a.refuse || (!a.refuse_persona.empty() && order.persona == a.refuse_persona)) {
@@ -159,6 +167,9 @@ int main(int argc, char** argv) {
                 // Logged before it is sent: the manager cannot act on an ack before this line.
                 log_line(a, "ack " + std::to_string(order.epoch) + " " + now_us());
                 send_line(a.fd, focus::format(focus::ToManager{focus::Ack{order.epoch}}));
+            }
+            if (order.prompt) {
+                for (const auto& extra : a.on_prompt_lines) send_line(a.fd, extra);
             }
         },
         [](std::size_t) {});

@@ -722,3 +722,111 @@ TEST(ForegroundStateMachine, NoInputReachesAPersonaWhileTheOtherMayBeOnScreenAtA
 
 } // namespace
 } // namespace twofold::manager
+
+// dom0's PIN prompt is a third place: reached and left by the same three phases.
+namespace twofold::manager {
+namespace {
+
+const std::string kPrompt(kPinPromptPlace);
+
+TEST(ForegroundPrompt, OpeningThePromptDetachesInputThenShowsItThenGivesItInput) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    EXPECT_EQ(m.request_prompt(SwitchSource::HardwareKey, out), RequestOutcome::Started);
+    auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].holder, FocusHolder::Input);
+    EXPECT_EQ(sends[0].persona, std::nullopt);
+    ack_phase(m, out);
+    sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 2u);
+    EXPECT_EQ(sends[1].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[1].persona, kPrompt);
+    EXPECT_FALSE(m.input_may_be_at_prompt()) << "input is told only after the display shows the prompt";
+    ack_phase(m, out);
+    sends = only<SendFocus>(out);
+    ASSERT_GE(sends.size(), 3u); // input, and modem audio told it stays with personal
+    const auto to_input = std::find_if(sends.begin() + 2, sends.end(), [](const SendFocus& s) { return s.holder == FocusHolder::Input; });
+    ASSERT_NE(to_input, sends.end());
+    EXPECT_EQ(to_input->persona, kPrompt);
+    EXPECT_TRUE(m.input_may_be_at_prompt());
+    ack_phase(m, out);
+    EXPECT_TRUE(m.at_prompt());
+    EXPECT_EQ(m.foreground(), "personal") << "the prompt is not a persona";
+    const auto commits = only<SwitchCommitted>(out);
+    ASSERT_EQ(commits.size(), 1u);
+    EXPECT_EQ(commits[0].to, kPrompt);
+    for (const auto& s : only<SendFocus>(out)) {
+        EXPECT_FALSE(s.holder == FocusHolder::ModemAudio && s.persona == kPrompt) << "calls never follow the prompt";
+    }
+}
+
+TEST(ForegroundPrompt, TheSwitchKeyAtThePromptGoesBackToWhereItWasOpened) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request_prompt(SwitchSource::HardwareKey, out);
+    ack_all(m, out);
+    ASSERT_TRUE(m.at_prompt());
+    EXPECT_EQ(m.toggle_target(), "personal");
+    EXPECT_EQ(m.request({std::nullopt, SwitchSource::HardwareKey}, out), RequestOutcome::Started);
+    ack_all(m, out);
+    EXPECT_FALSE(m.at_prompt());
+    EXPECT_EQ(m.foreground(), "personal");
+    EXPECT_EQ(only<SwitchCommitted>(out).back().from, kPrompt);
+    EXPECT_FALSE(m.input_may_be_at_prompt());
+}
+
+TEST(ForegroundPrompt, FromThePromptToTheUnlockedPersonaTheDisplayPresentsBeforeInputMoves) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request_prompt(SwitchSource::Cli, out);
+    ack_all(m, out);
+    out.clear();
+    EXPECT_EQ(m.request({"secure", SwitchSource::PinPrompt}, out), RequestOutcome::Started);
+    ack_all(m, out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_GE(sends.size(), 3u);
+    EXPECT_EQ(sends[0].holder, FocusHolder::Input);
+    EXPECT_EQ(sends[0].persona, std::nullopt) << "out of the prompt first";
+    EXPECT_EQ(sends[1].holder, FocusHolder::Display);
+    EXPECT_EQ(sends[1].persona, "secure");
+    EXPECT_EQ(m.foreground(), "secure");
+    EXPECT_FALSE(m.at_prompt());
+}
+
+TEST(ForegroundPrompt, ARefusedPromptRollsBackToThePersona) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request_prompt(SwitchSource::Cli, out);
+    ack_phase(m, out); // input with nobody
+    m.refuse(FocusHolder::Display, m.epoch(), "no", out);
+    ack_all(m, out);
+    EXPECT_FALSE(m.at_prompt());
+    EXPECT_EQ(m.foreground(), "personal");
+    EXPECT_EQ(only<SwitchAborted>(out).size(), 1u);
+    EXPECT_EQ(only<SendFocus>(out).back().persona, "personal");
+}
+
+TEST(ForegroundPrompt, OpeningItTwiceIsAlreadyThere) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request_prompt(SwitchSource::Cli, out);
+    ack_all(m, out);
+    EXPECT_EQ(m.request_prompt(SwitchSource::Cli, out), RequestOutcome::AlreadyThere);
+}
+
+TEST(ForegroundPrompt, ARestartedInputBackendAtThePromptIsToldThePromptAgain) {
+    auto m = make_machine();
+    std::vector<Command> out;
+    m.request_prompt(SwitchSource::Cli, out);
+    ack_all(m, out);
+    m.unregister_holder(FocusHolder::Input, out);
+    out.clear();
+    m.register_holder(FocusHolder::Input, out);
+    const auto sends = only<SendFocus>(out);
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(sends[0].persona, kPrompt);
+}
+
+} // namespace
+} // namespace twofold::manager

@@ -245,6 +245,15 @@ void BackendSupervisor::on_line(Backend& b, std::string_view line) {
         on_audit(b, *event);
         return;
     }
+    if (const auto* key = std::get_if<focus::PromptKeyPress>(&message)) {
+        // Only the input holder types into the prompt; neither error names the key.
+        if (std::find(b.holds.begin(), b.holds.end(), FocusHolder::Input) == b.holds.end()) {
+            protocol_error(b, "prompt key from a backend that does not hold input");
+        } else if (!events_.prompt_key(key->key)) {
+            protocol_error(b, "prompt key while no PIN prompt has input");
+        }
+        return;
+    }
     // An ack or refusal. A late one (older epoch) is normal after a timeout; one for an order
     // never sent would let a backend pre-acknowledge a switch it never saw.
     const auto epoch = std::holds_alternative<focus::Ack>(message) ? std::get<focus::Ack>(message).epoch
@@ -367,25 +376,44 @@ void BackendSupervisor::kill_backend(Backend& b, const std::string& reason) {
     ::kill(b.pid, SIGKILL);
 }
 
-void BackendSupervisor::send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch) {
+std::shared_ptr<BackendSupervisor::Backend> BackendSupervisor::holder_backend(FocusHolder holder) const {
     for (const auto& b : backends_) {
-        if (b->state != BackendState::Running || b->doomed ||
-            std::find(b->holds.begin(), b->holds.end(), holder) == b->holds.end()) {
-            continue;
+        if (b->state == BackendState::Running && !b->doomed &&
+            std::find(b->holds.begin(), b->holds.end(), holder) != b->holds.end()) {
+            return b;
         }
-        if (b->last_focus_epoch == epoch) {
-            return; // this backend holds several holders: one order, one ack
-        }
-        if (b->outbox.size() >= kMaxBackendOutbox) {
-            kill_backend(*b, "does not read its focus orders");
-            return;
-        }
-        b->last_focus_epoch = epoch;
-        b->outbox.push_back(focus::format(focus::ToBackend{focus::Focus{persona, epoch}}) + "\n");
-        write_next(b);
+    }
+    return nullptr;
+}
+
+void BackendSupervisor::send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch,
+                                   const std::optional<focus::PromptView>& prompt) {
+    const auto b = holder_backend(holder);
+    if (!b) {
+        spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona.value_or("nobody"), epoch);
         return;
     }
-    spdlog::warn("focus {} -> {} (epoch {}): no running backend holds it", to_string(holder), persona.value_or("nobody"), epoch);
+    if (b->last_focus_epoch == epoch) {
+        return; // this backend holds several holders: one order, one ack
+    }
+    if (b->outbox.size() >= kMaxBackendOutbox) {
+        kill_backend(*b, "does not read its focus orders");
+        return;
+    }
+    b->last_focus_epoch = epoch;
+    b->outbox.push_back(focus::format(focus::ToBackend{focus::Focus{persona, epoch, prompt}}) + "\n");
+    write_next(b);
+}
+
+void BackendSupervisor::send_prompt_update(FocusHolder holder, const focus::PromptUpdate& update) {
+    const auto b = holder_backend(holder);
+    if (!b) return; // the display died: the prompt is redrawn whole when it returns
+    if (b->outbox.size() >= kMaxBackendOutbox) {
+        kill_backend(*b, "does not read its focus orders");
+        return;
+    }
+    b->outbox.push_back(focus::format(focus::ToBackend{update}) + "\n");
+    write_next(b);
 }
 
 void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {

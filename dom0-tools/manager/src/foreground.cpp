@@ -39,7 +39,21 @@ bool ForegroundStateMachine::known(const std::string& persona) const {
 }
 
 const std::string& ForegroundStateMachine::other_than(const std::string& persona) const {
+    if (persona == kPinPromptPlace) return foreground_; // back from the prompt
     return personas_[0] == persona ? personas_[1] : personas_[0];
+}
+
+const std::string& ForegroundStateMachine::persona_of(const std::string& place) const {
+    return place == kPinPromptPlace ? foreground_ : place;
+}
+
+bool ForegroundStateMachine::input_may_be_at_prompt() const {
+    return ledger_.possible(FocusHolder::Input).count(std::string(kPinPromptPlace)) != 0;
+}
+
+std::string ForegroundStateMachine::toggle_target() const {
+    if (!in_flight_) return other_than(place());
+    return other_than(queued_.value_or(*switching_to()));
 }
 
 const std::string& ForegroundStateMachine::heading() const {
@@ -67,7 +81,7 @@ std::optional<FocusLedger::State> ForegroundStateMachine::order_for(FocusHolder 
     case FocusHolder::ModemAudio: {
         // Calls follow the foreground; until the attach phase that is where the move began.
         const std::string& origin = in_flight_->rolling_back ? in_flight_->to : in_flight_->from;
-        return FocusLedger::State(phase == SwitchPhase::Attach ? heading() : origin);
+        return FocusLedger::State(persona_of(phase == SwitchPhase::Attach ? heading() : origin));
     }
     }
     return std::nullopt;
@@ -93,31 +107,41 @@ RequestOutcome ForegroundStateMachine::request(const SwitchRequest& req, std::ve
     if (req.target && !known(*req.target)) {
         return RequestOutcome::UnknownPersona;
     }
+    return request_to(req.target.value_or(""), !req.target, req.source, out);
+}
+
+RequestOutcome ForegroundStateMachine::request_prompt(SwitchSource source, std::vector<Command>& out) {
+    return request_to(std::string(kPinPromptPlace), false, source, out);
+}
+
+RequestOutcome ForegroundStateMachine::request_to(const std::string& target_or_toggle, bool toggle, SwitchSource source,
+                                                  std::vector<Command>& out) {
     if (!in_flight_) {
-        const std::string target = req.target.value_or(other_than(foreground_));
-        if (target == foreground_ && !parked_) {
+        const std::string here = place();
+        const std::string target = toggle ? other_than(here) : target_or_toggle;
+        if (target == here && !parked_) {
             return RequestOutcome::AlreadyThere;
         }
         // Parked: even the foreground is a real switch, the phases give input back safely.
-        start(target, req.source, out);
+        start(target, source, out);
         return RequestOutcome::Started;
     }
     // A switch is in flight. The user's latest intent wins, relative to where the device
     // will be when the current switch ends; a toggle pressed twice quickly ends where it began.
     const std::string landing = queued_.value_or(*switching_to());
-    const std::string target = req.target.value_or(other_than(landing));
+    const std::string target = toggle ? other_than(landing) : target_or_toggle;
     if (target == *switching_to()) {
         const bool had_queue = queued_.has_value();
         queued_.reset();
         return had_queue ? RequestOutcome::Queued : RequestOutcome::AlreadyThere;
     }
     queued_ = target;
-    queued_source_ = req.source;
+    queued_source_ = source;
     return RequestOutcome::Queued;
 }
 
 void ForegroundStateMachine::start(const std::string& to, SwitchSource source, std::vector<Command>& out) {
-    in_flight_ = InFlight{foreground_, to, epoch_, source, SwitchPhase::Detach, {}, false, {}};
+    in_flight_ = InFlight{place(), to, epoch_, source, SwitchPhase::Detach, {}, false, {}};
     plan(out);
 }
 
@@ -127,7 +151,8 @@ void ForegroundStateMachine::plan(std::vector<Command>& out) {
         enter(SwitchPhase::Detach, out); // input may reach the other persona: to nobody first
     } else if (ledger_.may_differ(FocusHolder::Display, target)) {
         enter(SwitchPhase::Present, out); // input is with nobody or the target: show the target
-    } else if (ledger_.may_differ(FocusHolder::Input, target) || ledger_.may_differ(FocusHolder::ModemAudio, target)) {
+    } else if (ledger_.may_differ(FocusHolder::Input, target) ||
+               ledger_.may_differ(FocusHolder::ModemAudio, persona_of(target))) {
         enter(SwitchPhase::Attach, out); // the screen shows the target (or nothing): give it input
     } else {
         finish(out); // every registered holder is known to be at the target
@@ -194,6 +219,7 @@ void ForegroundStateMachine::abort(const std::string& reason, std::vector<Comman
         const InFlight failed = *in_flight_;
         in_flight_.reset();
         parked_ = true;
+        at_prompt_ = false; // the next request runs the phases toward a persona
         out.emplace_back(SwitchAborted{foreground_, failed.to, failed.epoch,
                                        failed.abort_reason + "; rollback (" + to_string(failed.phase) + "): " + reason,
                                        true});
@@ -211,13 +237,14 @@ void ForegroundStateMachine::register_holder(FocusHolder holder, std::vector<Com
     holders_.insert(holder);
     ledger_.fresh(holder);
     if (!in_flight_) {
-        if (parked_ || !safe_to_send(holder, foreground_)) {
+        const std::string here = place();
+        if (parked_ || !safe_to_send(holder, here)) {
             // Input is parked, or the foreground cannot safely be given to it: run the phases.
-            start(foreground_, SwitchSource::Recovery, out);
+            start(here, SwitchSource::Recovery, out);
             return;
         }
         // Nothing waits for this ack: acknowledge() ignores an epoch with no switch in flight.
-        send(holder, foreground_, epoch_, out);
+        send(holder, holder == FocusHolder::ModemAudio ? foreground_ : here, epoch_, out);
         return;
     }
     InFlight& f = *in_flight_;
@@ -251,9 +278,11 @@ void ForegroundStateMachine::finish(std::vector<Command>& out) {
     in_flight_.reset();
     parked_ = false; // every registered holder is known to be at the persona
     if (done.rolling_back) {
+        at_prompt_ = done.from == kPinPromptPlace;
         out.emplace_back(SwitchAborted{done.from, done.to, done.epoch, done.abort_reason, false});
     } else {
-        foreground_ = done.to;
+        at_prompt_ = done.to == kPinPromptPlace;
+        if (!at_prompt_) foreground_ = done.to;
         out.emplace_back(SwitchCommitted{done.from, done.to, done.epoch, done.source});
     }
     start_queued(out);
@@ -265,7 +294,7 @@ void ForegroundStateMachine::start_queued(std::vector<Command>& out) {
     }
     const std::string next = *queued_;
     queued_.reset();
-    if (next != foreground_ || parked_) {
+    if (next != place() || parked_) {
         start(next, queued_source_, out);
     }
 }
@@ -293,6 +322,7 @@ const char* to_string(SwitchSource source) noexcept {
     case SwitchSource::HardwareKey: return "hardware-key";
     case SwitchSource::Cli: return "cli";
     case SwitchSource::Recovery: return "recovery";
+    case SwitchSource::PinPrompt: return "pin-prompt";
     }
     return "unknown";
 }

@@ -351,6 +351,13 @@ void Manager::hardware_key_switch(std::function<void(control::Reply)> done) {
 }
 
 void Manager::request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done) {
+    // A locked persona is reached through dom0's PIN prompt when there is a screen to draw it on
+    // and keys to type with; without them (a headless board) `twofold secure unlock` is the way.
+    const std::string wanted = target.value_or(foreground_->toggle_target());
+    if (const auto it = personas_.find(wanted); it != personas_.end() && locked_volume(it->second) && prompt_possible()) {
+        open_prompt(wanted, source, std::move(done));
+        return;
+    }
     std::vector<Command> commands;
     const auto outcome = foreground_->request({target, source}, commands);
     switch (outcome) {
@@ -367,9 +374,96 @@ void Manager::request_switch(std::optional<std::string> target, SwitchSource sou
     case RequestOutcome::Queued:
         break;
     }
-    const std::string landing = foreground_->queued().value_or(foreground_->switching_to().value_or(foreground()));
+    const std::string landing = foreground_->queued().value_or(foreground_->switching_to().value_or(foreground_->place()));
     switch_waiters_.push_back({target.value_or(landing), std::move(done)});
     run_commands(commands);
+}
+
+bool Manager::prompt_possible() const {
+    const auto& holders = foreground_->holders();
+    return holders.count(FocusHolder::Display) != 0 && holders.count(FocusHolder::Input) != 0;
+}
+
+std::optional<std::string> Manager::persona_at(const std::string& place) const {
+    if (place == kPinPromptPlace) return prompt_.persona();
+    return place;
+}
+
+void Manager::open_prompt(const std::string& persona, SwitchSource source, std::function<void(control::Reply)> done) {
+    if (prompt_.persona() != persona) prompt_.open(persona);
+    std::vector<Command> commands;
+    const auto outcome = foreground_->request_prompt(source, commands);
+    if (outcome == RequestOutcome::AlreadyThere && !foreground_->switching()) {
+        done(ok_reply({{"foreground", foreground()}, {"prompt", persona}, {"changed", false}}));
+        return;
+    }
+    switch_waiters_.push_back({std::string(kPinPromptPlace), std::move(done)});
+    run_commands(commands);
+}
+
+void Manager::redraw_prompt() {
+    backends_->send_prompt_update(FocusHolder::Display, focus::PromptUpdate{prompt_display_epoch_, prompt_.view()});
+}
+
+bool Manager::prompt_key(focus::PromptKey key) {
+    if (!foreground_->input_may_be_at_prompt()) {
+        return false; // no order put input at the prompt: the backend made the key up
+    }
+    if (!foreground_->at_prompt() || !prompt_.open()) {
+        ++prompt_keys_dropped_; // typed while the prompt opens or closes: nobody's
+        return true;
+    }
+    const auto refused_before = prompt_.keys_refused();
+    switch (prompt_.key(key, PinPrompt::Clock::now())) {
+    case PinPrompt::Action::None:
+        if (prompt_.keys_refused() != refused_before && prompt_refusals_logged_++ % 100 == 0) {
+            spdlog::warn("PIN prompt: {} keys over {} a second refused so far", prompt_.keys_refused(), PinPrompt::kMaxKeysPerSecond);
+            audit("prompt.keys-refused", prompt_.persona(), {{"refused", prompt_.keys_refused()}});
+        }
+        break;
+    case PinPrompt::Action::Redraw:
+        redraw_prompt();
+        break;
+    case PinPrompt::Action::Submit:
+        redraw_prompt();
+        submit_prompt();
+        break;
+    case PinPrompt::Action::Cancel:
+        audit("prompt.cancel", prompt_.persona(), json::object());
+        request_switch(foreground(), SwitchSource::PinPrompt, [](const control::Reply&) {});
+        break;
+    }
+    return true;
+}
+
+void Manager::submit_prompt() {
+    const std::string persona = prompt_.persona().value_or("");
+    std::string pin = prompt_.take_pin();
+    control::VolumeRequest request{control::VolumeAction::Unlock, persona, pin, {}};
+    OPENSSL_cleanse(pin.data(), pin.capacity());
+    // Outcomes only, as for the CLI: who asked (the prompt), then volume.unlock's outcome.
+    audit("prompt.submit", persona, json::object());
+    volume(request, [this, persona](const control::Reply& reply) { prompt_outcome(persona, reply); });
+    OPENSSL_cleanse(request.pin.data(), request.pin.capacity());
+}
+
+void Manager::prompt_outcome(const std::string& persona, const control::Reply& reply) {
+    if (!prompt_.open() || prompt_.persona() != persona) {
+        return; // the prompt was left meanwhile; the volume is as the keystore left it
+    }
+    if (reply.ok) {
+        prompt_.outcome("ok", std::nullopt);
+        redraw_prompt();
+        // Unlocked and started: from the prompt to the persona, by the same three phases.
+        request_switch(persona, SwitchSource::PinPrompt, [](const control::Reply&) {});
+        return;
+    }
+    std::optional<std::int64_t> attempts;
+    if (const auto it = reply.result.find("attempts_left"); it != reply.result.end() && it->is_number_integer()) {
+        attempts = it->get<std::int64_t>();
+    }
+    prompt_.outcome(reply.error_code, attempts);
+    redraw_prompt();
 }
 
 void Manager::run_commands(std::vector<Command>& commands) {
@@ -377,7 +471,13 @@ void Manager::run_commands(std::vector<Command>& commands) {
         const Command command = commands[i];
         if (const auto* send = std::get_if<SendFocus>(&command)) {
             spdlog::debug("switch {}: focus {} -> {}", send->epoch, to_string(send->holder), send->persona.value_or("nobody"));
-            backends_->send_focus(send->holder, send->persona, send->epoch);
+            if (send->persona == kPinPromptPlace) {
+                // The prompt is drawn under its persona's indicator; input goes to the manager.
+                if (send->holder == FocusHolder::Display) prompt_display_epoch_ = send->epoch;
+                backends_->send_focus(send->holder, prompt_.persona().value_or(foreground()), send->epoch, prompt_.view());
+            } else {
+                backends_->send_focus(send->holder, send->persona, send->epoch);
+            }
         } else if (const auto* arm = std::get_if<ArmTimeout>(&command)) {
             auto timer = std::make_unique<asio::steady_timer>(io_, options_.switch_timeout);
             const auto epoch = arm->epoch;
@@ -393,16 +493,28 @@ void Manager::run_commands(std::vector<Command>& commands) {
             switch_timers_[epoch] = std::move(timer);
         } else if (const auto* commit = std::get_if<SwitchCommitted>(&command)) {
             spdlog::info("foreground: {} -> {} ({})", commit->from, commit->to, to_string(commit->source));
-            audit("switch.commit", commit->to, {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
-            persist_foreground();
+            if (commit->to == kPinPromptPlace) {
+                audit("prompt.open", prompt_.persona(), {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
+            } else {
+                audit("switch.commit", commit->to, {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
+                persist_foreground();
+                if (commit->from == kPinPromptPlace) {
+                    audit("prompt.close", prompt_.persona(), {{"to", commit->to}, {"epoch", commit->epoch}});
+                    prompt_.close();
+                }
+            }
         } else if (const auto* abort = std::get_if<SwitchAborted>(&command)) {
             spdlog::error("foreground: switch to {} aborted: {}", abort->wanted, abort->reason);
             if (abort->input_parked) {
                 spdlog::error("foreground: input parked (keys and touches reach no persona) until the next switch or "
                               "the display backend's return");
             }
-            audit("switch.abort", abort->wanted,
-                  {{"kept", abort->kept}, {"reason", abort->reason}, {"epoch", abort->epoch}, {"input_parked", abort->input_parked}});
+            audit("switch.abort", persona_at(abort->wanted),
+                  {{"kept", abort->kept}, {"reason", abort->reason}, {"epoch", abort->epoch}, {"input_parked", abort->input_parked},
+                   {"prompt", abort->wanted == kPinPromptPlace}});
+            if (abort->input_parked || (abort->wanted == kPinPromptPlace && !foreground_->at_prompt())) {
+                prompt_.close(); // the prompt is not (or no longer) on screen with input
+            }
         }
     }
     if (foreground_->switching()) {
@@ -412,11 +524,14 @@ void Manager::run_commands(std::vector<Command>& commands) {
     // Settled: answer everyone who waited. A request superseded by a later one is told so.
     auto waiters = std::move(switch_waiters_);
     switch_waiters_.clear();
+    const std::string place = foreground_->place();
     for (auto& w : waiters) {
-        if (w.target == foreground()) {
+        if (w.target == place && place == kPinPromptPlace) {
+            w.done(ok_reply({{"foreground", foreground()}, {"prompt", prompt_.persona().value_or("")}, {"changed", true}}));
+        } else if (w.target == place) {
             w.done(ok_reply({{"foreground", foreground()}, {"changed", true}}));
         } else {
-            w.done(error_reply("switch-not-done", "the foreground is '" + foreground() + "', not '" + w.target +
+            w.done(error_reply("switch-not-done", "the foreground is '" + place + "', not '" + w.target +
                                                       "' (aborted or superseded by a later request)"));
         }
     }
@@ -483,7 +598,11 @@ KeystoreAnswer run_keystore(const KeystoreClient& client, const std::string& per
     const auto start = std::chrono::steady_clock::now();
     auto a = client.run(verb, volume, mapper, pin_lines);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    spdlog::info("volume {}: twofold-keystore {}: {} in {} ms", persona, verb, a.outcome, ms.count());
+    std::string split; // what the keystore spent where, as `twofold secure unlock` prints it
+    if (const auto t = a.doc.find("timings_ms"); t != a.doc.end() && t->is_object()) {
+        split = fmt::format(" (TPM {} ms, key derivation {} ms)", t->value("tpm", 0), t->value("kdf", 0));
+    }
+    spdlog::info("volume {}: twofold-keystore {}: {} in {} ms{}", persona, verb, a.outcome, ms.count(), split);
     return a;
 }
 
@@ -497,7 +616,9 @@ control::Reply keystore_reply(const std::string& persona, const KeystoreAnswer& 
     if (a.doc.contains("attempts_left") && (a.outcome == "wrong-pin" || a.outcome == "locked-out")) {
         message += " (" + a.doc["attempts_left"].dump() + " tries left)";
     }
-    return error_reply(a.outcome, std::move(message));
+    control::Reply reply = error_reply(a.outcome, std::move(message));
+    reply.result = std::move(result); // the prompt reads attempts_left from it
+    return reply;
 }
 
 } // namespace
@@ -596,6 +717,9 @@ void Manager::volume(const control::VolumeRequest& request, std::function<void(c
         OPENSSL_cleanse(new_pin.data(), new_pin.size());
         return steps;
     };
+    // The lambda has the PINs; a short moved-from string may still hold them in its own buffer.
+    OPENSSL_cleanse(pin.data(), pin.capacity());
+    OPENSSL_cleanse(new_pin.data(), new_pin.capacity());
     volume_busy_ = true;
     // The guard keeps io_ running (no other work may be pending in a test) until the answer is back.
     boost::asio::post(*keystore_worker_, [this, work = std::move(work), persona, action, done = std::move(done),
@@ -675,6 +799,9 @@ json Manager::status_json() {
     out["switching_to"] = foreground_->switching() ? json(*foreground_->switching_to()) : json(nullptr);
     out["switch_phase"] = foreground_->phase() ? json(to_string(*foreground_->phase())) : json(nullptr);
     out["input_parked"] = foreground_->input_parked();
+    out["pin_prompt"] = {{"open", prompt_.open()}, {"persona", prompt_.persona() ? json(*prompt_.persona()) : json(nullptr)},
+                         {"up", foreground_->at_prompt()}, {"checking", prompt_.checking()},
+                         {"keys_refused", prompt_.keys_refused()}, {"keys_dropped", prompt_keys_dropped_}};
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
     if (audit_) {

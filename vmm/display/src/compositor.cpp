@@ -61,7 +61,7 @@ void Compositor::clear_source(PersonaId persona) noexcept {
     if (persona >= slots_.size()) return;
     slots_[persona].source = nullptr;
     slots_[persona].dirty = Rect{};
-    if (shown_ == persona) content_stale_ = true;
+    if (shown_ == persona && !shown_prompt_) content_stale_ = true;
 }
 
 void Compositor::mark_dirty(PersonaId persona, const Rect& rect) noexcept {
@@ -75,6 +75,27 @@ void Compositor::switch_to(PersonaId persona, std::uint64_t epoch) {
     (void)slot(persona);
     pending_ = persona;
     pending_epoch_ = epoch;
+    pending_prompt_.reset();
+}
+
+void Compositor::show_prompt(PersonaId persona, std::uint64_t epoch, PromptScreen prompt) {
+    (void)slot(persona);
+    pending_ = persona;
+    pending_epoch_ = epoch;
+    pending_prompt_ = std::move(prompt);
+    prompt_epoch_ = epoch;
+}
+
+bool Compositor::update_prompt(std::uint64_t epoch, PromptScreen prompt) {
+    if (epoch != prompt_epoch_) return false;
+    if (pending_ && pending_prompt_) {
+        pending_prompt_ = std::move(prompt); // not on screen yet: the frame that shows it has this
+        return true;
+    }
+    if (!shown_prompt_ || pending_) return false; // a switch away from it is pending
+    shown_prompt_ = std::move(prompt);
+    prompt_dirty_ = true;
+    return true;
 }
 
 std::optional<PresentedSwitch> Compositor::take_presented_switch() noexcept {
@@ -84,7 +105,22 @@ std::optional<PresentedSwitch> Compositor::take_presented_switch() noexcept {
 bool Compositor::present() {
     Screen& screen = target_.screen();
     const Rect area = content_area();
-    if (pending_ && pending_ != shown_) {
+    if (pending_ && pending_prompt_) {
+        // The prompt replaces whatever was shown, strip and content, in one frame.
+        shown_ = pending_;
+        draw_indicator(screen, strip_height_, slots_[*shown_].label, kPromptCaption);
+        draw_prompt(screen, area, *pending_prompt_);
+        shown_prompt_ = std::exchange(pending_prompt_, std::nullopt);
+        pending_.reset();
+        presented_switch_ = PresentedSwitch{*shown_, pending_epoch_};
+        content_stale_ = false;
+        prompt_dirty_ = false;
+        ++stats_.switches;
+        ++stats_.frames;
+        target_.present(Rect{0, 0, screen.width(), screen.height()});
+        return true;
+    }
+    if (pending_ && (pending_ != shown_ || shown_prompt_)) {
         // The whole new frame (strip and content) is composed before the single present().
         shown_ = pending_;
         Slot& s = slots_[*shown_];
@@ -101,6 +137,7 @@ bool Compositor::present() {
         pending_.reset();
         presented_switch_ = PresentedSwitch{*shown_, pending_epoch_};
         content_stale_ = false;
+        shown_prompt_.reset();
         ++stats_.switches;
         ++stats_.frames;
         target_.present(Rect{0, 0, screen.width(), screen.height()});
@@ -112,6 +149,15 @@ bool Compositor::present() {
         pending_.reset();
     }
     if (!shown_) return false;
+    if (shown_prompt_) {
+        // No guest pixel while the prompt is up; its updates wait (dirty) for the switch back.
+        if (!prompt_dirty_) return false;
+        draw_prompt(screen, area, *shown_prompt_);
+        prompt_dirty_ = false;
+        ++stats_.frames;
+        target_.present(area);
+        return true;
+    }
     Slot& s = slots_[*shown_];
     if (content_stale_) {
         // The guest went away: its last pixels must not linger under its indicator forever.

@@ -45,6 +45,10 @@ DisplayBackend::DisplayBackend(xen::Platform& platform, DisplayTarget& target, c
                 runtime_.stop();
             },
             log_);
+        focus_->on_prompt_update([this](const focus::PromptUpdate& update) {
+            // The dots of the prompt on screen (a stale epoch's redraw changes nothing).
+            if (compositor_.update_prompt(update.epoch, PromptScreen{update.view.dots, update.view.message})) present_now();
+        });
     }
 }
 
@@ -85,15 +89,24 @@ std::optional<std::string> DisplayBackend::on_focus(const focus::Focus& order) {
     }
     // The frame with the new indicator and content goes out now, not at the next refresh:
     // the client acks once this returns, after that present.
-    compositor_.switch_to(*persona, order.epoch);
+    if (order.prompt) {
+        log_->info("focus epoch {}: dom0's PIN prompt for {}", order.epoch, *order.persona);
+        compositor_.show_prompt(*persona, order.epoch, PromptScreen{order.prompt->dots, order.prompt->message});
+    } else {
+        compositor_.switch_to(*persona, order.epoch);
+    }
     present_now();
     return std::nullopt;
 }
 
 void DisplayBackend::report_switch(const PresentedSwitch& done) {
     const std::string name(map_.name_of(done.persona));
-    log_->info("presenting {} (epoch {})", name, done.epoch);
-    if (focus_) focus_->send(focus::AuditEvent{std::string(kBackendName) + ".switch", {{"persona", name}, {"epoch", done.epoch}}});
+    const bool prompt = compositor_.prompt_shown();
+    log_->info("presenting {}{} (epoch {})", name, prompt ? "'s PIN prompt" : "", done.epoch);
+    if (focus_) {
+        focus_->send(focus::AuditEvent{std::string(kBackendName) + ".switch",
+                                       {{"persona", name}, {"epoch", done.epoch}, {"prompt", prompt}}});
+    }
     if (on_switch_) on_switch_(done);
 }
 

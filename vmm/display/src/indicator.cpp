@@ -8,8 +8,6 @@ namespace twofold::display {
 
 namespace {
 
-constexpr std::uint32_t kGlyphWidth = 5;
-constexpr std::uint32_t kGlyphHeight = 7;
 constexpr std::size_t kMaxLabelChars = 40;
 
 struct Glyph {
@@ -38,7 +36,7 @@ constexpr std::array kFont{
     Glyph{'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}}, Glyph{'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
     Glyph{'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}}, Glyph{'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
     Glyph{'-', {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00}}, Glyph{'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C}},
-    Glyph{'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F}}, Glyph{' ', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
+    Glyph{'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F}}, Glyph{':', {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00}}, Glyph{' ', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
     Glyph{'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}},
 };
 
@@ -57,10 +55,10 @@ std::uint32_t strip_colour(Trust trust) noexcept {
 
 std::string_view to_string(Trust trust) noexcept { return trust == Trust::Secure ? "SECURE" : "PERSONAL"; }
 
-std::string indicator_text(const PersonaLabel& label) {
+std::string indicator_text(const PersonaLabel& label, std::string_view caption) {
     std::string text(to_string(label.trust));
     text += " - ";
-    for (char c : label.name) {
+    for (char c : caption.empty() ? std::string_view(label.name) : caption) {
         const auto upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         text += glyph_for(upper).c == upper ? upper : '?';
     }
@@ -68,27 +66,36 @@ std::string indicator_text(const PersonaLabel& label) {
     return text;
 }
 
-void draw_indicator(Screen& screen, std::uint32_t strip_height, const PersonaLabel& label) {
-    const std::uint32_t height = std::min(strip_height, screen.height());
-    screen.fill(Rect{0, 0, screen.width(), height}, strip_colour(label.trust));
-    // Largest whole scale that leaves a margin above and below the glyphs.
-    const std::uint32_t scale = std::max<std::uint32_t>(1, height / (kGlyphHeight + 4));
-    if (height < kGlyphHeight * scale) return;
-    const std::uint32_t top = (height - kGlyphHeight * scale) / 2;
+void draw_text(Screen& screen, const Rect& clip, std::uint32_t left, std::uint32_t top, std::uint32_t scale,
+               std::string_view text, std::uint32_t colour) {
+    const std::uint64_t clip_right = std::uint64_t{clip.x} + clip.width;
+    const std::uint64_t clip_bottom = std::uint64_t{clip.y} + clip.height;
+    if (scale == 0 || left < clip.x || top < clip.y || top + std::uint64_t{kGlyphHeight} * scale > clip_bottom) return;
     const std::uint32_t advance = (kGlyphWidth + 1) * scale;
-    std::uint32_t left = 2 * scale;
-    for (char c : indicator_text(label)) {
-        if (left + kGlyphWidth * scale > screen.width()) break;
+    std::uint64_t x = left;
+    for (const char c : text) {
+        if (x + std::uint64_t{kGlyphWidth} * scale > clip_right) break;
         const Glyph& glyph = glyph_for(c);
         for (std::uint32_t gy = 0; gy < kGlyphHeight; ++gy) {
             for (std::uint32_t gx = 0; gx < kGlyphWidth; ++gx) {
                 if ((static_cast<std::uint32_t>(glyph.rows[gy]) >> (kGlyphWidth - 1 - gx)) & 1U) {
-                    screen.fill(Rect{left + gx * scale, top + gy * scale, scale, scale}, kIndicatorTextColour);
+                    screen.fill(Rect{static_cast<std::uint32_t>(x) + gx * scale, top + gy * scale, scale, scale}, colour);
                 }
             }
         }
-        left += advance;
+        x += advance;
     }
+}
+
+void draw_indicator(Screen& screen, std::uint32_t strip_height, const PersonaLabel& label, std::string_view caption) {
+    const std::uint32_t height = std::min(strip_height, screen.height());
+    const Rect strip{0, 0, screen.width(), height};
+    screen.fill(strip, strip_colour(label.trust));
+    // Largest whole scale that leaves a margin above and below the glyphs.
+    const std::uint32_t scale = std::max<std::uint32_t>(1, height / (kGlyphHeight + 4));
+    if (height < kGlyphHeight * scale) return;
+    draw_text(screen, strip, 2 * scale, (height - kGlyphHeight * scale) / 2, scale, indicator_text(label, caption),
+              kIndicatorTextColour);
 }
 
 } // namespace twofold::display

@@ -60,6 +60,8 @@ void FocusClient::send(AuditEvent event) {
     enqueue(ToManager{std::move(event)}, queue_.size());
 }
 
+void FocusClient::send(PromptKeyPress key) { enqueue(ToManager{key}, queue_.size()); }
+
 // Once a second: the suppression summaries that are due (each pair at most once per
 // AuditLimits::summary_every).
 void FocusClient::arm_summaries() {
@@ -133,7 +135,16 @@ void FocusClient::on_line(std::string_view line) {
         log_->warn("focus link: refused a line from the manager: {}", error->message);
         return;
     }
-    const Focus order = std::get<Focus>(std::get<ToBackend>(std::move(parsed)));
+    auto message = std::get<ToBackend>(std::move(parsed));
+    if (const auto* update = std::get_if<PromptUpdate>(&message)) {
+        if (on_prompt_update_) {
+            on_prompt_update_(*update);
+        } else {
+            log_->warn("focus link: a prompt update for a backend that draws no prompt; ignored");
+        }
+        return;
+    }
+    const Focus order = std::get<Focus>(std::move(message));
     // The answer goes out ahead of whatever the backend reports while applying the order (its
     // audit events): the manager's switch waits on the answer, not on the audit trail.
     const std::size_t answer_at = queue_.size();

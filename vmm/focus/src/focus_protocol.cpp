@@ -71,6 +71,46 @@ std::variant<Holder, ParseError> holder_from(const json& value) {
     return fail("unknown holder '" + text.substr(0, kMaxNameBytes) + "'");
 }
 
+constexpr std::array<std::pair<PromptKey, std::string_view>, 13> kPromptKeyNames{{
+    {PromptKey::D0, "0"}, {PromptKey::D1, "1"}, {PromptKey::D2, "2"}, {PromptKey::D3, "3"},
+    {PromptKey::D4, "4"}, {PromptKey::D5, "5"}, {PromptKey::D6, "6"}, {PromptKey::D7, "7"},
+    {PromptKey::D8, "8"}, {PromptKey::D9, "9"}, {PromptKey::Backspace, "backspace"},
+    {PromptKey::Enter, "enter"}, {PromptKey::Cancel, "cancel"},
+}};
+
+// {"dots":N,"message":"..."}: the object of a focus order's "prompt", or the body of an update.
+std::variant<PromptView, ParseError> prompt_view_of(const json& doc, std::initializer_list<std::string_view> keys) {
+    std::string unknown;
+    if (!doc.is_object()) return fail("'prompt' must be an object");
+    if (!only_keys(doc, keys, unknown)) return fail("unknown field '" + unknown + "'");
+    const auto dots = doc.find("dots");
+    if (dots == doc.end() || !dots->is_number_unsigned() || dots->get<std::uint64_t>() > kMaxPromptDots) {
+        return fail("'dots' must be an integer from 0 to " + std::to_string(kMaxPromptDots));
+    }
+    const auto message = doc.find("message");
+    if (message == doc.end() || !message->is_string() || !is_valid_prompt_message(message->get<std::string>())) {
+        return fail("'message' must be at most " + std::to_string(kMaxPromptMessageBytes) +
+                    " characters of A-Z, 0-9, space and -.:");
+    }
+    return PromptView{static_cast<std::uint32_t>(dots->get<std::uint64_t>()), message->get<std::string>()};
+}
+
+json prompt_view_json(const PromptView& view) { return json{{"dots", view.dots}, {"message", view.message}}; }
+
+Parsed<ToManager> parse_prompt_key(const json& doc) {
+    std::string unknown;
+    if (!only_keys(doc, {"type", "key"}, unknown)) return fail("prompt-key: unknown field '" + unknown + "'");
+    const auto key = doc.find("key");
+    if (key != doc.end() && key->is_string()) {
+        const auto& text = key->get_ref<const std::string&>();
+        for (const auto& [k, name] : kPromptKeyNames) {
+            if (text == name) return ToManager{PromptKeyPress{k}};
+        }
+    }
+    // Never echoes what was sent: on this message it could be a key the user typed.
+    return fail("prompt-key: 'key' must be a digit, backspace, enter or cancel");
+}
+
 Parsed<ToManager> parse_hello(const json& doc) {
     std::string unknown;
     if (!only_keys(doc, {"type", "version", "backend", "holds"}, unknown)) return fail("hello: unknown field '" + unknown + "'");
@@ -151,6 +191,26 @@ const char* to_string(Holder holder) noexcept {
     return "?";
 }
 
+const char* to_string(PromptKey key) noexcept {
+    for (const auto& [k, name] : kPromptKeyNames) {
+        if (k == key) return name.data();
+    }
+    return "?";
+}
+
+bool is_digit(PromptKey key) noexcept { return key <= PromptKey::D9; }
+
+char digit_of(PromptKey key) noexcept { return is_digit(key) ? static_cast<char>('0' + static_cast<int>(key)) : '?'; }
+
+bool is_valid_prompt_message(std::string_view text) noexcept {
+    if (text.size() > kMaxPromptMessageBytes) return false;
+    for (const char c : text) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 bool is_valid_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > kMaxNameBytes || name[0] < 'a' || name[0] > 'z') return false;
     for (const char c : name) {
@@ -174,9 +234,17 @@ Parsed<ToBackend> parse_to_backend(std::string_view line) {
     auto opened = open_line(line);
     if (auto* e = std::get_if<ParseError>(&opened)) return *e;
     const auto& [doc, type] = std::get<Envelope>(opened);
-    if (type != "focus") return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
     std::string unknown;
-    if (!only_keys(doc, {"type", "persona", "epoch"}, unknown)) return fail("focus: unknown field '" + unknown + "'");
+    if (type == "prompt") {
+        if (!only_keys(doc, {"type", "epoch", "dots", "message"}, unknown)) return fail("prompt: unknown field '" + unknown + "'");
+        auto epoch = epoch_of(doc);
+        if (auto* e = std::get_if<ParseError>(&epoch)) return fail("prompt: " + e->message);
+        auto view = prompt_view_of(doc, {"type", "epoch", "dots", "message"});
+        if (auto* e = std::get_if<ParseError>(&view)) return fail("prompt: " + e->message);
+        return ToBackend{PromptUpdate{std::get<std::uint64_t>(epoch), std::get<PromptView>(std::move(view))}};
+    }
+    if (type != "focus") return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
+    if (!only_keys(doc, {"type", "persona", "epoch", "prompt"}, unknown)) return fail("focus: unknown field '" + unknown + "'");
     std::optional<std::string> persona;
     if (const auto it = doc.find("persona"); it == doc.end() || !it->is_null()) {
         auto named = name_field(doc, "persona");
@@ -185,7 +253,14 @@ Parsed<ToBackend> parse_to_backend(std::string_view line) {
     }
     auto epoch = epoch_of(doc);
     if (auto* e = std::get_if<ParseError>(&epoch)) return fail("focus: " + e->message);
-    return ToBackend{Focus{std::move(persona), std::get<std::uint64_t>(epoch)}};
+    std::optional<PromptView> prompt;
+    if (const auto it = doc.find("prompt"); it != doc.end()) {
+        if (!persona) return fail("focus: a prompt needs the persona it unlocks");
+        auto view = prompt_view_of(*it, {"dots", "message"});
+        if (auto* e = std::get_if<ParseError>(&view)) return fail("focus: prompt: " + e->message);
+        prompt = std::get<PromptView>(std::move(view));
+    }
+    return ToBackend{Focus{std::move(persona), std::get<std::uint64_t>(epoch), std::move(prompt)}};
 }
 
 Parsed<ToManager> parse_to_manager(std::string_view line) {
@@ -196,13 +271,20 @@ Parsed<ToManager> parse_to_manager(std::string_view line) {
     if (type == "ack") return parse_ack(doc);
     if (type == "refuse") return parse_refuse(doc);
     if (type == "audit") return parse_audit(doc);
+    if (type == "prompt-key") return parse_prompt_key(doc);
     return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
 }
 
 std::string format(const ToBackend& message) {
+    if (const auto* update = std::get_if<PromptUpdate>(&message)) {
+        return json{{"type", "prompt"}, {"epoch", update->epoch}, {"dots", update->view.dots}, {"message", update->view.message}}
+            .dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     const auto& focus = std::get<Focus>(message);
     const json persona = focus.persona ? json(*focus.persona) : json(nullptr);
-    return json{{"type", "focus"}, {"persona", persona}, {"epoch", focus.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    json doc{{"type", "focus"}, {"persona", persona}, {"epoch", focus.epoch}};
+    if (focus.prompt) doc["prompt"] = prompt_view_json(*focus.prompt);
+    return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string format(const ToManager& message) {
@@ -215,6 +297,8 @@ std::string format(const ToManager& message) {
                 return json{{"type", "hello"}, {"version", kProtocolVersion}, {"backend", m.backend}, {"holds", holds}}.dump(-1, ' ', false, json::error_handler_t::replace);
             } else if constexpr (std::is_same_v<T, Ack>) {
                 return json{{"type", "ack"}, {"epoch", m.epoch}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            } else if constexpr (std::is_same_v<T, PromptKeyPress>) {
+                return json{{"type", "prompt-key"}, {"key", to_string(m.key)}}.dump();
             } else if constexpr (std::is_same_v<T, Refuse>) {
                 return json{{"type", "refuse"}, {"epoch", m.epoch}, {"reason", m.reason}}.dump(-1, ' ', false, json::error_handler_t::replace);
             } else {

@@ -77,9 +77,9 @@ private:
 };
 
 InputBackend::InputBackend(xen::Platform& platform, const InputBackendConfig& config,
-                           std::shared_ptr<spdlog::logger> log, AuditSink audit)
+                           std::shared_ptr<spdlog::logger> log, AuditSink audit, InputRouter::PromptSink prompt)
     : log_(std::move(log)), audit_(std::move(audit)), personas_(config.personas), resolution_(config.resolution),
-      router_(personas_.size(), config.switch_key, log_), runtime_(platform, log_, config.budget_per_wake),
+      router_(personas_.size(), config.switch_key, log_, std::move(prompt)), runtime_(platform, log_, config.budget_per_wake),
       service_(runtime_.services(), runtime_.own_domid(), xenbus::DeviceType::Vkbd,
                [this](const xenbus::DevicePaths& paths) -> std::unique_ptr<xenbus::Device> {
                    const auto persona = personas_.for_domain(runtime_.store(), paths.frontend_domid());
@@ -121,8 +121,10 @@ focus::ToManager InputBackend::apply_focus(const focus::Focus& order) {
         persona = personas_.by_name(*order.persona);
         if (!persona) return focus::Refuse{order.epoch, "input backend serves no persona '" + *order.persona + "'"};
     }
-    const SwitchReleases released = router_.switch_to(persona);
-    const std::string name = order.persona.value_or("nobody");
+    // A prompt: dom0 takes the keys (the persona named is the one the PIN unlocks; its guest
+    // gets nothing either).
+    const SwitchReleases released = order.prompt ? router_.switch_to_prompt() : router_.switch_to(persona);
+    const std::string name = order.prompt ? "prompt" : order.persona.value_or("nobody");
     log_->info("input to {} (epoch {}); released {} keys, {} contacts in the old one", name, order.epoch,
                released.keys, released.contacts);
     // "persona" is absent for nobody: the event is then a system-wide one in the log.

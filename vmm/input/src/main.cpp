@@ -78,9 +78,13 @@ int run(const Options& options) {
 
     focus::FocusClient* audit_link = nullptr; // the backend's audit events go up the focus link
     auto platform = xen::make_real_platform();
-    input::InputBackend backend(*platform, config, log, [&audit_link](const focus::AuditEvent& event) {
-        if (audit_link) audit_link->send(event);
-    });
+    input::InputBackend backend(
+        *platform, config, log, [&audit_link](const focus::AuditEvent& event) {
+            if (audit_link) audit_link->send(event);
+        },
+        [&audit_link](focus::PromptKey key) {
+            if (audit_link) audit_link->send(focus::PromptKeyPress{key}); // PIN prompt keys: to the manager only
+        });
     for (auto& source : sources) backend.add_source(std::move(source));
 
     // Declared after the backend: the client's socket goes before the backend's io_context does.

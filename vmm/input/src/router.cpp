@@ -11,8 +11,32 @@ bool RateLimiter::allow(std::chrono::steady_clock::time_point now) noexcept {
     return true;
 }
 
-InputRouter::InputRouter(std::size_t persona_count, std::uint32_t switch_key, std::shared_ptr<spdlog::logger> log)
-    : personas_(persona_count), switch_key_(switch_key), log_(std::move(log)) {}
+std::optional<focus::PromptKey> prompt_key_of(std::uint32_t code) noexcept {
+    using focus::PromptKey;
+    // linux/input-event-codes.h: KEY_1..KEY_9 = 2..10, KEY_0 = 11, KEY_KP7..9 = 71..73,
+    // KEY_KP4..6 = 75..77, KEY_KP1..3 = 79..81, KEY_KP0 = 82.
+    if (code >= 2 && code <= 10) return static_cast<PromptKey>(code - 1);
+    switch (code) {
+    case 11: case 82: return PromptKey::D0;
+    case 79: return PromptKey::D1;
+    case 80: return PromptKey::D2;
+    case 81: return PromptKey::D3;
+    case 75: return PromptKey::D4;
+    case 76: return PromptKey::D5;
+    case 77: return PromptKey::D6;
+    case 71: return PromptKey::D7;
+    case 72: return PromptKey::D8;
+    case 73: return PromptKey::D9;
+    case 14: return PromptKey::Backspace;   // KEY_BACKSPACE
+    case 28: case 96: return PromptKey::Enter; // KEY_ENTER, KEY_KPENTER
+    case 1: return PromptKey::Cancel;       // KEY_ESC
+    default: return std::nullopt;
+    }
+}
+
+InputRouter::InputRouter(std::size_t persona_count, std::uint32_t switch_key, std::shared_ptr<spdlog::logger> log,
+                         PromptSink prompt_sink)
+    : personas_(persona_count), switch_key_(switch_key), log_(std::move(log)), prompt_sink_(std::move(prompt_sink)) {}
 
 void InputRouter::attach(PersonaId persona, GuestInput& guest) {
     Persona& entry = personas_.at(persona);
@@ -97,8 +121,29 @@ void InputRouter::deliver(Persona& persona, const GuestEvent& event) {
     }
 }
 
+void InputRouter::route_to_prompt(std::span<const GuestEvent> events) {
+    for (const GuestEvent& event : events) {
+        const auto* key = std::get_if<KeyEvent>(&event);
+        if (key != nullptr && key->code == switch_key_) {
+            ++counters_.dropped_switch_key;
+            continue;
+        }
+        const auto prompt_key = key != nullptr && key->pressed ? prompt_key_of(key->code) : std::nullopt;
+        if (!prompt_key || !prompt_sink_) {
+            ++counters_.dropped_in_prompt; // releases, other keys, pointer and touch: nobody's
+            continue;
+        }
+        ++counters_.prompt_keys;
+        prompt_sink_(*prompt_key);
+    }
+}
+
 void InputRouter::route(std::span<const GuestEvent> events) {
     if (events.empty()) return;
+    if (prompt_) {
+        route_to_prompt(events);
+        return;
+    }
     if (!foreground_ || personas_[*foreground_].guest == nullptr) {
         // The switch key is still counted as such: the audit trail wants to see it dropped.
         for (const GuestEvent& event : events) {
@@ -168,6 +213,13 @@ SwitchReleases InputRouter::switch_to(std::optional<PersonaId> persona) {
         }
     }
     foreground_ = persona;
+    prompt_ = false;
+    return released;
+}
+
+SwitchReleases InputRouter::switch_to_prompt() {
+    const SwitchReleases released = switch_to(std::nullopt);
+    prompt_ = true;
     return released;
 }
 

@@ -56,6 +56,10 @@ public:
     virtual void focus_acknowledged(FocusHolder holder, std::uint64_t epoch) = 0;
     virtual void focus_refused(FocusHolder holder, std::uint64_t epoch, const std::string& reason) = 0;
     virtual void backend_audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields) = 0;
+    // A key typed into dom0's PIN prompt, from the backend holding input. False: no prompt can
+    // have input now, so the backend broke the protocol (counted as a protocol error, which
+    // never names the key).
+    virtual bool prompt_key(focus::PromptKey /*key*/) { return false; }
 };
 
 enum class BackendState : std::uint8_t { Stopped, Starting, Running, Restarting, Failed };
@@ -75,7 +79,11 @@ public:
     // Sends Focus{persona, epoch} to the backend holding `holder` (once per backend and epoch:
     // a backend holding two holders gets one order and its one ack counts for both). No
     // persona: route to nobody (the detach phase of a switch).
-    void send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch);
+    // With a prompt: dom0's PIN prompt for `persona` (display: drawn; input: keys to the manager).
+    void send_focus(FocusHolder holder, const std::optional<std::string>& persona, std::uint64_t epoch,
+                    const std::optional<focus::PromptView>& prompt = std::nullopt);
+    // A redraw of the prompt (its dots, its status line) to the backend holding `holder`; no answer.
+    void send_prompt_update(FocusHolder holder, const focus::PromptUpdate& update);
     // Closes every focus link (a backend exits on EOF), SIGTERMs, waits up to `grace`, then
     // SIGKILLs and reaps. Nothing is restarted afterwards.
     void stop_all(std::chrono::milliseconds grace);
@@ -101,6 +109,8 @@ private:
     void protocol_error(Backend& b, const std::string& what);
     void kill_backend(Backend& b, const std::string& reason);
     void write_next(const std::shared_ptr<Backend>& b);
+    // The running backend holding `holder`, if any.
+    [[nodiscard]] std::shared_ptr<Backend> holder_backend(FocusHolder holder) const;
     void wait_for_children();
     void reap();
     void on_exit(const std::shared_ptr<Backend>& b, int status);

@@ -33,7 +33,7 @@ struct AccessRule {
 
 struct Reply {
     bool ok = true;
-    nlohmann::json result;       // when ok
+    nlohmann::json result;       // when ok (a keystore refusal keeps its answer here too)
     std::string error_code;      // when !ok
     std::string error_message;   // when !ok
 };

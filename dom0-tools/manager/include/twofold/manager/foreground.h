@@ -20,11 +20,18 @@
 // indicator, or nothing if the display backend died), keys and touches reach nobody (or,
 // at worst, the persona on screen), and the next switch request or a backend's return runs the
 // phases again.
+//
+// dom0's PIN prompt is a third place, besides the two personas: a switch to it runs the same
+// phases (input to nobody, the display shows the prompt, input to the prompt, i.e. to the
+// manager), so no key typed into the prompt can reach a guest and no guest can have input while
+// the prompt is on screen. foreground() stays the persona the prompt was opened from: leaving
+// the prompt (cancel, the switch key) is a switch back to it.
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -32,7 +39,11 @@
 
 namespace twofold::manager {
 
-enum class SwitchSource : std::uint8_t { HardwareKey, Cli, Recovery };
+enum class SwitchSource : std::uint8_t { HardwareKey, Cli, Recovery, PinPrompt };
+
+// The prompt's name as a focus place, in SendFocus and the ledger. Not a valid persona name
+// (those start with a letter), so no policy persona can be mistaken for it.
+inline constexpr std::string_view kPinPromptPlace = "@pin-prompt";
 
 struct SwitchRequest {
     std::optional<std::string> target; // nullopt: toggle to the other persona
@@ -42,7 +53,9 @@ struct SwitchRequest {
 // Commands the machine asks the manager to carry out.
 struct SendFocus {
     FocusHolder holder;
-    std::optional<std::string> persona; // nullopt: route to nobody (only ever sent to Input)
+    // nullopt: route to nobody (only ever sent to Input); kPinPromptPlace: dom0's PIN prompt
+    // (only ever sent to Display and Input).
+    std::optional<std::string> persona;
     std::uint64_t epoch; // acks carry it back, so a late ack of an old switch is ignored
 };
 struct ArmTimeout {
@@ -89,8 +102,19 @@ public:
     // Input was left with nobody by a switch whose rollback could not be confirmed; the next
     // request (even for the foreground) or a holder registering runs the phases again.
     [[nodiscard]] bool input_parked() const noexcept { return parked_; }
+    // The prompt is on screen and has input (the last switch committed to it).
+    [[nodiscard]] bool at_prompt() const noexcept { return at_prompt_ && !in_flight_; }
+    // Where the device is: the foreground persona, or kPinPromptPlace.
+    [[nodiscard]] std::string place() const { return at_prompt_ ? std::string(kPinPromptPlace) : foreground_; }
+    // The input backend may be routing to the prompt (an order to it acked or unanswered): keys
+    // from it are expected, though only at_prompt() acts on them.
+    [[nodiscard]] bool input_may_be_at_prompt() const;
+    // Where a toggle (the switch key) would go now: the other persona, or back from the prompt.
+    [[nodiscard]] std::string toggle_target() const;
 
     RequestOutcome request(const SwitchRequest& req, std::vector<Command>& out);
+    // Opens dom0's PIN prompt (a switch to kPinPromptPlace).
+    RequestOutcome request_prompt(SwitchSource source, std::vector<Command>& out);
     // A backend confirms it presents / routes to `persona` for `epoch`.
     void acknowledge(FocusHolder holder, std::uint64_t epoch, std::vector<Command>& out);
     // A backend refused or failed: the whole switch is rolled back.
@@ -123,6 +147,10 @@ private:
     };
 
     [[nodiscard]] bool known(const std::string& persona) const;
+    RequestOutcome request_to(const std::string& target_or_toggle, bool toggle, SwitchSource source, std::vector<Command>& out);
+    // The persona a place stands for where only personas make sense (modem audio): the prompt
+    // stands for the foreground it was opened from.
+    [[nodiscard]] const std::string& persona_of(const std::string& place) const;
     [[nodiscard]] const std::string& other_than(const std::string& persona) const;
     // Where the phases in flight are heading: the target, or the old persona when rolling back.
     [[nodiscard]] const std::string& heading() const;
@@ -152,6 +180,7 @@ private:
     SwitchSource queued_source_{SwitchSource::Cli};
     std::uint64_t epoch_ = 0;
     bool parked_ = false;
+    bool at_prompt_ = false;
 };
 
 [[nodiscard]] const char* to_string(FocusHolder holder) noexcept;

@@ -21,6 +21,7 @@
 
 #include "twofold/audit/writer.h"
 #include "twofold/manager/keystore_client.h"
+#include "twofold/manager/pin_prompt.h"
 #include "twofold/manager/backend_supervisor.h"
 #include "twofold/manager/backends_config.h"
 #include "twofold/manager/control_server.h"
@@ -106,6 +107,15 @@ private:
     // The first encrypted disk of the persona that dom0 has not opened (it is locked), if any.
     [[nodiscard]] std::optional<std::string> locked_volume(const PersonaState& state) const;
     void request_switch(std::optional<std::string> target, SwitchSource source, std::function<void(control::Reply)> done);
+    // dom0's PIN prompt (docs/manager.md, "The PIN prompt"): a switch toward a locked persona
+    // goes to the prompt instead, when a display and an input backend are there to hold it.
+    [[nodiscard]] bool prompt_possible() const;
+    void open_prompt(const std::string& persona, SwitchSource source, std::function<void(control::Reply)> done);
+    void redraw_prompt();
+    void submit_prompt();
+    void prompt_outcome(const std::string& persona, const control::Reply& reply);
+    // The persona an audit record of `place` is about (the prompt's persona for the prompt).
+    [[nodiscard]] std::optional<std::string> persona_at(const std::string& place) const;
     void run_commands(std::vector<Command>& commands);
     void lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done);
     void plumb_devices(const std::string& persona, int domid);
@@ -127,6 +137,7 @@ private:
     void focus_acknowledged(FocusHolder holder, std::uint64_t epoch) override;
     void focus_refused(FocusHolder holder, std::uint64_t epoch, const std::string& reason) override;
     void backend_audit(const std::string& kind, const std::optional<std::string>& persona, nlohmann::json fields) override;
+    bool prompt_key(focus::PromptKey key) override;
 
     boost::asio::io_context& io_;
     policy::Policy policy_;
@@ -146,6 +157,10 @@ private:
     bool shutting_down_ = false;
     bool sealed_ = false; // the shutdown path already wrote manager.stop and sealed
     bool volume_busy_ = false; // a keystore operation is on the worker
+    PinPrompt prompt_;
+    std::uint64_t prompt_display_epoch_ = 0; // the focus order that put the prompt on the display
+    std::uint64_t prompt_keys_dropped_ = 0;  // keys that arrived while the prompt was opening or closing
+    std::uint64_t prompt_refusals_logged_ = 0;
     // Last member, destroyed first: its destructor waits for a keystore call in flight while
     // everything that call's completion posts back to is still alive.
     std::unique_ptr<boost::asio::thread_pool> keystore_worker_ = std::make_unique<boost::asio::thread_pool>(1);

@@ -13,6 +13,7 @@
 #include "twofold/display/geometry.h"
 #include "twofold/display/guest_framebuffer.h"
 #include "twofold/display/indicator.h"
+#include "twofold/display/pin_prompt.h"
 #include "twofold/display/screen.h"
 
 namespace twofold::display {
@@ -63,6 +64,13 @@ public:
     void mark_dirty(PersonaId persona, const Rect& rect) noexcept;
     // Takes effect at the next present(); a later call before it supersedes this one.
     void switch_to(PersonaId persona, std::uint64_t epoch = 0);
+    // dom0's PIN prompt for `persona`: at the next present(), its indicator reads "ENTER PIN" and
+    // the content area shows the prompt, no guest pixel, until the next switch_to(). Completes
+    // like a switch (take_presented_switch), always with a new frame.
+    void show_prompt(PersonaId persona, std::uint64_t epoch, PromptScreen prompt);
+    // A redraw of the prompt of `epoch` (shown or pending); false (nothing changes) otherwise.
+    bool update_prompt(std::uint64_t epoch, PromptScreen prompt);
+    [[nodiscard]] bool prompt_shown() const noexcept { return shown_prompt_.has_value(); }
     // The switch completed by the last present() (once; nullopt otherwise). Switching to the
     // persona already shown completes at the next present() without a new frame.
     [[nodiscard]] std::optional<PresentedSwitch> take_presented_switch() noexcept;
@@ -90,6 +98,10 @@ private:
     std::optional<PersonaId> pending_;
     std::uint64_t pending_epoch_ = 0;
     std::optional<PresentedSwitch> presented_switch_;
+    std::optional<PromptScreen> pending_prompt_; // with pending_: the switch is to the prompt
+    std::optional<PromptScreen> shown_prompt_;   // the prompt is on screen instead of the guest
+    std::uint64_t prompt_epoch_ = 0;             // of the prompt shown or pending
+    bool prompt_dirty_ = false;
     bool content_stale_ = false; // the shown persona's source went away
     PresentStats stats_;
 };

@@ -39,6 +39,8 @@ public:
     using OnFocus = std::function<std::optional<std::string>(const Focus&)>;
     // Runs once, when the link ends: EOF, an I/O error, or a full queue.
     using OnClosed = std::function<void(const std::string& why)>;
+    // A redraw of the PIN prompt (only the display backend sets one; others log and ignore it).
+    using OnPromptUpdate = std::function<void(const PromptUpdate&)>;
 
     // `link` is the backend's end of the manager's AF_UNIX stream socketpair (--focus-fd). The
     // handlers run on `io`'s thread and must not destroy the client.
@@ -54,6 +56,9 @@ public:
     void start();
     // Sends the event, or counts it for a summary when its persona and kind are over budget.
     void send(AuditEvent event);
+    // A key typed into dom0's PIN prompt (the input backend, in prompt mode only). Never logged.
+    void send(PromptKeyPress key);
+    void on_prompt_update(OnPromptUpdate handler) { on_prompt_update_ = std::move(handler); }
 
     [[nodiscard]] bool open() const noexcept { return !closed_; }
     [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
@@ -72,6 +77,7 @@ private:
     boost::asio::local::stream_protocol::socket socket_;
     OnFocus on_focus_;
     OnClosed on_closed_;
+    OnPromptUpdate on_prompt_update_;
     std::shared_ptr<spdlog::logger> log_;
     LineSplitter splitter_;
     AuditLimiter limiter_;

@@ -39,8 +39,9 @@ public:
     using AuditSink = std::function<void(const focus::AuditEvent&)>;
 
     // Throws for configuration errors and Xen failures.
+    // `prompt`: where keys typed into dom0's PIN prompt go (the focus link to the manager).
     InputBackend(xen::Platform& platform, const InputBackendConfig& config, std::shared_ptr<spdlog::logger> log,
-                 AuditSink audit = {});
+                 AuditSink audit = {}, InputRouter::PromptSink prompt = {});
     ~InputBackend();
     InputBackend(const InputBackend&) = delete;
     InputBackend& operator=(const InputBackend&) = delete;
@@ -51,8 +52,9 @@ public:
     void run() { runtime_.run(); }
     void stop() { runtime_.stop(); }
 
-    // Releases what the old foreground holds, then routes to the named persona; Ack, or Refuse
-    // for a persona this backend does not serve.
+    // Releases what the old foreground holds, then routes to the named persona (or, for an
+    // order with a prompt, to dom0's PIN prompt); Ack, or Refuse for a persona this backend
+    // does not serve.
     focus::ToManager apply_focus(const focus::Focus& order);
 
     [[nodiscard]] const Personas& personas() const noexcept { return personas_; }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 
 #include <spdlog/logger.h>
 
+#include "twofold/focus/focus_protocol.h"
 #include "twofold/input/events.h"
 #include "twofold/input/held_input.h"
 
@@ -49,7 +51,13 @@ struct RouterCounters {
     std::size_t dropped_not_held = 0;      // release/motion for something the guest does not hold
     std::size_t released_at_switch = 0;
     std::size_t releases_deferred = 0;     // owed releases a full ring could not take at once
+    std::size_t prompt_keys = 0;           // keys given to dom0's PIN prompt (the manager)
+    std::size_t dropped_in_prompt = 0;     // everything else while the prompt holds input
 };
+
+// The keys dom0's PIN prompt takes (digits of both rows, backspace, enter, escape = cancel);
+// nullopt for every other key.
+[[nodiscard]] std::optional<focus::PromptKey> prompt_key_of(std::uint32_t code) noexcept;
 
 struct SwitchReleases {
     std::size_t keys = 0;
@@ -69,7 +77,12 @@ private:
 
 class InputRouter {
 public:
-    InputRouter(std::size_t persona_count, std::uint32_t switch_key, std::shared_ptr<spdlog::logger> log);
+    // Where a key typed into dom0's PIN prompt goes (the focus link to the manager). Never
+    // logged: the keys are the officer's PIN.
+    using PromptSink = std::function<void(focus::PromptKey)>;
+
+    InputRouter(std::size_t persona_count, std::uint32_t switch_key, std::shared_ptr<spdlog::logger> log,
+                PromptSink prompt_sink = {});
 
     // A persona's frontend connected (replaces an earlier one of the same persona, e.g. after
     // the guest rebooted) or went away. Detach only acts if `guest` is still the attached one.
@@ -83,8 +96,14 @@ public:
     // Releases what the old foreground holds (delivered to it before this returns), then
     // makes `persona` (or nobody) the foreground.
     SwitchReleases switch_to(std::optional<PersonaId> persona);
+    // dom0's PIN prompt holds input: what the old foreground holds is released to it, as at any
+    // switch; then no guest gets anything and each key press of prompt_key_of() goes to the
+    // sink, until the next switch_to(). Keys still held when the prompt ends are held by no
+    // guest, so their releases are dropped there (not-held) rather than delivered.
+    SwitchReleases switch_to_prompt();
 
     [[nodiscard]] std::optional<PersonaId> foreground() const noexcept { return foreground_; }
+    [[nodiscard]] bool prompt() const noexcept { return prompt_; }
     [[nodiscard]] const HeldInput& held(PersonaId persona) const { return personas_.at(persona).held; }
     [[nodiscard]] const RouterCounters& counters() const noexcept { return counters_; }
 
@@ -106,7 +125,11 @@ private:
     std::vector<Persona> personas_;
     std::uint32_t switch_key_;
     std::shared_ptr<spdlog::logger> log_;
+    void route_to_prompt(std::span<const GuestEvent> events);
+
+    PromptSink prompt_sink_;
     std::optional<PersonaId> foreground_;
+    bool prompt_ = false;
     RouterCounters counters_;
     RateLimiter full_log_{std::chrono::seconds(1)};
 };

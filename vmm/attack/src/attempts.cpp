@@ -84,6 +84,30 @@ std::string write_node(Handles& handles, const Persona&, const Persona& other) {
     return "wrote " + path;
 }
 
+std::string list_nodes(Handles& handles, const Persona&, const Persona& other) {
+    const std::string path = other.frontend_dir();
+    unsigned int count = 0;
+    void* names = ::xs_directory(handles.store, XBT_NULL, path.c_str(), &count);
+    if (names == nullptr) xen::throw_errno("xs_directory " + path);
+    std::free(names);
+    return "listed " + std::to_string(count) + " nodes of " + path;
+}
+
+std::string set_node_permissions(Handles& handles, const Persona&, const Persona& other) {
+    // Setting a node's permissions is how a channel between the personas would be opened
+    // (a permission naming the other one). The attempt writes back the permissions the node
+    // already has, so that the unrestricted control run changes nothing of the other persona.
+    const std::string path = "/local/domain/" + std::to_string(other.domid) + "/data";
+    unsigned int count = 0;
+    xs_permissions* current = ::xs_get_permissions(handles.store, XBT_NULL, path.c_str(), &count);
+    if (current == nullptr) xen::throw_errno("xs_get_permissions " + path);
+    const bool set = ::xs_set_permissions(handles.store, XBT_NULL, path.c_str(), current, count);
+    const int error = errno;
+    std::free(current);
+    if (!set) throw xen::XenError(error, "xs_set_permissions " + path);
+    return "set the permissions of " + path + " (" + std::to_string(count) + " entries, unchanged)";
+}
+
 std::string open_xenstore(Handles&, const Persona&, const Persona&) {
     // A fresh privileged connection (xenstored's socket, else /dev/xen/xenbus).
     if (::xs_open(0) == nullptr) xen::throw_errno("xs_open");
@@ -117,7 +141,9 @@ std::vector<Attempt> attempts(bool own_foreign_map) {
         {"evtchn-alloc-unbound", true, offer_port},
         {"evtchn-notify", true, notify_ports},
         {"xenstore-read", true, read_node},
+        {"xenstore-list", true, list_nodes},
         {"xenstore-write", true, write_node},
+        {"xenstore-perms", true, set_node_permissions},
         {"xenstore-reconnect", true, open_xenstore},
         {"privcmd-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/privcmd"); }},
         {"gntdev-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/gntdev"); }},

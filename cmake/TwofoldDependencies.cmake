@@ -19,6 +19,7 @@ twofold_find_xen_library(XEN_EVTCHN_LIB xenevtchn libxenevtchn.so.1)
 twofold_find_xen_library(XEN_GNTTAB_LIB xengnttab libxengnttab.so.1)
 twofold_find_xen_library(XEN_FOREIGNMEMORY_LIB xenforeignmemory libxenforeignmemory.so.1)
 twofold_find_xen_library(XEN_TOOLLOG_LIB xentoollog libxentoollog.so.1)
+twofold_find_xen_library(XEN_TOOLCORE_LIB xentoolcore libxentoolcore.so.1)
 find_path(XEN_INCLUDE_DIR NAMES xen/io/ring.h xenstore.h REQUIRED)
 
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)

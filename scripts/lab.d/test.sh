@@ -601,6 +601,7 @@ lab_test() {
   fi
   check_xsm "$run"
   check_xsm_locked "$run"   # checks-xsm.sh
+  check_backend_attack "$run"   # checks-backend.sh
   check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1

@@ -2,7 +2,10 @@
 // library call and carrying errno (on the board the same code talks to Xen: see tests/lab).
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "twofold/xen/error.h"
 #include "twofold/xen/platform.h"
@@ -49,6 +52,31 @@ TEST(RealPlatformTest, HandleClassesFailTheSameWay) {
     expect_open_fails_naming([] { const EvtchnHandle handle; }, "xenevtchn_open");
     expect_open_fails_naming([] { const GnttabHandle handle; }, "xengnttab_open");
     expect_open_fails_naming([] { const ForeignMemoryHandle handle; }, "xenforeignmemory_open");
+}
+
+TEST(RealPlatformTest, RestrictionNamesOneGuestForGood) {
+    auto platform = make_real_platform();
+    EXPECT_THROW(platform->restrict_to(kDom0), XenError);
+    EXPECT_THROW(platform->restrict_to(kFirstReservedDomId), XenError);
+    EXPECT_EQ(platform->restricted_to(), std::nullopt);
+    platform->restrict_to(5); // no Xen handle open on this host: nothing to restrict or cut
+    EXPECT_NO_THROW(platform->restrict_to(5));
+    EXPECT_THROW(platform->restrict_to(6), XenError);
+    EXPECT_EQ(platform->restricted_to(), 5);
+}
+
+TEST(RealPlatformTest, RestrictedPlatformOpensNoXenstoreConnectionNorGrantDevice) {
+    auto platform = make_real_platform();
+    platform->restrict_to(5);
+    for (const auto& open : std::vector<std::function<void()>>{[&] { platform->open_xenstore(); },
+                                                               [&] { platform->open_grant_mapper(); }}) {
+        try {
+            open();
+            ADD_FAILURE() << "a restricted platform opened a handle it must not have";
+        } catch (const XenError& error) {
+            EXPECT_EQ(error.errno_value(), EPERM) << error.what();
+        }
+    }
 }
 
 } // namespace

@@ -37,6 +37,12 @@ void RealEventChannel::notify(Port local) {
     }
 }
 
+void RealEventChannel::restrict_to(DomId domid) {
+    if (::xenevtchn_restrict(handle_.get(), domid) < 0) {
+        throw_errno("xenevtchn_restrict");
+    }
+}
+
 int RealEventChannel::fd() const { return ::xenevtchn_fd(handle_.get()); }
 
 std::optional<Port> RealEventChannel::pending() {

@@ -1,6 +1,7 @@
 // The four Xen library handles. A null logger makes each library log to stderr at its
 // default level; failures are reported to callers as XenError naming the call.
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -13,6 +14,7 @@ extern "C" {
 
 #include "twofold/xen/error.h"
 #include "twofold/xen/real_platform.h"
+#include "twofold/xen/unique_fd.h"
 
 namespace twofold::xen {
 
@@ -47,6 +49,15 @@ GnttabHandle::GnttabHandle() : handle_(::xengnttab_open(nullptr, 0)) {
 }
 
 GnttabHandle::~GnttabHandle() { ::xengnttab_close(handle_); }
+
+void GnttabHandle::cut() {
+    const int fd = ::xengnttab_fd(handle_);
+    if (fd < 0) return;
+    const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!null_fd.valid() || ::dup3(null_fd.get(), fd, O_CLOEXEC) < 0) {
+        throw_errno("cutting the grant device");
+    }
+}
 
 ForeignMemoryHandle::ForeignMemoryHandle() : handle_(::xenforeignmemory_open(nullptr, 0)) {
     if (handle_ == nullptr) {

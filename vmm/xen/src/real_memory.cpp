@@ -1,6 +1,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -24,8 +25,10 @@ void check_count(std::size_t count, const char* operation) {
 
 } // namespace
 
-RealGrantMapper::RealGrantMapper()
-    : handle_(std::make_shared<GnttabHandle>()), count_(std::make_shared<MappingCount>()) {}
+RealGrantMapper::RealGrantMapper() : RealGrantMapper(std::make_shared<GnttabHandle>()) {}
+
+RealGrantMapper::RealGrantMapper(std::shared_ptr<GnttabHandle> handle)
+    : handle_(std::move(handle)), count_(std::make_shared<MappingCount>()) {}
 
 MappedPages RealGrantMapper::map(DomId domid, std::span<const GrantRef> refs, Access access) {
     constexpr const char* kOperation = "xengnttab_map_domain_grant_refs";
@@ -49,6 +52,12 @@ MappedPages RealGrantMapper::map(DomId domid, std::span<const GrantRef> refs, Ac
 
 RealForeignMemory::RealForeignMemory()
     : handle_(std::make_shared<ForeignMemoryHandle>()), count_(std::make_shared<MappingCount>()) {}
+
+void RealForeignMemory::restrict_to(DomId domid) {
+    if (::xenforeignmemory_restrict(handle_->get(), domid) < 0) {
+        throw_errno("xenforeignmemory_restrict");
+    }
+}
 
 MappedPages RealForeignMemory::map(DomId domid, std::span<const Gfn> frames, Access access) {
     constexpr const char* kOperation = "xenforeignmemory_map";

@@ -60,6 +60,10 @@ public:
     GnttabHandle(GnttabHandle&&) = delete;
     GnttabHandle& operator=(GnttabHandle&&) = delete;
     [[nodiscard]] xengntdev_handle* get() const noexcept { return handle_; }
+    // Makes the handle unusable without closing it under a concurrent user: /dev/null goes
+    // over its descriptor, so every later grant ioctl fails (ENOTTY). Linux's gntdev cannot be
+    // limited to one domain, so a restricted process keeps none (RealPlatform::restrict_to).
+    void cut();
 
 private:
     xengntdev_handle* handle_;
@@ -109,6 +113,8 @@ public:
     [[nodiscard]] int fd() const override;
     std::optional<Port> pending() override;
     void unmask(Port local) override;
+    // IOCTL_EVTCHN_RESTRICT_DOMID: the kernel binds this handle's ports to `domid` only.
+    void restrict_to(DomId domid);
 
 private:
     EvtchnHandle handle_;
@@ -130,6 +136,7 @@ private:
 class RealGrantMapper final : public GrantMapper {
 public:
     RealGrantMapper();
+    explicit RealGrantMapper(std::shared_ptr<GnttabHandle> handle);
     MappedPages map(DomId domid, std::span<const GrantRef> refs, Access access) override;
     [[nodiscard]] std::size_t live_mappings() const noexcept { return count_->value(); }
 
@@ -143,6 +150,9 @@ public:
     RealForeignMemory();
     MappedPages map(DomId domid, std::span<const Gfn> frames, Access access) override;
     [[nodiscard]] std::size_t live_mappings() const noexcept { return count_->value(); }
+    // IOCTL_PRIVCMD_RESTRICT: the kernel maps frames of `domid` only through this handle, and
+    // refuses every other privcmd hypercall on it.
+    void restrict_to(DomId domid);
 
 private:
     std::shared_ptr<ForeignMemoryHandle> handle_;

@@ -82,10 +82,12 @@ start_carrier() {  # run
   carrier_spawn "$run" "$org_ns" "$run/dns-org.log" dnsmasq -k --no-resolv --no-hosts \
     --bind-interfaces --listen-address=10.8.0.53 --user=root --pid-file= --log-queries \
     --log-facility=- --address=/messages.org.example/10.8.1.10
-  # The internet host and the organisation's messaging server: a banner each; the server
-  # also keeps the first line every client sends (org-server.log), which the tests look for.
-  carrier_spawn "$run" "$carrier_ns" "$run/internet-host.log" socat TCP-LISTEN:80,bind=198.51.100.80,fork,reuseaddr \
-    SYSTEM:'printf "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nTWOFOLD-INTERNET-HOST\n"'
+  # The internet host (HTTP, Python's http.server) and the organisation's messaging server (a
+  # banner; it also keeps the first line every client sends (org-server.log), which the tests look for).
+  mkdir -p "$run/internet-host"
+  echo TWOFOLD-INTERNET-HOST >"$run/internet-host/index.html"
+  carrier_spawn "$run" "$carrier_ns" "$run/internet-host.log" python3 -m http.server 80 \
+    --bind 198.51.100.80 --directory "$run/internet-host"
   carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5222,bind=10.8.1.10,fork,reuseaddr \
     SYSTEM:"echo TWOFOLD-ORG-SERVER; head -n 1 >>'$run/org-server.log'"
   # The board's NIC: a tap in the host's namespace for QEMU to open; carrier_attach_board

@@ -422,12 +422,14 @@ build_secure() {
 }
 
 # What of the dom0 packages never goes into the initramfs: kernels and device trees (Xen
-# loads the kernel; personas' kernels sit on the storage disk), documentation, headers.
+# loads the kernel; personas' kernels sit on the storage disk), documentation, headers, and
+# tc's ATM qdisc plugin (a phone has no ATM link; it would pull in libatm).
 dom0_excludes=(./boot ./lib/modules ./usr/lib/linux-image-* ./usr/share/doc ./usr/share/man
   ./usr/share/info ./usr/share/locale ./usr/share/lintian ./usr/share/bash-completion
   ./usr/share/zsh ./usr/share/bug ./usr/include ./usr/lib/aarch64-linux-gnu/gconv ./usr/share/gdb ./usr/share/polkit-1
   ./usr/lib/xen-4.17/bin/pygrub ./usr/lib/xen-4.17/lib/python ./usr/lib/python3 ./etc/init.d ./etc/default ./lib/systemd
-  ./usr/lib/systemd ./etc/logrotate.d ./etc/apparmor.d ./usr/share/apparmor ./usr/share/libvirt/schemas)
+  ./usr/lib/systemd ./etc/logrotate.d ./etc/apparmor.d ./usr/share/apparmor ./usr/share/libvirt/schemas
+  ./usr/lib/aarch64-linux-gnu/tc/q_atm.so)
 
 build_dom0() {
   local debroot=$lab_build/debroot/dom0 stage=$lab_build/stage/dom0

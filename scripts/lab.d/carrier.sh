@@ -97,7 +97,9 @@ start_carrier() {  # run
 
 # QEMU arguments: the board's data link NIC and the carrier-side capture.
 carrier_qemu_args() {  # run
-  printf '%s\n' -netdev "tap,id=data,ifname=$carrier_tap,script=no,downscript=no" \
+  # vnet_hdr=off: Debian's QEMU 7.2 filter-dump writes the virtio-net header in front of
+  # every frame when the tap has one (seen on the board: tcpdump could not read the capture).
+  printf '%s\n' -netdev "tap,id=data,ifname=$carrier_tap,script=no,downscript=no,vnet_hdr=off" \
     -device "virtio-net-device,netdev=data,mac=$carrier_board_mac" \
     -object "filter-dump,id=carriercap,netdev=data,file=$1/carrier.pcap"
 }

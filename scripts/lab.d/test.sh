@@ -371,7 +371,8 @@ check_modem() {  # run
   # budget"); each persona's budget is its own. Secure (in the foreground) sends two, then
   # personal tries five more than its budget at once.
   local budget sms_secure sms_personal
-  budget=$(awk '/^\[\[persona\]\]/ { p = "" } /^name = / { p = $3 } /^sms_per_hour/ && p == "\"personal\"" { print $3 }' \
+  # The persona's own name only (its [[persona.network]] tables have names too).
+  budget=$(awk '/^\[/ { top = ($0 == "[[persona]]") } /^\[\[persona\]\]/ { p = "" } /^name = / && top { p = $3 } /^sms_per_hour/ && p == "\"personal\"" { print $3 }' \
     "$lab_root/policy/lab-board.toml")
   sms_order "$run" secure +4915550010 'do:sms 2' || true
   wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure sms done' 60 || true

@@ -301,7 +301,8 @@ build_probes() {
 # root is read-only, so `busybox --install` cannot add them at run time there, and the
 # kernel runs /sbin/poweroff when Xen asks a guest to shut down.
 busybox_applets=(sh ash cat cp cut date dd dmesg echo find grep head kill ln ls mkdir mknod
-  mount mv rm sed seq sleep sync tail touch tr umount uname wc stat tee test true false stty)
+  mount mv rm sed seq sleep sync tail touch tr umount uname wc stat tee test true false stty
+  ip nc nslookup ping timeout wget awk chmod)
 busybox_sbin_applets=(init poweroff reboot halt insmod modprobe switch_root mke2fs)
 
 # A busybox userland: the static busybox, its init, and the standard directories.
@@ -327,9 +328,22 @@ stage_programs() {  # debroot stage programs...
 
 kernel_of() { find "$1/boot" -name 'vmlinuz-*' | head -1; }
 
+# The lab organisation's VPN gateway key pair (scripts/lab.d/carrier.sh runs the gateway):
+# made once, kept in build/lab/org/. The private key never enters an image; the public key
+# goes into the secure persona's verified root (its VPN profile).
+lab_org_keys=$lab_build/org
+build_org_keys() {
+  [ -s "$lab_org_keys/gateway.key" ] && [ -s "$lab_org_keys/gateway.pub" ] && return 0
+  need_tools wg
+  mkdir -p "$lab_org_keys"; chmod 700 "$lab_org_keys"
+  (umask 077; wg genkey >"$lab_org_keys/gateway.key")
+  wg pubkey <"$lab_org_keys/gateway.key" >"$lab_org_keys/gateway.pub"
+  log "org: new VPN gateway key pair in ${lab_org_keys#"$lab_root"/}"
+}
+
 build_personal() {
   local debroot=$lab_build/debroot/personal stage=$lab_build/stage/personal
-  step_needed personal "$debroot.stamp" "$lab_root/guests/personal" "$lab_build/stamps/probes" \
+  step_needed personal "$debroot.stamp" "$lab_root/guests/personal" "$lab_root/guests/net" "$lab_build/stamps/probes" \
     "$lab_root/scripts/lab.d/build.sh" || { log "personal: up to date"; return 0; }
   log "personal: staging busybox, binder module and probe"
   rm -rf "$stage"; stage_busybox "$debroot" "$stage"
@@ -338,6 +352,8 @@ build_personal() {
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$stage/usr/bin/"
   install -m 0755 "$lab_build/bin/xsm-attack" "$stage/usr/bin/xsm-attack"
   install -m 0755 "$lab_build/bin/twofold-modem-probe" "$stage/usr/bin/"
+  # Its network setup and the lab's network witness (docs/network.md).
+  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/personal-probe" "$stage/usr/sbin/"
   # ppp's chat: the real AT client from Debian the lab runs on this persona's virtual modem.
   # It needs only libc, so only libc comes along (check_elf_libraries proves it).
   install -D -m 0755 "$debroot/usr/sbin/chat" "$stage/usr/sbin/chat"
@@ -358,7 +374,9 @@ secure_tools=(sbin/veritysetup sbin/cryptsetup sbin/dmsetup)
 build_secure() {
   local debroot=$lab_build/debroot/secure stage=$lab_build/stage/secure-initramfs
   local root=$lab_build/stage/secure-root
-  step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_build/stamps/probes" "$lab_root/scripts/lab.d/build.sh" \
+  build_org_keys
+  step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_root/guests/net" "$lab_build/stamps/probes" \
+    "$lab_root/scripts/lab.d/build.sh" "$lab_org_keys/gateway.pub" \
     || { log "secure: up to date"; return 0; }
   log "secure: staging the verified root (squashfs)"
   rm -rf "$root"; stage_busybox "$debroot" "$root"
@@ -368,6 +386,12 @@ build_secure() {
   install -m 0755 "$lab_build/bin/twofold-keylog" "$lab_build/bin/fbpattern" "$root/usr/bin/"
   install -D -m 0755 "$lab_build/bin/xsm-attack" "$root/usr/bin/xsm-attack"
   install -m 0755 "$lab_build/bin/twofold-modem-probe" "$root/usr/bin/"
+  # The tunnel to the organisation (docs/network.md): wg (wireguard-tools) in the root only,
+  # the network setup, and the organisation's VPN profile with its gateway's public key.
+  stage_programs "$debroot" "$root" usr/bin/wg
+  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/secure-probe" "$root/usr/sbin/"
+  sed -i "s|@GATEWAY_PUBLIC_KEY@|$(cat "$lab_org_keys/gateway.pub")|" "$root/etc/twofold/vpn.conf"
+  grep -q '@[A-Z_]*@' "$root/etc/twofold/vpn.conf" && die "guests/secure/rootfs/etc/twofold/vpn.conf: a placeholder was not filled in"
   mkdir -p "$root/data"
   check_elf_libraries "$root"
   local img=$lab_images/secure-root.img size out hash
@@ -398,17 +422,20 @@ build_secure() {
 }
 
 # What of the dom0 packages never goes into the initramfs: kernels and device trees (Xen
-# loads the kernel; personas' kernels sit on the storage disk), documentation, headers.
+# loads the kernel; personas' kernels sit on the storage disk), documentation, headers, and
+# tc's ATM qdisc plugin (a phone has no ATM link; it would pull in libatm).
 dom0_excludes=(./boot ./lib/modules ./usr/lib/linux-image-* ./usr/share/doc ./usr/share/man
   ./usr/share/info ./usr/share/locale ./usr/share/lintian ./usr/share/bash-completion
   ./usr/share/zsh ./usr/share/bug ./usr/include ./usr/lib/aarch64-linux-gnu/gconv ./usr/share/gdb ./usr/share/polkit-1
   ./usr/lib/xen-4.17/bin/pygrub ./usr/lib/xen-4.17/lib/python ./usr/lib/python3 ./etc/init.d ./etc/default ./lib/systemd
-  ./usr/lib/systemd ./etc/logrotate.d ./etc/apparmor.d ./usr/share/apparmor ./usr/share/libvirt/schemas)
+  ./usr/lib/systemd ./etc/logrotate.d ./etc/apparmor.d ./usr/share/apparmor ./usr/share/libvirt/schemas
+  ./usr/lib/aarch64-linux-gnu/tc/q_atm.so)
 
 build_dom0() {
   local debroot=$lab_build/debroot/dom0 stage=$lab_build/stage/dom0
   step_needed dom0 "$debroot.stamp" "$lab_root/guests/dom0" "$lab_build/stamps/probes" \
     "$lab_root/scripts/lab.d/build.sh" "$lab_build/stage/dom0-bins" "$lab_root/policy/xsm" \
+    "$lab_root/hypervisor-config/boards/qemu-virt/data-link" \
     || { log "dom0: up to date"; return 0; }
   log "dom0: staging Xen tools, libvirt (libxl driver only), busybox, bash, flock"
   rm -rf "$stage"; mkdir -p "$stage"
@@ -429,6 +456,8 @@ build_dom0() {
   cp -a "$lab_root/guests/dom0/rootfs/." "$stage/"
   install -m 0755 "$lab_build/bin/twofold-powerkey" "$stage/usr/sbin/twofold-powerkey"
   install -m 0755 "$lab_build/bin/twofold-tpm-relay" "$stage/usr/sbin/twofold-tpm-relay"
+  # The board's data link (docs/network.md), from its board profile.
+  install -m 0644 "$lab_root/hypervisor-config/boards/qemu-virt/data-link" "$stage/etc/twofold/data-link"
   # The FLASK policy (policy/xsm, same script as CMake): Xen's boot module, enforced from
   # the first instruction (flask=enforcing; hypervisor-config). dom0 cannot read a loaded
   # policy back from Xen (Xen 4.17 has no such flask_op), so the build records what it put

@@ -75,7 +75,7 @@ storage_file_byte() {  # image path offset [value]
 power_cut() {  # run
   kill -9 "$(cat "$1/qemu.pid")" 2>/dev/null || true
   wait_for_exit "$1" 10 || true
-  stop_logger "$1"; stop_modem_sim "$1"; stop_board_tpm "$1"
+  stop_logger "$1"; stop_modem_sim "$1"; stop_board_tpm "$1"; stop_carrier "$1"
 }
 
 # The figure of issue 15: from the PIN's last key (boot 2: Enter on dom0's PIN prompt, sent by

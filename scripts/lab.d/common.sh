@@ -21,6 +21,8 @@ declare -A lab_tool_package=(
   [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [aarch64-linux-gnu-readelf]=binutils-aarch64-linux-gnu
   [truncate]=coreutils [sha256sum]=coreutils [flock]=util-linux [swtpm]=swtpm
   [tpm2_pcrextend]=tpm2-tools [python3]=python3 [fdtput]=device-tree-compiler
+  [ip]=iproute2 [wg]=wireguard-tools [wireguard-go]=wireguard-go [dnsmasq]=dnsmasq-base
+  [tcpdump]=tcpdump
 )
 
 need_tools() {

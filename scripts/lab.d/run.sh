@@ -124,6 +124,7 @@ start_board() {  # run-dir cpu
   # What the images were built from, beside what they did.
   [ -f "$img/packages.used" ] && cp "$img/packages.used" "$run/packages.used"
   start_modem_sim "$run"
+  start_carrier "$run"
   # The board's state: its storage disk and its TPM. Fresh in the run folder unless a state
   # folder is named (--state), which keeps both from one power cycle to the next.
   local state=${lab_state_dir:-$run}
@@ -173,12 +174,14 @@ start_board() {  # run-dir cpu
   # out in command-line order, and the U-Boot path relies on its disks' slots.
   # Modern (virtio 1.0) MMIO transports: virtio-gpu and virtio-input are 1.0-only devices
   # and stay invisible to dom0 behind the virt board's default legacy transport.
-  local tpm_args
+  local tpm_args carrier_args
   mapfile -t tpm_args < <(tpm_qemu_args "$run")
+  mapfile -t carrier_args < <(carrier_qemu_args "$run")
   local qemu=(qemu-system-aarch64 -name twofold-lab -global virtio-mmio.force-legacy=false
     -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
     -chardev "socket,id=modem,path=$run/modem.sock,reconnect=1"
     -device virtio-serial-device -device virtconsole,chardev=modem "${tpm_args[@]}"
+    "${carrier_args[@]}"
     "${boot[@]}"
     -vnc 127.0.0.1:0,to=99
     -chardev "socket,id=ser0,path=$run/console.sock,server=on,wait=off,logfile=$run/serial.raw"
@@ -188,9 +191,10 @@ start_board() {  # run-dir cpu
   printf '%q ' "${qemu[@]}" >"$run/qemu.cmdline"; echo >>"$run/qemu.cmdline"
   if ! "${qemu[@]}" >"$run/qemu.log" 2>&1; then
     cat "$run/qemu.log" >&2
-    stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"
+    stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"; stop_carrier "$run"
     die "QEMU failed to start (command in $run/qemu.cmdline)"
   fi
+  carrier_attach_board "$run"
   ln -sfn "$(basename "$run")" "$lab_runs/current"
 }
 
@@ -338,7 +342,7 @@ shutdown_board() {  # run timeout
     wait_for_exit "$run" 10 || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
     rc=1
   fi
-  stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"
+  stop_logger "$run"; stop_modem_sim "$run"; stop_board_tpm "$run"; stop_carrier "$run"
   [ "$(readlink -f "$lab_runs/current" 2>/dev/null)" = "$run" ] && rm -f "$lab_runs/current"
   return $rc
 }

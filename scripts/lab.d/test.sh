@@ -372,7 +372,8 @@ check_modem() {  # run
   # budget"); each persona's budget is its own. Secure (in the foreground) sends two, then
   # personal tries five more than its budget at once.
   local budget sms_secure sms_personal
-  budget=$(awk '/^\[\[persona\]\]/ { p = "" } /^name = / { p = $3 } /^sms_per_hour/ && p == "\"personal\"" { print $3 }' \
+  # The persona's own name only (its [[persona.network]] tables have names too).
+  budget=$(awk '/^\[/ { top = ($0 == "[[persona]]") } /^\[\[persona\]\]/ { p = "" } /^name = / && top { p = $3 } /^sms_per_hour/ && p == "\"personal\"" { print $3 }' \
     "$lab_root/policy/lab-board.toml")
   sms_order "$run" secure +4915550010 'do:sms 2' || true
   wait_for_log "$run" '\[secure\] .*TWOFOLD-AT secure sms done' 60 || true
@@ -585,13 +586,13 @@ lab_test() {
   check_log "$run" "secure dm-verity read-only root" '\[secure\] TWOFOLD-CHECK secure root=ok verity=verified mount=read-only'
   keystore_boot1_checks "$run"
   check_log "$run" "secure no forbidden devices" '\[secure\] TWOFOLD-CHECK secure forbidden=none'
-  check_log "$run" "secure no network" '\[secure\] TWOFOLD-CHECK secure network=none'
+  check_log "$run" "secure network: granted NIC only" '\[secure\] TWOFOLD-CHECK secure network=granted-only'
   # dom0's own view (xenstore), independent of what the guest says about itself.
   # dom0 reports devices once the manager has plumbed them, possibly after the readiness lines.
   wait_for_log "$run" 'TWOFOLD-DOM0 persona secure devices' 60 || true
   wait_for_log "$run" 'TWOFOLD-DOM0 persona personal devices' 10 || true
-  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
-  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=0 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "secure devices per xenstore" 'TWOFOLD-DOM0 persona secure devices: vbd=2 vif=1 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
+  check_log "$run" "personal devices per xenstore" 'TWOFOLD-DOM0 persona personal devices: vbd=0 vif=1 vfb=1 vkbd=1 console=1 vusb=0 pci=0 9pfs=0 vdispl=0 vsnd=0 qusb=0'
 
   out=$(dom0_exec "$run" 90 'ls /dev/dri/ /dev/input/; dmesg | grep -iE "virtio|drm" | tail -n 4') && rc=0 || rc=1
   if [ $rc = 0 ] && grep -q card0 <<<"$out"; then
@@ -614,6 +615,7 @@ lab_test() {
   check_manager "$run"
   check_modem "$run"
   check_modem_isolation "$run"   # checks-modem.sh
+  check_network "$run"           # checks-net.sh
   if rcu_stall_line "$run" >/dev/null; then
     # For the next diagnosis (docs/lab.md, "Known issues"): what Xen's scheduler and timers
     # hold while a dom0 vCPU misses its wakeups.
@@ -633,6 +635,7 @@ lab_test() {
   check_result "QEMU exited by itself" "$clean" "$([ $clean = 0 ] && echo "after power-off" || echo "had to be killed")"
   check_modem_audit "$run"
   check_switch_phases_audit "$run"   # checks-switch.sh
+  check_carrier_capture "$run"       # checks-net.sh
 
   # dom0 saved its logs (libvirt, libxl, hotplug, guest consoles) on the storage disk.
   command -v debugfs >/dev/null && debugfs -R "rdump /dom0-logs $run" "$run/storage.img" >/dev/null 2>&1

@@ -84,11 +84,14 @@ TEST(PolicyChecker, TwoSecurePersonasAreReportedAtTheSecond) {
   std::string text = minimal_policy();
   text = replace_once(text, "kind = \"personal\"", "kind = \"secure\"");
   const auto findings = check_text(text);
-  // The personal one is now missing too, and the camera of the former personal persona is
-  // now a secure persona's camera; the secure count points at the second 'secure'.
+  // The personal one is now missing too, and the camera and the internet network of the
+  // former personal persona are now a secure persona's; the secure count points at the second
+  // 'secure'.
   EXPECT_EQ(rules_of(findings), (std::set<std::string>{std::string(rule::kSecureCount),
                                                        std::string(rule::kPersonalCount),
-                                                       std::string(rule::kSecureNoCamera)}));
+                                                       std::string(rule::kSecureNoCamera),
+                                                       std::string(rule::kSecureNetworkUnencrypted),
+                                                       std::string(rule::kSecureReachOutsideOrganisation)}));
   const Finding* second = test::find_rule_in(findings, std::string(rule::kSecureCount));
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(second->where.line, 67u);
@@ -96,7 +99,39 @@ TEST(PolicyChecker, TwoSecurePersonasAreReportedAtTheSecond) {
 
 TEST(PolicyChecker, ReachAcceptsIpv6Prefix) {
   const std::string text =
-      replace_once(minimal_policy(), "reach = [\"10.8.0.0/16\"]", "reach = [\"fd00::/8\", \"dom0\"]");
+      replace_once(minimal_policy(), "reach = [\"internet\"]", "reach = [\"fd00::/8\", \"dom0\"]");
+  EXPECT_TRUE(check_text(text).empty());
+}
+
+TEST(PolicyChecker, SecureReachInsideTheOrganisationIsValid) {
+  const std::string text =
+      replace_once(minimal_policy(), "reach = [\"10.8.0.0/16\"]", "reach = [\"10.8.4.0/24\", \"10.8.0.1/32\"]");
+  EXPECT_TRUE(check_text(text).empty());
+}
+
+TEST(PolicyChecker, SecureReachOfAPrefixLargerThanTheOrganisationIsRefused) {
+  const std::string text = replace_once(minimal_policy(), "reach = [\"10.8.0.0/16\"]", "reach = [\"10.0.0.0/8\"]");
+  EXPECT_EQ(rules_of(check_text(text)), std::set<std::string>{std::string(rule::kSecureReachOutsideOrganisation)});
+}
+
+TEST(PolicyChecker, SecureNetworkWithoutAnOrganisationIsRefused) {
+  const std::string text = replace_once(minimal_policy(), "[organisation]\nnetworks = [\"10.8.0.0/16\"]\n", "");
+  EXPECT_EQ(rules_of(check_text(text)), std::set<std::string>{std::string(rule::kSecureReachOutsideOrganisation)});
+}
+
+TEST(PolicyChecker, PersonaSubnetInsideTheOrganisationOverlaps) {
+  const std::string text = replace_once(minimal_policy(), "reach = [\"internet\"]\n",
+                                        "reach = [\"internet\"]\nsubnet = \"10.8.7.0/30\"\n");
+  const auto findings = check_text(text);
+  EXPECT_EQ(rules_of(findings), std::set<std::string>{std::string(rule::kSubnetOverlap)});
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].where.line, 48u);
+}
+
+TEST(PolicyChecker, DisjointPersonaSubnetsAreValid) {
+  std::string text = replace_once(minimal_policy(), "reach = [\"internet\"]\n",
+                                  "reach = [\"internet\"]\nsubnet = \"10.20.1.0/30\"\n");
+  text = replace_once(text, "tunnel = \"wireguard\"\n", "tunnel = \"wireguard\"\nsubnet = \"10.20.1.4/30\"\n");
   EXPECT_TRUE(check_text(text).empty());
 }
 

@@ -46,7 +46,7 @@ TEST(PolicyCli, BadPolicyExitsOneWithFileLineColumnAndRule) {
   const std::string file = kBad + "secure.no-camera.toml";
   const Outcome r = run("policy check " + file);
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find(file + ":86:10: error[secure.no-camera]: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(file + ":87:10: error[secure.no-camera]: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(hint: "), std::string::npos) << r.out;
 }
 

@@ -89,6 +89,18 @@ std::string make_domain_xml(const PersonaSpec& p, const DomainFlavor& flavor, co
         xml += fmt::format("    <disk type='file' device='disk'>\n{}      <source file='{}'/>\n      <target dev='{}' bus='xen'/>\n{}    </disk>\n",
                            driver, xml_escape(d.source), xml_escape(d.target), d.readonly ? "      <readonly/>\n" : "");
     }
+    // Under Xen the interface is a PV vif served by dom0's netback (no emulated NIC: dom0 runs
+    // no QEMU); the script is dom0's own, like the block one.
+    for (const auto& n : p.networks) {
+        xml += fmt::format("    <interface type='bridge'>\n      <source bridge='{}'/>\n", xml_escape(n.bridge));
+        if (!n.mac.empty()) {
+            xml += fmt::format("      <mac address='{}'/>\n", xml_escape(n.mac));
+        }
+        if (flavor.domain_type == "xen") {
+            xml += fmt::format("      <script path='{}'/>\n", kVifHotplugScript);
+        }
+        xml += "    </interface>\n";
+    }
     xml += "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n";
     xml += "  </devices>\n";
     // libvirt's libxl driver passes a static label to Xen (libxl_flask_context_to_sid) when

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "twofold/manager/child_process.h"
+#include "twofold/net/plan.h"
 #include "twofold/manager/pv_devices.h"
 #include "twofold/manager/reconcile.h"
 
@@ -64,6 +65,13 @@ PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::D
         // guest that ignores it is still held to that mode by the display backend.
         const GuestScreen g = guest_screen(*screen);
         spec.cmdline += fmt::format(" xen_fbfront.video={},{},{}", g.videoram_mib, g.width, g.height);
+    }
+    // The persona's network interfaces, and its address on each (the guest has no DHCP client
+    // to trust and dom0 offers no DHCP service): from the policy's address plan, through
+    // twofold-net's plan, the one place that turns a subnet into the two ends' addresses.
+    for (const auto& link : net::persona_links(p)) {
+        spec.networks.push_back({link.bridge, {}});
+        spec.cmdline += " " + net::guest_cmdline(link);
     }
     for (const auto& d : p.disks) {
         if (d.encrypted.value) {

@@ -13,6 +13,7 @@
 #include "near_miss.h"
 #include "paths.h"
 #include "text.h"
+#include "twofold/policy/address.h"
 #include "twofold/policy/limits.h"
 #include "twofold/policy/rules.h"
 
@@ -60,7 +61,12 @@ class Checker {
   Checker(const Policy& policy, const CheckOptions& options)
       : policy_(policy), options_(options), out_(policy.source) {}
 
+  // The persona links' prefix lengths: /30 leaves dom0 and the persona one address each.
+  static constexpr unsigned kMinSubnetLength = 8;
+  static constexpr unsigned kMaxSubnetLength = 30;
+
   std::vector<Finding> run() && {
+    read_organisation();
     check_names();
     check_counts();
     for (const Persona& persona : policy_.personas) {
@@ -69,6 +75,7 @@ class Checker {
       check_persona_modem(persona);
       if (persona.kind.value == PersonaKind::secure) check_secure(persona);
     }
+    check_address_plan();
     check_foreground();
     check_resources();
     check_hardware_key();
@@ -194,6 +201,77 @@ class Checker {
                      "use \"internet\", \"lan\", \"dom0\" or a CIDR prefix such as "
                      "\"10.8.0.0/16\"");
         }
+      }
+      if (network.subnet) {
+        const auto subnet = Ipv4Prefix::parse(network.subnet->value);
+        if (!subnet || subnet->length < kMinSubnetLength || subnet->length > kMaxSubnetLength) {
+          out_.error(rule::kSubnetInvalid, network.subnet->where,
+                     "subnet " + detail::excerpt(network.subnet->value) + " cannot be a persona's link",
+                     "use an IPv4 prefix of /8 to /30 with the host bits zero, such as \"10.20.1.0/30\"");
+        }
+      }
+      if (persona.kind.value == PersonaKind::secure) check_secure_network(persona, network);
+    }
+  }
+
+  // The secure persona's traffic leaves the device only inside its tunnel, and only towards
+  // its organisation: a reach of "internet" or of someone else's prefix would let a
+  // compromised persona (or a misconfigured tunnel) talk past the organisation.
+  void check_secure_network(const Persona& persona, const Network& network) {
+    if (!network.tunnel) {
+      out_.error(rule::kSecureNetworkUnencrypted, network.name.where,
+                 "network " + detail::excerpt(network.name.value) + " of the secure persona " +
+                     detail::excerpt(persona.name.value) + " has no tunnel",
+                 "set tunnel = \"wireguard\": dom0 then passes only the tunnel's datagrams");
+    }
+    for (const auto& entry : network.reach) {
+      if (!is_reach(entry.value)) continue;  // reported above
+      const auto prefix = Ipv4Prefix::parse(entry.value, /*strict=*/false);
+      const bool inside = prefix && std::any_of(organisation_.begin(), organisation_.end(),
+                                                [&](const Ipv4Prefix& o) { return o.contains(*prefix); });
+      if (!inside) {
+        out_.error(rule::kSecureReachOutsideOrganisation, entry.where,
+                   "the secure persona's network " + detail::excerpt(network.name.value) + " reaches " +
+                       detail::excerpt(entry.value) + ", outside the organisation's networks",
+                   organisation_.empty()
+                       ? "list the organisation's networks in [organisation] networks, and reach only those"
+                       : "reach only prefixes inside the [organisation] networks (its VPN gateway's address)");
+      }
+    }
+  }
+
+  // Every network's subnet is its own: two links in one prefix would make dom0's routes and
+  // filters ambiguous, and a link inside the organisation's addresses would shadow them.
+  void check_address_plan() {
+    struct Plan {
+      Ipv4Prefix prefix;
+      const Located<std::string>* where;
+      std::string owner;
+    };
+    std::vector<Plan> seen;
+    for (const Persona& persona : policy_.personas) {
+      for (const Network& network : persona.networks) {
+        if (!network.subnet) continue;
+        const auto subnet = Ipv4Prefix::parse(network.subnet->value);
+        if (!subnet) continue;  // reported by check_networks
+        for (const Plan& other : seen) {
+          if (subnet->overlaps(other.prefix)) {
+            out_.error(rule::kSubnetOverlap, network.subnet->where,
+                       "subnet " + detail::excerpt(network.subnet->value) + " of persona " +
+                           detail::excerpt(persona.name.value) + " overlaps " + detail::excerpt(other.where->value) +
+                           " of " + other.owner + " (line " + std::to_string(other.where->where.line) + ")",
+                       "give every network its own prefix");
+          }
+        }
+        for (const Ipv4Prefix& org : organisation_) {
+          if (subnet->overlaps(org)) {
+            out_.error(rule::kSubnetOverlap, network.subnet->where,
+                       "subnet " + detail::excerpt(network.subnet->value) + " of persona " +
+                           detail::excerpt(persona.name.value) + " overlaps the organisation's " + org.str(),
+                       "pick a persona link prefix outside the [organisation] networks");
+          }
+        }
+        seen.push_back({*subnet, &*network.subnet, "persona " + detail::excerpt(persona.name.value)});
       }
     }
   }
@@ -463,9 +541,24 @@ class Checker {
     }
   }
 
+  // [organisation] networks, read once: every rule about the organisation compares with them.
+  void read_organisation() {
+    if (!policy_.organisation) return;
+    for (const auto& entry : policy_.organisation->networks) {
+      if (const auto prefix = Ipv4Prefix::parse(entry.value)) {
+        organisation_.push_back(*prefix);
+      } else {
+        out_.error(rule::kOrganisationNetworkInvalid, entry.where,
+                   detail::excerpt(entry.value) + " is not an IPv4 prefix",
+                   "use a prefix with the host bits zero, such as \"10.8.0.0/16\" or \"203.0.113.10/32\"");
+      }
+    }
+  }
+
   const Policy& policy_;
   const CheckOptions& options_;
   Diagnostics out_;
+  std::vector<Ipv4Prefix> organisation_;
 };
 
 LoadResult checked(LoadResult loaded, const CheckOptions& options) {

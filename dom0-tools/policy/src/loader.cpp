@@ -46,6 +46,9 @@ constexpr std::array<Choice<FsyncPolicy>, 2> kFsyncPolicies{{
     {"record", FsyncPolicy::every_record},
     {"checkpoint", FsyncPolicy::every_checkpoint},
 }};
+constexpr std::array<Choice<Tunnel>, 1> kTunnels{{
+    {"wireguard", Tunnel::wireguard},
+}};
 constexpr std::array<Choice<AtFamily>, 8> kAtFamilies{{
     {"call", AtFamily::call},
     {"sms", AtFamily::sms},
@@ -256,6 +259,16 @@ Audit read_audit(TableReader table) {
   return audit;
 }
 
+Organisation read_organisation(TableReader table) {
+  Organisation organisation;
+  organisation.where = table.where();
+  if (auto networks = table.strings("networks", Presence::required, limits::kMaxReachEntries)) {
+    organisation.networks = std::move(*networks);
+  }
+  table.finish();
+  return organisation;
+}
+
 bool is_disk_target(std::string_view target) {
   return target.size() == 4 && target.starts_with("xvd") && target[3] >= 'a' && target[3] <= 'z';
 }
@@ -295,6 +308,8 @@ Network read_network(TableReader table) {
   if (auto reach = table.strings("reach", Presence::required, limits::kMaxReachEntries)) {
     network.reach = std::move(*reach);
   }
+  network.subnet = table.string("subnet", Presence::optional);
+  network.tunnel = table.choice<Tunnel>("tunnel", Presence::optional, kTunnels);
   table.finish();
   return network;
 }
@@ -471,6 +486,9 @@ Policy read_policy(TableReader root, std::string source) {
   }
   if (auto audit = root.table("audit", Presence::required, "[audit]")) {
     policy.audit = read_audit(std::move(*audit));
+  }
+  if (auto organisation = root.table("organisation", Presence::optional, "[organisation]")) {
+    policy.organisation = read_organisation(std::move(*organisation));
   }
   for (auto& table : root.tables("persona", Presence::required, limits::kMaxPersonas,
                                  "[[persona]]")) {

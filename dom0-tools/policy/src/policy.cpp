@@ -56,6 +56,13 @@ std::string_view to_string(NumberLogging value) noexcept {
   return "?";
 }
 
+std::string_view to_string(Tunnel value) noexcept {
+  switch (value) {
+    case Tunnel::wireguard: return "wireguard";
+  }
+  return "?";
+}
+
 std::string_view to_string(FsyncPolicy value) noexcept {
   switch (value) {
     case FsyncPolicy::every_record: return "record";

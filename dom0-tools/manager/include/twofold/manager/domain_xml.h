@@ -23,6 +23,16 @@ struct DiskSpec {
 // guest gets the plaintext side through blkback and never holds the key.
 std::string encrypted_volume_node(std::string_view persona, std::string_view target);
 
+// A PV network interface (netif): the guest's unmodified xen-netfront, dom0's netback, the
+// vif joining the persona's own bridge in dom0 (docs/network.md). dom0's hotplug script
+// (guests/dom0/rootfs/etc/xen/scripts/vif-twofold) attaches it.
+struct NetworkSpec {
+    std::string bridge;
+    std::string mac;  // 00:16:3e:xx:xx:xx (Xen's OUI); empty: libvirt picks one
+};
+
+inline constexpr const char* kVifHotplugScript = "/etc/xen/scripts/vif-twofold";
+
 struct PersonaSpec {
     std::string name;
     std::string kind;        // personal | secure (kept in the domain's metadata)
@@ -32,6 +42,7 @@ struct PersonaSpec {
     std::string initrd;
     std::string cmdline;
     std::vector<DiskSpec> disks;
+    std::vector<NetworkSpec> networks;  // only those the policy grants
     // FLASK label the persona asks for (policy/xsm). Empty: the label of its kind. Set and
     // different from its kind's label: the persona is refused (PersonaLabelError).
     std::string seclabel;

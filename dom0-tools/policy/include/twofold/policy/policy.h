@@ -25,6 +25,8 @@ enum class RestartPolicy { never, on_crash, always };
 enum class Gesture { press, double_press, long_press };
 enum class NumberLogging { clear, hashed, omitted };
 enum class FsyncPolicy { every_record, every_checkpoint };
+// How a network's traffic must leave the device (docs/network.md).
+enum class Tunnel { wireguard };
 
 // AT command families a persona may send to the modem; docs/policy.md lists the commands
 // of each family. The modem backend maps each command it parses to exactly one family.
@@ -35,6 +37,7 @@ std::string_view to_string(RestartPolicy value) noexcept;
 std::string_view to_string(Gesture value) noexcept;
 std::string_view to_string(NumberLogging value) noexcept;
 std::string_view to_string(FsyncPolicy value) noexcept;
+std::string_view to_string(Tunnel value) noexcept;
 std::string_view to_string(AtFamily value) noexcept;
 
 struct Disk {
@@ -52,6 +55,18 @@ struct Network {
   Located<std::string> name;  // the dom0 bridge the persona's vif joins
   // What the network may reach: "internet", "lan", "dom0", or an IPv4/IPv6 CIDR prefix.
   std::vector<Located<std::string>> reach;
+  // The persona's link to dom0, an IPv4 prefix of /8 to /30: dom0's side of the bridge takes
+  // its first host address, the persona the second. Unset: dom0 routes nothing to the network.
+  std::optional<Located<std::string>> subnet;
+  // Set: dom0 forwards only datagrams of this tunnel protocol from the network, to its reach.
+  std::optional<Located<Tunnel>> tunnel;
+};
+
+// The organisation the secure persona belongs to: the only addresses its traffic may reach
+// (its VPN gateway's public address among them), and none the personal persona may.
+struct Organisation {
+  Location where;
+  std::vector<Located<std::string>> networks;  // CIDR prefixes
 };
 
 struct Devices {
@@ -170,6 +185,7 @@ struct Policy {
   HardwareKey hardware_key;
   Modem modem;
   Audit audit;
+  std::optional<Organisation> organisation;
   std::vector<Persona> personas;
   // [[persona]] tables whose name or kind could not be read: they are left out of
   // `personas`, and rules that count or look up personas stay quiet rather than cascade.

@@ -46,6 +46,9 @@ inline constexpr std::string_view kPinRetriesUnencrypted = "persona.pin-retries-
 inline constexpr std::string_view kNetworkNameInvalid = "persona.network-name-invalid";
 inline constexpr std::string_view kNetworkDuplicate = "persona.network-duplicate";
 inline constexpr std::string_view kReachInvalid = "persona.reach-invalid";
+inline constexpr std::string_view kSubnetInvalid = "persona.subnet-invalid";
+inline constexpr std::string_view kSubnetOverlap = "persona.subnet-overlap";
+inline constexpr std::string_view kOrganisationNetworkInvalid = "organisation.network-invalid";
 // The secure persona.
 inline constexpr std::string_view kSecureNoCamera = "secure.no-camera";
 inline constexpr std::string_view kSecureNoGps = "secure.no-gps";
@@ -55,6 +58,8 @@ inline constexpr std::string_view kSecureNoUsb = "secure.no-usb";
 inline constexpr std::string_view kSecureEncryptedStorage = "secure.encrypted-storage";
 inline constexpr std::string_view kSecureNoSharedDisk = "secure.no-shared-disk";
 inline constexpr std::string_view kSecureNoSharedNetwork = "secure.no-shared-network";
+inline constexpr std::string_view kSecureNetworkUnencrypted = "secure.network-unencrypted";
+inline constexpr std::string_view kSecureReachOutsideOrganisation = "secure.reach-outside-organisation";
 // Foreground.
 inline constexpr std::string_view kForegroundUnknown = "foreground.unknown-persona";
 inline constexpr std::string_view kForegroundNoDisplay = "foreground.no-display";

@@ -39,6 +39,14 @@ check_result() {  # name ok(0/1) detail
     printf 'FAIL  %-34s %s\n' "$1" "$3"; test_fail=$((test_fail + 1))
   fi
 }
+# A check of something an open issue has not delivered yet: a PASS counts as one; otherwise
+# it is printed as GAP with the issue, kept out of both counts, and listed in the summary so
+# nobody reads the run as having proved it.
+test_gaps=()
+check_gap() {  # issue name ok(0/1) detail
+  if [ "$3" = 0 ]; then check_result "$2" 0 "$4"; return; fi
+  printf 'GAP   %-34s (issue %s: not working yet) %s\n' "$2" "$1" "$4"; test_gaps+=("$2 (issue $1)")
+}
 
 # First serial-log line matching an extended regex (without the timestamps), or nothing.
 log_line() { grep -m1 -E "$2" "$1/serial.log" 2>/dev/null | cut -d' ' -f3- || true; }
@@ -656,6 +664,6 @@ lab_test() {
     echo "dom0 console: every command answered on the first try"
   fi
   echo "serial log: ${run#"$lab_root"/}/serial.log"
-  echo "lab: $test_pass passed, $test_fail failed"
+  echo "lab: $test_pass passed, $test_fail failed${test_gaps:+, ${#test_gaps[@]} not working yet: $(IFS=';'; echo "${test_gaps[*]}")}"
   [ "$test_fail" -eq 0 ]
 }

@@ -10,7 +10,8 @@ check_audit_full_disk() {  # run
   local run=$1 out before after avail fg1 fg2 verify
   before=$(audit_records "$run")
   out=$(dom0_exec "$run" 240 'dd if=/dev/zero of=/var/lib/twofold/disk-filler bs=1M 2>&1 | tail -1; sync; df -k /var/lib/twofold | tail -1') || out=""
-  avail=$(awk '$NF == "/var/lib/twofold" { print $4 }' <<<"$out" | tail -1)
+  # df's "Available" is the field before "Use%" (console lines end in CR).
+  avail=$(tr -d '\r' <<<"$out" | awk '/\/var\/lib\/twofold$/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+%$/) a = $(i - 1) } END { print a }')
   dom0_exec "$run" 60 'twofold switch secure' >/dev/null || true
   fg1=$(wait_foreground "$run" secure)
   dom0_exec "$run" 60 'twofold switch personal' >/dev/null || true

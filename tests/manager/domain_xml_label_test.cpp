@@ -12,7 +12,7 @@ namespace twofold::manager {
 namespace {
 
 PersonaSpec persona(const std::string& name, const std::string& kind) {
-    return PersonaSpec{name, kind, 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    return PersonaSpec{name, kind, 256, 1, "/k", "/i", "console=hvc0", {}, {}, {}};
 }
 
 TEST(DomainXmlLabel, PersonalPersonaRunsAsPersonalType) {

@@ -22,8 +22,8 @@ protected:
         personal_.name = "p-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
         secure_.name = "s-" + std::to_string(std::hash<std::string>{}(suffix) % 100000);
     }
-    PersonaSpec personal_{"", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
-    PersonaSpec secure_{"", "secure", 256, 1, "/k", "/i", "console=hvc0", {{"/var/lib/twofold/secure-root.img", "xvda", true}}, {}};
+    PersonaSpec personal_{"", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}, {}};
+    PersonaSpec secure_{"", "secure", 256, 1, "/k", "/i", "console=hvc0", {{"/var/lib/twofold/secure-root.img", "xvda", true}}, {}, {}};
     LibvirtConnection libvirt_{"test:///default"};
 };
 
@@ -130,7 +130,7 @@ private:
 TEST(ReconcileOnXen, DevicesArePlumbedWhileTheNewDomainIsPausedThenItRuns) {
     RecordingControl control;
     std::vector<DomainState> state_in_hook;
-    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}, {}};
     const auto report = reconcile({persona}, control, DomainFlavor::xen_arm(), [&](const std::string&, int domid) {
         control.calls.push_back("devices for domid " + std::to_string(domid));
         state_in_hook.push_back(control.state());
@@ -144,7 +144,7 @@ TEST(ReconcileOnXen, DevicesArePlumbedWhileTheNewDomainIsPausedThenItRuns) {
 TEST(ReconcileOnXen, APersonaThatCannotBeResumedIsReportedFailed) {
     RecordingControl control;
     control.fail_resume = true;
-    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}};
+    const PersonaSpec persona{"p", "personal", 256, 1, "/k", "/i", "console=hvc0", {}, {}, {}};
     const auto report = reconcile({persona}, control, DomainFlavor::xen_arm(), [](const std::string&, int) {});
     ASSERT_EQ(report.personas.size(), 1u);
     EXPECT_EQ(report.personas[0].action, ReconcileAction::Failed);
@@ -152,7 +152,7 @@ TEST(ReconcileOnXen, APersonaThatCannotBeResumedIsReportedFailed) {
 }
 
 TEST(DomainXml, XenArmFlavorUsesXenpvMachineAndEscapesText) {
-    PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}, {}};
+    PersonaSpec p{"secure", "secure", 256, 2, "/boot/Image", "/boot/initrd", "root=/dev/xvda a<b&c", {{"/d'isk", "xvda", true}}, {}, {}};
     const auto xml = make_domain_xml(p, DomainFlavor::xen_arm());
     EXPECT_NE(xml.find("<type arch='aarch64' machine='xenpv'>xen</type>"), std::string::npos);
     EXPECT_NE(xml.find("root=/dev/xvda a&lt;b&amp;c"), std::string::npos);

@@ -92,7 +92,10 @@ check_pin_prompt() {  # run
   local re="(^|[^0-9a-fA-F])(${lab_pin:0:1}[${lab_pin:1:1}]${lab_pin:2}|${pin_wrong:0:1}[${pin_wrong:1:1}]${pin_wrong:2})([^0-9a-fA-F]|\$)"
   out=$(dom0_exec "$run" 60 "grep -rlE '$re' /var/log /run/twofold /var/lib/twofold/audit 2>/dev/null | head -5; echo files-end") || out=""
   leaked=$(tail -n +"$first" "$run/serial.log" | cut -d' ' -f3- | grep -aE "(^|[^0-9a-fA-F])($lab_pin|$pin_wrong)([^0-9a-fA-F]|\$)" | head -3 || true)
-  if grep -q '^files-end' <<<"$(tr -d '\r' <<<"$out")" && [ -z "$(tr -d '\r' <<<"$out" | grep -v '^files-end' | grep -v '^ *$')" ] && [ -z "$leaked" ]; then
+  # The personas' relayed lines ("[secure] ...") can land on dom0's console between the
+  # command's own output lines; they are not file names grep printed.
+  out=$(tr -d '\r' <<<"$out" | grep -vE '^\[(personal|secure)\] ' || true)
+  if grep -q '^files-end' <<<"$out" && [ -z "$(grep -v '^files-end' <<<"$out" | grep -v '^ *$')" ] && [ -z "$leaked" ]; then
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 0 "grep for $lab_pin and $pin_wrong: none"
   else
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 1 "$(tr -s '\r\n' ' ' <<<"$out" | cut -c1-200) ${leaked:0:200}"

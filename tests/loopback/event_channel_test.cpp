@@ -5,20 +5,12 @@
 #include <cerrno>
 #include <functional>
 
+#include "errno_of.h"
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/error.h"
 
 namespace twofold::loopback {
 namespace {
-
-int errno_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const xen::XenError& error) {
-        return error.errno_value();
-    }
-    return 0;
-}
 
 bool readable(int fd) {
     pollfd pfd{fd, POLLIN, 0};

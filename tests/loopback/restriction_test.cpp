@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <functional>
 
+#include "errno_of.h"
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/error.h"
 
@@ -14,15 +15,6 @@ namespace twofold::loopback {
 namespace {
 
 using xen::Access;
-
-int errno_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const xen::XenError& error) {
-        return error.errno_value();
-    }
-    return 0;
-}
 
 class RestrictionTest : public ::testing::Test {
 protected:

@@ -470,7 +470,7 @@ screendump() {  # run file: QMP screen dump kept as a test artefact
 # label, and xsm-attack inside each persona found every attempt on the other one denied
 # while its own PV paths work; Xen's log shows the AVC denials.
 xsm_attempts="grant-map grant-copy evtchn-alloc-unbound evtchn-bind-interdomain evtchn-status
-  xenstore-read xenstore-list xenstore-write xenstore-perms domctl-getdomaininfo domctl-pause"
+  xenstore-read xenstore-list xenstore-write xenstore-perms xenstore-default-perms domctl-getdomaininfo domctl-pause"
 check_xsm() {  # run
   local run=$1 out rc p other a line bad missing
   check_xsm_boot "$run"   # checks-xsm.sh

@@ -470,7 +470,7 @@ screendump() {  # run file: QMP screen dump kept as a test artefact
 # label, and xsm-attack inside each persona found every attempt on the other one denied
 # while its own PV paths work; Xen's log shows the AVC denials.
 xsm_attempts="grant-map grant-copy evtchn-alloc-unbound evtchn-bind-interdomain evtchn-status
-  xenstore-read xenstore-list xenstore-write xenstore-perms xenstore-default-perms domctl-getdomaininfo domctl-pause"
+  xenstore-read xenstore-list xenstore-write xenstore-perms domctl-getdomaininfo domctl-pause"
 check_xsm() {  # run
   local run=$1 out rc p other a line bad missing
   check_xsm_boot "$run"   # checks-xsm.sh
@@ -503,6 +503,12 @@ check_xsm() {  # run
     else
       check_result "xsm $p -> $other all denied" 1 "${line:-no done line}${bad:+ not denied: $bad}${missing:+ missing:$missing}"
     fi
+  done
+  # dom0's XenstorePermissionGuard closing a node a persona opened to every other domain
+  # (issue 14 item 4): closed for secure on the board, not yet for personal (undiagnosed).
+  for p in personal secure; do
+    line=$(log_line "$run" "\\[$p\\] .*TWOFOLD-ATTACK $p gap-xenstore-default-perms ")
+    check_gap 14 "xenstore default entry closed ($p)" "$([[ $line == *"default-perms closed "* ]]; echo $?)" "${line:-no line}"
   done
   out=$(dom0_exec "$run" 90 'xl dmesg | grep "avc:  denied"') && rc=0 || rc=1
   local ps sp

@@ -100,7 +100,7 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
                 focus::AuditEvent event{"xenstore.permissions-reset",
                                         {{"persona", reset.persona}, {"path", reset.path}, {"was", reset.was}}};
                 if (permission_audit_.admit(event, focus::AuditLimiter::Clock::now())) {
-                    this->audit(event.event, reset.persona, {{"path", reset.path}, {"was", reset.was}});
+                    this->audit(event.event, reset.persona, std::move(event.fields));
                 }
             });
     }

@@ -41,6 +41,9 @@ namespace twofold::manager {
 // the path the guest wrote: it is guest-chosen text).
 [[nodiscard]] bool in_persona_subtree(xen::DomId persona, std::string_view path) noexcept;
 
+// Reads its watch events itself rather than through xenbus::AsioXenstoreWatch: that library
+// compiles Asio separately (BOOST_ASIO_SEPARATE_COMPILATION, public), and the manager's other
+// libraries use header-only Asio; mixing both in one binary breaks the one-definition rule.
 class XenstorePermissionGuard {
 public:
     struct Reset {

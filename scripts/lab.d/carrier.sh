@@ -107,16 +107,18 @@ carrier_start_messaging() {  # run
 }
 
 # The data-path benchmark and fair-sharing measurements (docs/benchmarks.md; docs/network.md,
-# "Fair sharing"): a throughput sink on the internet host (TCP 5201; UDP 5202 counts the
-# personal persona's flood) and one on the organisation's server (TCP 5201, through the
-# tunnel), and the orders the personas' witnesses (guests/net/net-bench) fetch: personal's
+# "Fair sharing"): a throughput sink on the internet host (TCP 5201), its flood sink (TCP
+# 5202, the personal persona's flood) and one on the organisation's server (TCP 5201, through
+# the tunnel), and the orders the personas' witnesses (guests/net/net-bench) fetch: personal's
 # from the internet host (lab/personal), secure's from the organisation's lab web server
 # (10.8.1.10:8080, lab/secure), written by net_order.
 carrier_start_bench() {  # run
   local run=$1
   mkdir -p "$run/internet-host/lab" "$run/org-www/lab"
   carrier_spawn "$run" "$carrier_ns" "$run/sink-internet.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
-    --bind 198.51.100.80 --tcp 5201 --udp 5202
+    --bind 198.51.100.80 --tcp 5201
+  carrier_spawn "$run" "$carrier_ns" "$run/sink-flood.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
+    --bind 198.51.100.80 --tcp 5202
   carrier_spawn "$run" "$org_ns" "$run/sink-org.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
     --bind 10.8.1.10 --tcp 5201
   carrier_spawn "$run" "$org_ns" "$run/org-www.log" python3 -m http.server 8080 \

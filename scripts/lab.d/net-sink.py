@@ -4,10 +4,9 @@
 TCP: every connection is one measurement. Its bytes are counted from the first byte to the
 last, and the result goes back to the client as one line,
   TWOFOLD-SINK bytes=N ms=M kbit=K
-then the sink closes. The measurement ends at the client's EOF, or when nothing came for
-IDLE seconds (busybox nc does not always half-close on its stdin's EOF); the idle tail is not
-counted. UDP: the datagrams of a flood are counted, and one line a second goes to the log
-while they arrive (the flood's received rate). Runs in the carrier's or the organisation's
+then the sink closes (and logs the line). The measurement ends at the client's EOF, or when
+nothing came for IDLE seconds (busybox nc does not always half-close on its stdin's EOF); the
+idle tail is not counted. Runs in the carrier's or the organisation's
 namespace (scripts/lab.d/carrier.sh); host side only, never in an image.
 """
 import argparse
@@ -46,32 +45,13 @@ async def measure(reader, writer):
         writer.close()
 
 
-class FloodCounter(asyncio.DatagramProtocol):
-    def __init__(self):
-        self.count = self.bytes = 0
-        self.since = time.monotonic()
-
-    def datagram_received(self, data, addr):
-        self.count += 1
-        self.bytes += len(data)
-        now = time.monotonic()
-        if now - self.since >= 1:
-            kbit = int(self.bytes * 8 / (now - self.since) / 1000)
-            print(f"{time.strftime('%H:%M:%S')} {addr[0]} udp datagrams={self.count} kbit={kbit}", flush=True)
-            self.count = self.bytes = 0
-            self.since = now
-
-
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bind", required=True)
     parser.add_argument("--tcp", type=int, required=True)
-    parser.add_argument("--udp", type=int)
     args = parser.parse_args()
     server = await asyncio.start_server(measure, args.bind, args.tcp)
-    if args.udp:
-        await asyncio.get_running_loop().create_datagram_endpoint(FloodCounter, local_addr=(args.bind, args.udp))
-    print(f"sink on {args.bind} tcp {args.tcp} udp {args.udp}", flush=True)
+    print(f"sink on {args.bind} tcp {args.tcp}", flush=True)
     async with server:
         await server.serve_forever()
 

@@ -4,9 +4,10 @@
 // may do.
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include "../loopback/errno_of.h"
@@ -78,22 +79,31 @@ protected:
     std::unique_ptr<xen::XenStore> dom0 = hv.platform(xen::kDom0)->open_xenstore();
     std::unique_ptr<xen::XenStore> personal_store = hv.platform(personal)->open_xenstore();
     std::unique_ptr<xen::XenStore> secure_store = hv.platform(secure)->open_xenstore();
-    boost::asio::io_context io;
-    std::vector<XenstorePermissionGuard::Reset> resets;
-    std::unique_ptr<XenstorePermissionGuard> guard = std::make_unique<XenstorePermissionGuard>(
-        io, *dom0, [this](const XenstorePermissionGuard::Reset& r) { resets.push_back(r); });
+    std::mutex mutex; // the reports come from the guard's thread
+    std::vector<XenstorePermissionGuard::Reset> reported;
+    std::unique_ptr<XenstorePermissionGuard> guard =
+        std::make_unique<XenstorePermissionGuard>(*dom0, [this](const XenstorePermissionGuard::Reset& r) {
+            const std::scoped_lock lock(mutex);
+            reported.push_back(r);
+        });
 
     std::string node(xen::DomId domid, const char* rest) { return "/local/domain/" + std::to_string(domid) + rest; }
 
-    // Runs the io_context until `done` or a second passes.
+    std::vector<XenstorePermissionGuard::Reset> resets() {
+        const std::scoped_lock lock(mutex);
+        return reported;
+    }
+
+    // Waits (the guard works on its own thread) until `done` or a second passes.
     template <class Done>
-    bool run_until(Done done) {
+    bool wait_until(Done done) {
         for (int i = 0; i < 100 && !done(); ++i) {
-            io.run_for(milliseconds(10));
-            io.restart();
+            std::this_thread::sleep_for(milliseconds(10));
         }
         return done();
     }
+    // Gives the guard time to act on what it may wrongly act on.
+    static void settle() { std::this_thread::sleep_for(milliseconds(200)); }
 };
 
 TEST_F(PermissionGuardTest, WithoutTheGuardTheOtherPersonaReadsAnOpenedNode) {
@@ -110,16 +120,16 @@ TEST_F(PermissionGuardTest, WithoutTheGuardTheOtherPersonaReadsAnOpenedNode) {
 TEST_F(PermissionGuardTest, OpenedNodeIsClosedAgainAndReported) {
     guard->guard("personal", personal);
     guard->guard("secure", secure);
-    run_until([] { return false; }); // the registration events pass quietly
-    EXPECT_TRUE(resets.empty());
+    settle(); // the registration events pass quietly
+    EXPECT_TRUE(resets().empty());
 
     const auto path = node(personal, "/data/drop");
     personal_store->write(path, "hello");
     personal_store->set_permissions(path, Perms{{personal, Kind::ReadWrite}});
-    ASSERT_TRUE(run_until([&] { return !resets.empty(); }));
-    EXPECT_EQ(resets.front().persona, "personal");
-    EXPECT_EQ(resets.front().path, path);
-    EXPECT_EQ(resets.front().was, "b" + std::to_string(personal));
+    ASSERT_TRUE(wait_until([&] { return !resets().empty(); }));
+    EXPECT_EQ(resets().front().persona, "personal");
+    EXPECT_EQ(resets().front().path, path);
+    EXPECT_EQ(resets().front().was, "b" + std::to_string(personal));
     EXPECT_TRUE(same(dom0->get_permissions(path).value(), Perms{{personal, Kind::None}}));
     EXPECT_EQ(errno_of([&] { (void)secure_store->read(path); }), EACCES);
     EXPECT_EQ(errno_of([&] { secure_store->write(path, "reply"); }), EACCES);
@@ -127,13 +137,28 @@ TEST_F(PermissionGuardTest, OpenedNodeIsClosedAgainAndReported) {
     EXPECT_EQ(guard->resets(), 1U);
 }
 
+TEST_F(PermissionGuardTest, ClosesWhileTheCallersThreadIsBusy) {
+    // Board run test-20261207-032434: the manager's loop was in secure's start for seconds, and
+    // personal's opened node stayed open until the guest removed it. Here the test's thread
+    // runs no loop at all while personal opens a node and waits for it to close.
+    guard->guard("personal", personal);
+    const auto path = node(personal, "/data/drop");
+    personal_store->write(path, "hello");
+    personal_store->set_permissions(path, Perms{{personal, Kind::ReadWrite}});
+    ASSERT_TRUE(wait_until([&] {
+        const auto now = personal_store->get_permissions(path);
+        return now && same(*now, Perms{{personal, Kind::None}});
+    }));
+    EXPECT_EQ(errno_of([&] { (void)secure_store->read(path); }), EACCES);
+}
+
 TEST_F(PermissionGuardTest, SecureIsGuardedToo) {
     guard->guard("secure", secure);
     const auto path = node(secure, "/data/drop");
     secure_store->write(path, "x");
     secure_store->set_permissions(path, Perms{{secure, Kind::Read}});
-    ASSERT_TRUE(run_until([&] { return !resets.empty(); }));
-    EXPECT_EQ(resets.front().persona, "secure");
+    ASSERT_TRUE(wait_until([&] { return !resets().empty(); }));
+    EXPECT_EQ(resets().front().persona, "secure");
     EXPECT_EQ(errno_of([&] { (void)personal_store->read(path); }), EACCES);
 }
 
@@ -145,7 +170,7 @@ TEST_F(PermissionGuardTest, NodesOpenedBeforeTheGuardAreSweptAtOnce) {
     personal_store->set_permissions(a, Perms{{personal, Kind::ReadWrite}});
     personal_store->set_permissions(b, Perms{{personal, Kind::Write}});
     guard->guard("personal", personal); // e.g. the manager restarted while personal ran
-    EXPECT_EQ(resets.size(), 2U);
+    EXPECT_EQ(resets().size(), 2U);
     EXPECT_EQ(errno_of([&] { (void)secure_store->read(a); }), EACCES);
     EXPECT_EQ(errno_of([&] { secure_store->write(b, "x"); }), EACCES);
 }
@@ -156,8 +181,8 @@ TEST_F(PermissionGuardTest, Dom0sDeviceEntriesAndNodesAreLeftAlone) {
     dom0->write(dev + "/backend-id", "0");
     dom0->set_permissions(dev, Perms{{personal, Kind::None}, {xen::kDom0, Kind::Read}});
     guard->guard("personal", personal);
-    run_until([] { return false; });
-    EXPECT_TRUE(resets.empty());
+    settle();
+    EXPECT_TRUE(resets().empty());
     EXPECT_TRUE(same(dom0->get_permissions(dev).value(), (Perms{{personal, Kind::None}, {xen::kDom0, Kind::Read}})));
     // The domain's home belongs to dom0 and stays readable by its domain.
     EXPECT_EQ(dom0->get_permissions(node(personal, "")).value().front().domid, xen::kDom0);
@@ -171,8 +196,8 @@ TEST_F(PermissionGuardTest, AFloodOfResetsKeepsTheOtherPersonaClosed) {
         personal_store->write(path, "v");
         personal_store->set_permissions(path, Perms{{personal, Kind::ReadWrite}});
     }
-    run_until([&] { return guard->resets() >= 10; });
-    run_until([] { return false; });
+    wait_until([&] { return guard->resets() >= 10; });
+    settle();
     for (int i = 0; i < 10; ++i) {
         const auto path = node(personal, "/data/n") + std::to_string(i);
         EXPECT_EQ(errno_of([&] { (void)secure_store->read(path); }), EACCES) << path;
@@ -192,7 +217,7 @@ TEST_F(PermissionGuardTest, ANewDomidReplacesTheOldWatch) {
     const auto path = node(again, "/data/drop");
     store->write(path, "x");
     store->set_permissions(path, Perms{{again, Kind::ReadWrite}});
-    ASSERT_TRUE(run_until([&] { return !resets.empty(); }));
+    ASSERT_TRUE(wait_until([&] { return !resets().empty(); }));
     EXPECT_EQ(errno_of([&] { (void)secure_store->read(path); }), EACCES);
     guard->release("personal");
     EXPECT_FALSE(guard->guarded_domid("personal"));

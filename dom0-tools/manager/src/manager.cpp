@@ -93,15 +93,18 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
         throw std::invalid_argument("Manager needs a DomainControl");
     }
     if (permission_watch_) {
+        // The node is closed on the guard's thread; the record waits for this loop.
         permission_guard_ = std::make_unique<XenstorePermissionGuard>(
-            io_, *permission_watch_, [this](const XenstorePermissionGuard::Reset& reset) {
+            *permission_watch_, [this](const XenstorePermissionGuard::Reset& reset) {
                 spdlog::warn("persona {}: opened its xenstore node {} ({}); closed again", reset.persona, reset.path,
                              reset.was);
-                focus::AuditEvent event{"xenstore.permissions-reset",
-                                        {{"persona", reset.persona}, {"path", reset.path}, {"was", reset.was}}};
-                if (permission_audit_.admit(event, focus::AuditLimiter::Clock::now())) {
-                    this->audit(event.event, reset.persona, std::move(event.fields));
-                }
+                boost::asio::post(io_, [this, reset] {
+                    focus::AuditEvent event{"xenstore.permissions-reset",
+                                            {{"persona", reset.persona}, {"path", reset.path}, {"was", reset.was}}};
+                    if (permission_audit_.admit(event, focus::AuditLimiter::Clock::now())) {
+                        this->audit(event.event, reset.persona, std::move(event.fields));
+                    }
+                });
             });
     }
     std::vector<std::string> names;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
 #include <set>
 #include <utility>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "twofold/xen/error.h"
@@ -83,48 +85,81 @@ bool in_persona_subtree(xen::DomId persona, std::string_view path) noexcept {
     return std::all_of(rest.begin(), rest.end(), valid_node_char);
 }
 
-XenstorePermissionGuard::XenstorePermissionGuard(boost::asio::io_context& io, xen::XenStore& store, Report report)
-    : store_(store), report_(std::move(report)), descriptor_(io, store.watch_fd()) {
+template <class Work>
+auto XenstorePermissionGuard::on_guard_thread(Work work) -> decltype(work()) {
+    std::packaged_task<decltype(work())()> task(std::move(work));
+    auto done = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return done.get();
+}
+
+XenstorePermissionGuard::XenstorePermissionGuard(xen::XenStore& store, Report report)
+    : store_(store), report_(std::move(report)), keep_running_(boost::asio::make_work_guard(io_)),
+      descriptor_(io_, store.watch_fd()) {
     arm();
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                io_.run();
+                return;
+            } catch (const std::exception& e) {
+                // Handlers catch their own errors; this keeps the guard alive if one did not.
+                spdlog::error("xenstore permission guard: {}", e.what());
+            }
+        }
+    });
 }
 
 XenstorePermissionGuard::~XenstorePermissionGuard() {
-    // The descriptor belongs to the XenStore: stop waiting on it without closing it.
-    boost::system::error_code ignored;
-    descriptor_.cancel(ignored);
-    (void)descriptor_.release();
-    for (const auto& [persona, g] : guarded_) {
-        try {
-            store_.unwatch(home_of(g.domid), g.token);
-        } catch (const std::exception&) {
-            // The connection is going away with the manager.
-        }
+    try {
+        on_guard_thread([this] {
+            // The descriptor belongs to the XenStore: stop waiting on it without closing it.
+            boost::system::error_code ignored;
+            descriptor_.cancel(ignored);
+            (void)descriptor_.release();
+            while (!guarded_.empty()) {
+                release_here(guarded_.begin()->first);
+            }
+        });
+    } catch (const std::exception&) {
+        // The connection is going away with the manager.
     }
+    keep_running_.reset();
+    io_.stop();
+    thread_.join();
 }
 
-std::optional<xen::DomId> XenstorePermissionGuard::guarded_domid(const std::string& persona) const {
-    const auto found = guarded_.find(persona);
-    if (found == guarded_.end()) {
-        return std::nullopt;
-    }
-    return found->second.domid;
+std::optional<xen::DomId> XenstorePermissionGuard::guarded_domid(const std::string& persona) {
+    return on_guard_thread([&]() -> std::optional<xen::DomId> {
+        const auto found = guarded_.find(persona);
+        if (found == guarded_.end()) {
+            return std::nullopt;
+        }
+        return found->second.domid;
+    });
 }
 
 void XenstorePermissionGuard::guard(const std::string& persona, xen::DomId domid) {
-    if (const auto found = guarded_.find(persona); found != guarded_.end()) {
-        if (found->second.domid == domid) {
-            return;
+    on_guard_thread([&] {
+        if (const auto found = guarded_.find(persona); found != guarded_.end()) {
+            if (found->second.domid == domid) {
+                return;
+            }
+            release_here(persona);
         }
-        release(persona);
-    }
-    // Tokens are ours (a counter): no guest string becomes one.
-    Guarded g{domid, "twofold-perms-" + std::to_string(next_token_++)};
-    store_.watch(home_of(domid), g.token);
-    guarded_.emplace(persona, std::move(g));
-    sweep(persona, domid);
+        // Tokens are ours (a counter): no guest string becomes one.
+        Guarded g{domid, "twofold-perms-" + std::to_string(next_token_++)};
+        store_.watch(home_of(domid), g.token);
+        guarded_.emplace(persona, std::move(g));
+        sweep(persona, domid);
+    });
 }
 
 void XenstorePermissionGuard::release(const std::string& persona) {
+    on_guard_thread([&] { release_here(persona); });
+}
+
+void XenstorePermissionGuard::release_here(const std::string& persona) {
     const auto found = guarded_.find(persona);
     if (found == guarded_.end()) {
         return;
@@ -188,10 +223,13 @@ void XenstorePermissionGuard::sweep(const std::string& persona, xen::DomId domid
 }
 
 void XenstorePermissionGuard::arm() {
-    std::weak_ptr<int> alive = alive_;
     descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                           [this, alive](const boost::system::error_code& ec) {
-                               if (ec || alive.expired()) {
+                           [this](const boost::system::error_code& ec) {
+                               if (ec) {
+                                   if (ec != boost::asio::error::operation_aborted) { // not the destructor
+                                       spdlog::error("xenstore permission guard: waiting for watch events: {}",
+                                                     ec.message());
+                                   }
                                    return;
                                }
                                on_readable();

@@ -9,6 +9,7 @@
 // event, puts a persona-owned node's default back to `n`, keeping only entries that name dom0
 // (the read access dom0's device plumbing gives the backends). What is left is the window of
 // one watch round trip in dom0 between the guest's change and the reset.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,8 +19,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
@@ -41,6 +44,12 @@ namespace twofold::manager {
 // the path the guest wrote: it is guest-chosen text).
 [[nodiscard]] bool in_persona_subtree(xen::DomId persona, std::string_view path) noexcept;
 
+// Runs on a thread of its own, with its own io_context, on its own xenstore connection: the
+// manager's loop blocks for seconds in a persona's start (libvirt, the keystore), and a reset
+// that waited for it came after the guest had used its open node and removed it (board run
+// test-20261207-032434: personal's node stayed open 5 s while secure was being started). The
+// window is one watch round trip whatever the manager is doing.
+//
 // Reads its watch events itself rather than through xenbus::AsioXenstoreWatch: that library
 // compiles Asio separately (BOOST_ASIO_SEPARATE_COMPILATION, public), and the manager's other
 // libraries use header-only Asio; mixing both in one binary breaks the one-definition rule.
@@ -51,24 +60,28 @@ public:
         std::string path;
         std::string was; // describe() of the permissions the guest had set
     };
+    // Called on the guard's thread, after the node is closed again: hand the record over to
+    // the caller's own loop rather than doing work there.
     using Report = std::function<void(const Reset&)>;
 
     // Nodes visited when a subtree is swept (at guard(), for what was set before dom0 watched):
     // xenstored's default quota is 1000 nodes per domain.
     static constexpr std::size_t kMaxSweepNodes = 4096;
 
-    // `store`: dom0's privileged connection; its watch fd is read here, not closed.
-    XenstorePermissionGuard(boost::asio::io_context& io, xen::XenStore& store, Report report);
+    // `store`: dom0's privileged connection, used only by the guard's thread from now on; its
+    // watch fd is read there, not closed.
+    XenstorePermissionGuard(xen::XenStore& store, Report report);
     ~XenstorePermissionGuard();
     XenstorePermissionGuard(const XenstorePermissionGuard&) = delete;
     XenstorePermissionGuard& operator=(const XenstorePermissionGuard&) = delete;
 
-    // Watches /local/domain/<domid> for that persona (replacing an earlier domid) and sweeps it.
+    // Watches /local/domain/<domid> for that persona (replacing an earlier domid) and sweeps it;
+    // returns once both are done (errors are rethrown here). Never call these from a Report.
     void guard(const std::string& persona, xen::DomId domid);
     void release(const std::string& persona);
 
-    [[nodiscard]] std::uint64_t resets() const noexcept { return resets_; }
-    [[nodiscard]] std::optional<xen::DomId> guarded_domid(const std::string& persona) const;
+    [[nodiscard]] std::uint64_t resets() const noexcept { return resets_.load(); }
+    [[nodiscard]] std::optional<xen::DomId> guarded_domid(const std::string& persona);
 
 private:
     struct Guarded {
@@ -76,18 +89,26 @@ private:
         std::string token;
     };
 
+    // Runs `work` on the guard's thread and waits for it, so that guarded_ and the connection
+    // are only ever touched there.
+    template <class Work>
+    auto on_guard_thread(Work work) -> decltype(work());
+
     void arm();
     void on_readable();
+    void release_here(const std::string& persona);
     void check(const std::string& persona, xen::DomId domid, const std::string& path);
     void sweep(const std::string& persona, xen::DomId domid);
 
     xen::XenStore& store_;
     Report report_;
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
     boost::asio::posix::stream_descriptor descriptor_;
-    std::map<std::string, Guarded> guarded_; // by persona name
-    std::uint64_t next_token_ = 0;
-    std::uint64_t resets_ = 0;
-    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+    std::map<std::string, Guarded> guarded_; // by persona name; guard thread only
+    std::uint64_t next_token_ = 0;            // guard thread only
+    std::atomic<std::uint64_t> resets_ = 0;
+    std::thread thread_; // last: started once everything above exists
 };
 
 } // namespace twofold::manager

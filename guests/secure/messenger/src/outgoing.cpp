@@ -15,8 +15,9 @@ StanzaPtr element(xmpp_ctx_t* ctx, const char* name, const char* ns = nullptr) {
 
 // Adds `child` to `parent` (libstrophe takes its own reference) and returns it for nesting.
 xmpp_stanza_t* add(xmpp_stanza_t* parent, StanzaPtr child) {
-  xmpp_stanza_add_child(parent, child.get());
-  return child.get();  // still alive: the parent holds a reference
+  xmpp_stanza_t* raw = child.get();
+  xmpp_stanza_add_child(parent, raw);
+  return raw;  // still alive when `child` releases its reference: the parent holds one
 }
 
 xmpp_stanza_t* add_text_element(xmpp_ctx_t* ctx, xmpp_stanza_t* parent, const char* name, const std::string& text) {
@@ -81,8 +82,8 @@ StanzaPtr build_encrypted_message(xmpp_ctx_t* ctx, const Jid& to, const std::str
   add(m.get(), element(ctx, "request", kReceiptsNs));
   add(m.get(), element(ctx, "markable", kMarkersNs));
   add(m.get(), element(ctx, "store", "urn:xmpp:hints"));
-  add(m.get(), element(ctx, "encryption", "urn:xmpp:eme:0"));
-  xmpp_stanza_set_attribute(xmpp_stanza_get_child_by_name(m.get(), "encryption"), "namespace", kOmemoNs);
+  auto* eme = add(m.get(), element(ctx, "encryption", "urn:xmpp:eme:0"));
+  xmpp_stanza_set_attribute(eme, "namespace", kOmemoNs);
   add_text_element(ctx, m.get(), "body", kFallbackBody);
   return m;
 }

@@ -101,6 +101,9 @@ void Client::on_connection(xmpp_conn_t* conn, xmpp_conn_event_t status, int erro
   self.online_ = false;
   if (status == XMPP_CONN_FAIL || !was_online) self.failed_ = true;
   xmpp_handler_delete(conn, on_message);
+  // Answers to requests made on this stream will never come: ask again after reconnecting.
+  for (const auto& [iq_id, _] : self.bundle_requests_) xmpp_id_handler_delete(conn, on_bundle_result, iq_id.c_str());
+  self.bundle_requests_.clear();
   spdlog::warn("messenger: disconnected (error {})", error);
   if (self.events_.connection) self.events_.connection(false);
 }

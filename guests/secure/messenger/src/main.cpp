@@ -1,10 +1,11 @@
 // twofold-messenger: the secure persona's messenger.
 //   keygen                       print a fresh identity key pair (the organisation's enrolment)
+//   ui --provisioning F --state D [--tty T]
+//                                the screen (src/ui.cpp): conversation list, messages, compose
 //   run --provisioning F --state D
 //                                connect and serve a line interface on stdin/stdout:
 //                                  /to JID TEXT, /group ID TEXT, /read JID ID, /quit
 //                                incoming lines: "<< conversation sender: text", receipts "== id delivered"
-// The framebuffer UI on the board (docs/messaging.md, "Status") drives the same Client.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "twofold/messenger/client.h"
+#include "ui.h"
 
 using namespace twofold::messenger;
 
@@ -94,9 +96,15 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "connect and serve the line interface");
   run_cmd->add_option("--provisioning", provisioning, "the organisation's provisioning file")->required();
   run_cmd->add_option("--state", state, "keys and history (on the board: /data/messenger)")->required();
+  std::string tty;
+  auto* ui_cmd = app.add_subcommand("ui", "the screen: conversation list, messages, compose");
+  ui_cmd->add_option("--provisioning", provisioning, "the organisation's provisioning file")->required();
+  ui_cmd->add_option("--state", state, "keys and history (on the board: /data/messenger)")->required();
+  ui_cmd->add_option("--tty", tty, "terminal to draw on (default: this one; board: /dev/tty1)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return keygen();
+    if (ui_cmd->parsed()) return run_ui(provisioning, state, tty);
     return run(provisioning, state);
   } catch (const std::exception& e) {
     spdlog::error("messenger: {}", e.what());

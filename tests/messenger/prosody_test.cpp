@@ -2,6 +2,7 @@
 // openssl and three provisioned accounts. Each test gets its own server and state.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <memory>
 
 #include "test_support.h"
@@ -30,6 +31,9 @@ struct Inbox {
 
 class ProsodyTest : public ::testing::Test {
  protected:
+  // As the program does (client.h): a server that goes away must not kill the test.
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
+
   ProsodyTest() : org_(dir_.path()) {
     org_.add_account("alice", 1001);
     org_.add_account("bob", 2001);
@@ -197,6 +201,21 @@ TEST_F(ProsodyTest, history_and_sessions_survive_a_restart) {
   ASSERT_TRUE(alice->send(jid("bob"), "after the reboot"));
   ASSERT_TRUE(pump({alice.get(), bob.get()}, [&] { return !b2_in.messages.empty(); }));
   EXPECT_EQ(b2_in.messages[0].text, "after the reboot");
+}
+
+TEST_F(ProsodyTest, client_connects_again_after_the_server_restarted) {
+  Inbox a_in, b_in;
+  auto alice = client("alice", a_in);
+  auto bob = client("bob", b_in);
+  go_online({alice.get(), bob.get()});
+  server_->restart();
+  ASSERT_TRUE(pump({alice.get(), bob.get()}, [&] {
+    return !alice->online() && !alice->connecting() && !bob->online() && !bob->connecting();
+  })) << "the clients did not notice the server went away";
+  go_online({alice.get(), bob.get()});
+  ASSERT_TRUE(alice->send(jid("bob"), "after the server restart"));
+  ASSERT_TRUE(pump({alice.get(), bob.get()}, [&] { return !b_in.messages.empty(); }));
+  EXPECT_EQ(b_in.messages[0].text, "after the server restart");
 }
 
 TEST_F(ProsodyTest, server_certificate_from_another_ca_is_refused) {

@@ -169,6 +169,10 @@ Prosody::Prosody(const Organisation& org, const std::filesystem::path& dir)
       throw std::runtime_error("prosodyctl register " + local + " failed (see " + log.string() + ")");
     }
   }
+  start();
+}
+
+void Prosody::start() {
   pid_ = spawn({"prosody", "--config", config_.string(), "-F"}, dir_ / "prosody.out");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!port_open(port_)) {
@@ -177,13 +181,21 @@ Prosody::Prosody(const Organisation& org, const std::filesystem::path& dir)
   }
 }
 
-Prosody::~Prosody() {
+void Prosody::stop() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
+    pid_ = -1;
   }
 }
+
+void Prosody::restart() {
+  stop();
+  start();
+}
+
+Prosody::~Prosody() { stop(); }
 
 bool pump(const std::vector<Client*>& clients, const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -73,6 +73,8 @@ class Prosody {
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_; }
   bool running() const { return pid_ > 0; }
+  // Stops prosody and starts it again on the same port and data (a server reboot).
+  void restart();
 
  private:
   std::filesystem::path dir_;
@@ -80,6 +82,8 @@ class Prosody {
   std::filesystem::path config_;
   std::uint16_t port_ = 0;
   int pid_ = -1;
+  void start();
+  void stop();
 };
 
 // Pumps every client until `done` or the timeout; returns done().

@@ -68,11 +68,16 @@ int Client::on_certificate_failure(const xmpp_tlscert_t* cert, const char* error
 }
 
 void Client::connect() {
+  if (connecting_ || connected_) return;
   failed_ = false;
+  // A peer whose bundle was missing or refused on the last stream gets another chance.
+  bundle_failed_.clear();
+  connecting_ = true;
   const int rc = xmpp_connect_client(conn_.get(), provisioning_.server_host.c_str(), provisioning_.server_port,
                                      on_connection, this);
   if (rc != XMPP_EOK) {
     failed_ = true;
+    connecting_ = false;
     spdlog::error("messenger: cannot start connecting to {}:{}", provisioning_.server_host, provisioning_.server_port);
   }
 }
@@ -98,6 +103,7 @@ void Client::on_connection(xmpp_conn_t* conn, xmpp_conn_event_t status, int erro
   if (status == XMPP_CONN_RAW_CONNECT) return;
   const bool was_online = self.online_;
   self.connected_ = false;
+  self.connecting_ = false;
   self.online_ = false;
   if (status == XMPP_CONN_FAIL || !was_online) self.failed_ = true;
   xmpp_handler_delete(conn, on_message);
@@ -132,6 +138,8 @@ int Client::on_publish_result(xmpp_conn_t*, xmpp_stanza_t* stanza, void* self_pt
     spdlog::error("messenger: the server refused our OMEMO publication (iq type '{}')",
                   std::string(attr(stanza, "type")).substr(0, 16));
     self.failed_ = true;
+    // Not online without our keys published: close, so the owner's loop tries again later.
+    xmpp_disconnect(self.conn_.get());
     return 0;
   }
   if (--self.publishes_outstanding_ == 0 && !self.online_) {
@@ -140,6 +148,7 @@ int Client::on_publish_result(xmpp_conn_t*, xmpp_stanza_t* stanza, void* self_pt
     StanzaPtr presence{xmpp_presence_new(self.ctx_.get())};
     self.send_stanza(presence);
     self.online_ = true;
+    self.connecting_ = false;
     spdlog::info("messenger: online");
     if (self.events_.connection) self.events_.connection(true);
     self.flush_pending();

@@ -8,6 +8,7 @@
 //                                incoming lines: "<< conversation sender: text", receipts "== id delivered"
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <csignal>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <string>
@@ -88,6 +89,9 @@ int run(const std::string& provisioning_file, const std::string& state_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libstrophe writes with send() without MSG_NOSIGNAL: a server or tunnel that went away
+  // would kill the process with SIGPIPE instead of giving the client a disconnect to handle.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"twofold-messenger: end-to-end encrypted messaging (XMPP + OMEMO)"};
   app.require_subcommand(1);
   auto* gen = app.add_subcommand("keygen", "print a fresh identity key pair");

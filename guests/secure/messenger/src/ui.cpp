@@ -147,8 +147,8 @@ int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem
   auto next_retry = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!stop_requested) {
     client.run_once(std::chrono::milliseconds(30));
-    // The tunnel may come up after the persona: keep trying to connect, every 5 s.
-    if (!client.online() && client.connection_failed() && std::chrono::steady_clock::now() > next_retry) {
+    // The tunnel may come up after the persona, or drop: keep trying to connect, every 5 s.
+    if (!client.online() && !client.connecting() && std::chrono::steady_clock::now() > next_retry) {
       client.connect();
       next_retry = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     }

@@ -41,6 +41,8 @@ struct ClientCounters {
   std::size_t rejected = 0;
 };
 
+// The process must ignore SIGPIPE (libstrophe's send() does not use MSG_NOSIGNAL): the
+// program does in main(), the tests in their fixtures.
 class Client {
  public:
   Client(const Provisioning& provisioning, const std::filesystem::path& state_dir, ClientEvents events);
@@ -54,6 +56,9 @@ class Client {
   // Connected, logged in, and the server acknowledged our device list and bundle.
   bool online() const { return online_; }
   bool connection_failed() const { return failed_; }
+  // Between connect() and either online or the end of that attempt: the owner's loop may
+  // call connect() again when this is false and online() is false (the tunnel came back).
+  bool connecting() const { return connecting_; }
 
   // Queue a message (encrypted to each provisioned device of the peer; bundles fetched as
   // needed). Returns the message id, or nullopt if the text or peer is refused.
@@ -107,6 +112,7 @@ class Client {
   std::unique_ptr<xmpp_ctx_t, CtxFree> ctx_;
   std::unique_ptr<xmpp_conn_t, ConnFree> conn_;
   bool connected_ = false;
+  bool connecting_ = false;
   bool online_ = false;
   bool failed_ = false;
   int publishes_outstanding_ = 0;

@@ -270,14 +270,17 @@ build_dom0_binaries() {
 
 # Lab hardware that runs on the host beside QEMU: the modem simulator behind the board's
 # serial line (docs/modem.md). A host build of that one target, incremental like build/aarch64.
+# The organisation's side of the messenger runs on the host too: `twofold-messenger keygen`
+# enrols devices, and `twofold-messenger run` is the peer at headquarters (carrier.sh).
 lab_sim=$lab_root/build/lab-host/tests/modem-simulator/twofold-modem-sim
+lab_messenger=$lab_root/build/lab-host/guests/secure/messenger/twofold-messenger
 build_lab_host_tools() {
   local dir=$lab_root/build/lab-host log=$lab_build/lab-host-build.log
-  log "lab hardware: twofold-modem-sim (host build in ${dir#"$lab_root"/}, log: ${log#"$lab_root"/})"
+  log "lab hardware: twofold-modem-sim, twofold-messenger (host build in ${dir#"$lab_root"/}, log: ${log#"$lab_root"/})"
   if ! { cmake -S "$lab_root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTWOFOLD_BUILD_BENCHMARKS=OFF \
-         && cmake --build "$dir" -j "$(nproc)" --target twofold-modem-sim; } >"$log" 2>&1; then
+         && cmake --build "$dir" -j "$(nproc)" --target twofold-modem-sim twofold-messenger; } >"$log" 2>&1; then
     tail -20 "$log" >&2
-    die "the host build of twofold-modem-sim failed (full log: $log)"
+    die "the host build of twofold-modem-sim / twofold-messenger failed (full log: $log)"
   fi
 }
 
@@ -341,6 +344,71 @@ build_org_keys() {
   log "org: new VPN gateway key pair in ${lab_org_keys#"$lab_root"/}"
 }
 
+# The lab organisation's messaging (docs/messaging.md, "On the board"), made once beside the
+# gateway key in build/lab/org/messaging: a CA (P-256), the server's certificate for
+# messages.org.example, and an account with a password and an OMEMO identity for the officer's
+# phone (officer1, device 1001) and for the peer at headquarters (hq, device 2001), each
+# listing the other as its only contact. officer1.toml reaches the phone's sealed volume
+# through the organisation's enrolment service (carrier.sh), never the image; only the CA's
+# certificate goes into the secure root (the pin: the client trusts no other CA).
+lab_org_msg=$lab_org_keys/messaging
+msg_domain=messages.org.example
+build_org_messaging() {
+  [ -s "$lab_org_msg/officer1.toml" ] && [ -s "$lab_org_msg/hq.toml" ] && return 0
+  need_tools openssl
+  [ -x "$lab_messenger" ] || die "no host twofold-messenger ($lab_messenger)"
+  rm -rf "$lab_org_msg"; mkdir -p "$lab_org_msg"; chmod 700 "$lab_org_msg"
+  ( cd "$lab_org_msg" && umask 077 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+      -days 3650 -subj "/CN=Lab Organisation Messaging CA" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
+      -subj "/CN=$msg_domain" &&
+    printf 'subjectAltName=DNS:%s\n' "$msg_domain" >san.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 3650 \
+      -extfile san.ext ) >"$lab_build/org-messaging.log" 2>&1 || die "openssl: cannot make the lab organisation's CA ($lab_build/org-messaging.log)"
+  chmod 644 "$lab_org_msg/ca.pem"
+  local who
+  for who in officer1 hq; do
+    (umask 077; "$lab_messenger" keygen >"$lab_org_msg/$who.keys" && openssl rand -hex 16 >"$lab_org_msg/$who.password") \
+      || die "cannot enrol $who (twofold-messenger keygen)"
+  done
+  org_provisioning officer1 1001 /etc/twofold/org-ca.pem hq 2001 HQ >"$lab_org_msg/officer1.toml"
+  org_provisioning hq 2001 "$lab_org_msg/ca.pem" officer1 1001 "Officer 1" >"$lab_org_msg/hq.toml"
+  log "org: messaging CA, server certificate, accounts officer1 (the phone) and hq in ${lab_org_msg#"$lab_root"/}"
+}
+org_key_of() { sed -n 's/^identity_public = "\(.*\)"$/\1/p' "$lab_org_msg/$1.keys"; }
+org_provisioning() {  # local device ca-path peer peer-device peer-name
+  printf '# Provisioned by the lab organisation (scripts/lab.d/build.sh) for %s@%s.\n' "$1" "$msg_domain"
+  printf '[account]\njid = "%s@%s"\npassword = "%s"\ndevice_id = %s\n' "$1" "$msg_domain" "$(cat "$lab_org_msg/$1.password")" "$2"
+  grep '^identity_' "$lab_org_msg/$1.keys"
+  printf '\n[server]\nhost = "10.8.1.10"\nport = 5222\ndomain = "%s"\nca = "%s"\n' "$msg_domain" "$3"
+  printf '\n[[contact]]\njid = "%s@%s"\nname = "%s"\ndevices = [ { id = %s, identity = "%s" } ]\n' \
+    "$4" "$msg_domain" "$6" "$5" "$(org_key_of "$4")"
+}
+
+# The console fonts the messaging checks render expected text with (checks-msg.sh,
+# msg-screen.py), the ones the secure kernel's fbcon draws with: its VGA 8x16 table copied
+# out of the kernel image (located with Debian's console-setup-linux Uni2-VGA16, which
+# differs from it in a few glyphs), and console-setup's Uni2-TerminusBold32x16, the same
+# glyphs as the kernel's TER16x32. Host-side only.
+lab_fonts=$lab_cache/fonts
+lab_font_names=(kernel-vga8x16.psf Uni2-TerminusBold32x16.psf.gz)
+build_lab_fonts() {
+  local f tmp kernel
+  if [ ! -s "$lab_fonts/Uni2-VGA16.psf.gz" ] || [ ! -s "$lab_fonts/Uni2-TerminusBold32x16.psf.gz" ]; then
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -q console-setup-linux >/dev/null 2>&1) || { rm -rf "$tmp"; die "apt-get download console-setup-linux failed"; }
+    dpkg-deb -x "$tmp"/console-setup-linux_*.deb "$tmp/root"
+    mkdir -p "$lab_fonts"
+    for f in Uni2-VGA16.psf.gz Uni2-TerminusBold32x16.psf.gz; do cp "$tmp/root/usr/share/consolefonts/$f" "$lab_fonts/"; done
+    rm -rf "$tmp"
+  fi
+  kernel=$(kernel_of "$lab_build/debroot/secure")
+  python3 "$lab_root/scripts/lab.d/msg-screen.py" extract-font "$kernel" "$lab_fonts/Uni2-VGA16.psf.gz" \
+    "$lab_fonts/kernel-vga8x16.psf" >"$lab_build/fonts.log" 2>&1 || die "fonts: $(cat "$lab_build/fonts.log")"
+  log "fonts: $(cat "$lab_build/fonts.log")"
+}
+
 build_personal() {
   local debroot=$lab_build/debroot/personal stage=$lab_build/stage/personal
   step_needed personal "$debroot.stamp" "$lab_root/guests/personal" "$lab_root/guests/net" "$lab_build/stamps/probes" \
@@ -372,12 +440,29 @@ build_personal() {
 }
 
 secure_tools=(sbin/veritysetup sbin/cryptsetup sbin/dmsetup)
+# The `linux` terminfo entry (ncurses-base, Architecture: all, which the lock's pkg:arm64
+# entries do not describe): from this pinned .deb, downloaded once into the package cache.
+ncurses_base_version=6.4-4
+secure_terminfo() {  # root
+  local deb=$lab_cache/debs/ncurses-base_${ncurses_base_version}_all.deb tmp
+  if [ ! -s "$deb" ]; then
+    (cd "$lab_cache/debs" && apt-get download -q "ncurses-base:all=$ncurses_base_version" >/dev/null 2>&1) \
+      || die "apt-get download ncurses-base=$ncurses_base_version failed"
+  fi
+  tmp=$(mktemp -d)
+  dpkg-deb -x "$deb" "$tmp"
+  install -D -m 0644 "$tmp/lib/terminfo/l/linux" "$1/lib/terminfo/l/linux"
+  rm -rf "$tmp"
+}
 build_secure() {
   local debroot=$lab_build/debroot/secure stage=$lab_build/stage/secure-initramfs
   local root=$lab_build/stage/secure-root
   build_org_keys
+  build_org_messaging
+  local messenger=$lab_build/stage/dom0-bins/usr/sbin/twofold-messenger
+  [ -x "$messenger" ] || die "no aarch64 twofold-messenger in the build (libstrophe-dev:arm64, libomemo-c-dev:arm64, libncurses-dev:arm64: scripts/packages/arm64.txt)"
   step_needed secure "$debroot.stamp" "$lab_root/guests/secure" "$lab_root/guests/net" "$lab_build/stamps/probes" \
-    "$lab_root/scripts/lab.d/build.sh" "$lab_org_keys/gateway.pub" \
+    "$lab_root/scripts/lab.d/build.sh" "$lab_org_keys/gateway.pub" "$messenger" "$lab_org_msg/ca.pem" \
     || { log "secure: up to date"; return 0; }
   log "secure: staging the verified root (squashfs)"
   rm -rf "$root"; stage_busybox "$debroot" "$root"
@@ -394,6 +479,11 @@ build_secure() {
     "$lab_root/guests/net/net-bench" "$root/usr/sbin/"
   sed -i "s|@GATEWAY_PUBLIC_KEY@|$(cat "$lab_org_keys/gateway.pub")|" "$root/etc/twofold/vpn.conf"
   grep -q '@[A-Z_]*@' "$root/etc/twofold/vpn.conf" && die "guests/secure/rootfs/etc/twofold/vpn.conf: a placeholder was not filled in"
+  # The messenger (docs/messaging.md): the program, the organisation's CA (its only trust
+  # anchor), and the `linux` terminfo entry its screen is drawn with on the framebuffer console.
+  install -m 0755 "$messenger" "$root/usr/bin/twofold-messenger"
+  install -D -m 0644 "$lab_org_msg/ca.pem" "$root/etc/twofold/org-ca.pem"
+  secure_terminfo "$root"
   mkdir -p "$root/data"
   check_elf_libraries "$root"
   local img=$lab_images/secure-root.img size out hash
@@ -478,6 +568,8 @@ build_dom0() {
     >"$stage/etc/twofold/modules.late.tmp" || true
   mv "$stage/etc/twofold/modules.late.tmp" "$stage/etc/twofold/modules.late"
   cp -a "$lab_build/stage/dom0-bins/." "$stage/"
+  # The messenger is the secure persona's program (build_secure), not dom0's.
+  rm -f "$stage/usr/sbin/twofold-messenger"
   # tpm2-tss loads its transport with dlopen (no NEEDED entry for check_elf_libraries to
   # follow): twofold-keystore reaches the TPM through the device TCTI.
   if [ -x "$stage/usr/sbin/twofold-keystore" ]; then
@@ -553,10 +645,12 @@ lab_build() {
     unpack_image_debs "$image" "$lab_build/debroot/$image"
   done
   build_lab_host_tools
+  build_lab_fonts
   build_probes
+  # The project's aarch64 build comes first: the secure image carries twofold-messenger.
+  build_dom0_binaries
   build_personal
   build_secure
-  build_dom0_binaries
   build_dom0
   build_storage
   log "build: images in ${lab_images#"$lab_root"/}: $(cd "$lab_images" && ls | tr '\n' ' ')"

@@ -5,7 +5,7 @@
 #                    (HTTP), the public resolver 198.51.100.53 (dnsmasq), and a link to
 #   twofold-org      the organisation: its VPN gateway (WireGuard, userspace wireguard-go:
 #                    the host kernel may have no wireguard module) at 203.0.113.10:51820,
-#                    inside the tunnel 10.8.0.1/16, its messaging server 10.8.1.10:5222 and
+#                    inside the tunnel 10.8.0.1/16, its messaging server 10.8.1.10:5222 (prosody) and
 #                    resolver 10.8.0.53. No forwarding in the organisation: the tunnel leads
 #                    to the organisation's own addresses only.
 # Neither namespace has a route to the host's own network. QEMU's filter-dump records every
@@ -84,8 +84,8 @@ start_carrier() {  # run
   carrier_spawn "$run" "$org_ns" "$run/dns-org.log" dnsmasq -k --no-resolv --no-hosts \
     --bind-interfaces --listen-address=10.8.0.53 --user=root --pid-file= --log-queries \
     --log-facility=- --address=/messages.org.example/10.8.1.10
-  # The internet host (HTTP, Python's http.server) and the organisation's messaging server (a
-  # banner; it also keeps the first line every client sends (org-server.log), which the tests look for).
+  # The internet host (HTTP, Python's http.server) and the organisation's messaging server
+  # (prosody, with the tunnel witness's banner beside it: carrier_start_messaging).
   mkdir -p "$run/internet-host"
   echo TWOFOLD-INTERNET-HOST >"$run/internet-host/index.html"
   carrier_spawn "$run" "$carrier_ns" "$run/internet-host.log" python3 -m http.server 80 \
@@ -97,13 +97,48 @@ start_carrier() {  # run
   ip tuntap add dev "$carrier_tap" mode tap || die "cannot create the tap $carrier_tap"
 }
 
-# The organisation's messaging server (10.8.1.10:5222): for now a banner that keeps the first
-# line of every connection in org-server.log, which the tests look for. The next issue's
-# XMPP server replaces this function's body (and nothing else here).
+# The organisation's messaging server (docs/messaging.md, "On the board"): prosody on
+# 10.8.1.10:5222 from the project's template, with the lab organisation's certificate and the
+# accounts `scripts/lab build` made (build/lab/org/messaging). Its store lives beside the
+# board's state (${lab_state_dir:-run}), so the power cycles of one test share it, as the
+# phone's sealed volume is shared. Also here:
+#   - the tunnel helper's TCP witness, a banner on 10.8.1.10:5250 that keeps the first line of
+#     every connection in org-server.log (it was on 5222 before prosody took the port);
+#   - the organisation's enrolment service for the messenger (10.8.1.10:8081, reachable only
+#     through the tunnel): it serves the phone's provisioning file once the lab's checks put it
+#     there (checks-msg.sh), as device management would enrol the device;
+#   - the peer at headquarters, `twofold-messenger run` with its line interface: commands are
+#     written to msg-hq.fifo, what it prints goes to msg-hq.out.
 carrier_start_messaging() {  # run
-  local run=$1
-  carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5222,bind=10.8.1.10,fork,reuseaddr \
+  local run=$1 org=$lab_build/org/messaging state=${lab_state_dir:-$1}
+  carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5250,bind=10.8.1.10,fork,reuseaddr \
     SYSTEM:"echo TWOFOLD-ORG-SERVER; head -n 1 >>'$run/org-server.log'"
+  [ -s "$org/officer1.toml" ] && [ -x "$lab_messenger" ] || { warn "no lab messaging organisation (build/lab/org/messaging); run: scripts/lab build"; return 0; }
+  need_tools prosody prosodyctl
+  local dir=$state/org-prosody a
+  mkdir -p "$dir/data" "$dir/certs" "$run/org-enrol/messenger"
+  sed -e "s#@DOMAIN@#messages.org.example#; s#@PORT@#5222#; s#@INTERFACE@#10.8.1.10#; s#@DATA@#$dir/data#" \
+      -e "s#@CERTDIR@#$dir/certs#; s#@CERT@#$org/server.pem#; s#@KEY@#$org/server.key#" \
+      -e "s#@PIDFILE@#$run/prosody.pid#; s#@LOG@#$run/prosody.log#" \
+      "$lab_root/guests/secure/messenger/prosody/prosody.cfg.lua.in" >"$run/prosody.cfg.lua"
+  # Accounts: created by the organisation (prosodyctl register), never in-band.
+  for a in officer1 hq; do
+    prosodyctl --config "$run/prosody.cfg.lua" register "$a" messages.org.example "$(cat "$org/$a.password")" \
+      >>"$run/prosody.err" 2>&1 || warn "prosodyctl register $a failed ($run/prosody.err)"
+  done
+  carrier_spawn "$run" "$org_ns" "$run/prosody.err" prosody --config "$run/prosody.cfg.lua" -F
+  carrier_spawn "$run" "$org_ns" "$run/org-enrol.log" python3 -m http.server 8081 \
+    --bind 10.8.1.10 --directory "$run/org-enrol"
+  local i
+  for i in $(seq 1 100); do grep -q "Activated service 'c2s'" "$run/prosody.log" 2>/dev/null && break; sleep 0.1; done
+  # Headquarters: online from the start, so its OMEMO bundle is on the server before the phone
+  # looks for it. The holder keeps the fifo open between the commands the checks write.
+  rm -f "$run/msg-hq.fifo"; mkfifo "$run/msg-hq.fifo"
+  ip netns exec "$org_ns" setsid "$lab_messenger" run --provisioning "$org/hq.toml" --state "$state/msg-hq-state" \
+    <"$run/msg-hq.fifo" >>"$run/msg-hq.out" 2>&1 &
+  echo $! >>"$run/carrier.pids"
+  setsid sleep 86400 >"$run/msg-hq.fifo" &
+  echo $! >>"$run/carrier.pids"
 }
 
 # The data-path benchmark and fair-sharing measurements (docs/benchmarks.md; docs/network.md,

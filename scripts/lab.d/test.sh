@@ -630,6 +630,7 @@ lab_test() {
   check_modem "$run"
   check_modem_isolation "$run"   # checks-modem.sh
   check_network "$run"           # checks-net.sh
+  check_messaging "$run"         # checks-msg.sh
   if rcu_stall_line "$run" >/dev/null; then
     # For the next diagnosis (docs/lab.md, "Known issues"): what Xen's scheduler and timers
     # hold while a dom0 vCPU misses its wakeups.
@@ -658,6 +659,7 @@ lab_test() {
   fi
   print_figures "$run"
   keystore_second_boot "$run" "$cpu"
+  check_messaging_after_reboot "$run"   # checks-msg.sh
   # A dom0 vCPU that stops getting timer wakeups stalls whatever runs on it (docs/lab.md, "Known
   # issues"); the checks that fail then all trace back to it, so it is named once here.
   local stall

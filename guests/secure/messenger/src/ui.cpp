@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <linux/kd.h>
 #include <ncurses.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include "twofold/messenger/client.h"
 #include "twofold/messenger/conversations.h"
@@ -28,6 +30,10 @@ struct Screen {
       in_ = std::fopen(tty.c_str(), "r");
       out_ = std::fopen(tty.c_str(), "w");
       if (!in_ || !out_) throw std::runtime_error("cannot open " + tty);
+      // A Linux virtual console left in graphics mode (the lab's framebuffer test pattern
+      // sets KD_GRAPHICS so that fbcon keeps off it) would draw none of this screen. On a
+      // terminal that is not a virtual console the call fails, which is harmless.
+      (void)ioctl(fileno(out_), KDSETMODE, KD_TEXT);
       screen_ = newterm(nullptr, out_, in_);
       if (!screen_) throw std::runtime_error("newterm failed on " + tty);
       set_term(screen_);
@@ -39,6 +45,9 @@ struct Screen {
     keypad(stdscr, TRUE);
     timeout(0);  // getch never blocks: the loop also drives the XMPP connection
     curs_set(1);
+    // On the board the console's tty has been taking keys before the screen existed (typed
+    // at the persona while it was still unenrolled): they were not meant for the compose line.
+    flushinp();
   }
   ~Screen() {
     endwin();

@@ -1,0 +1,143 @@
+# The secure persona's messenger on the board (issue 17, docs/messaging.md "On the board"):
+# the organisation enrols the phone (its provisioning file, served inside the tunnel), the
+# officer switches to secure and types a message with QMP key events on the messenger's
+# screen, the peer at headquarters (twofold-messenger run in the organisation's namespace,
+# carrier.sh) prints it decrypted and replies, and the reply is found on the secure screen in
+# a QMP screen dump (msg-screen.py: the text rendered with the console's font, matched pixel for
+# pixel). Then prosody's store is searched for the message text (must be absent), and after the
+# power cycle (boot 2) the phone's history on the sealed volume must still hold both messages.
+
+msg_domain=${msg_domain:-messages.org.example}
+
+# Types TEXT then Enter through one QMP connection, as a keyboard would: lower-case letters,
+# digits and spaces only (one qcode each), 40 ms per key.
+msg_type() {  # run text
+  local run=$1 text=$2 i c key
+  { echo '{"execute":"qmp_capabilities"}'
+    for ((i = 0; i < ${#text}; i++)); do
+      c=${text:i:1}
+      case $c in
+        ' ') key=spc ;;
+        [a-z0-9]) key=$c ;;
+        *) continue ;;
+      esac
+      echo "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[{\"type\":\"qcode\",\"data\":\"$key\"}],\"hold-time\":40}}"
+      sleep 0.25
+    done
+    echo '{"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":"ret"}],"hold-time":40}}'
+    sleep 0.5
+  } | timeout 60 socat - "UNIX-CONNECT:$run/qmp.sock" >/dev/null 2>&1
+}
+
+# A screen dump, searched for the given texts; prints msg-screen.py's lines, status 0 when all
+# were found.
+msg_screen() {  # run file text...
+  local run=$1 file=$2; shift 2
+  rm -f "$run/$file"
+  screendump "$run" "$file"
+  sleep 1
+  python3 "$lab_root/scripts/lab.d/msg-screen.py" "$run/$file" "${lab_font_names[@]/#/$lab_fonts/}" -- "$@" 2>&1
+}
+
+# Polls the screen (bounded) until every text shows; prints the last search's lines.
+msg_wait_screen() {  # run file seconds text...
+  local run=$1 file=$2 deadline=$((SECONDS + $3)) out; shift 3
+  while :; do
+    if out=$(msg_screen "$run" "$file" "$@"); then echo "$out"; return 0; fi
+    [ $SECONDS -lt $deadline ] || { echo "$out"; return 1; }
+    sleep 3
+  done
+}
+
+msg_wait_file() {  # file fixed-string seconds
+  local deadline=$((SECONDS + $3))
+  until grep -qF -- "$2" "$1" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 1
+  done
+}
+
+check_messaging() {  # run
+  local run=$1 org=$lab_build/org/messaging state=${lab_state_dir:-$1} out rc fg line
+  if [ ! -s "$org/officer1.toml" ] || [ ! -p "$run/msg-hq.fifo" ]; then
+    check_result "messaging: organisation up" 1 "no provisioning in ${org#"$lab_root"/} or no headquarters peer (carrier.sh)"
+    return 0
+  fi
+  msg_wait_file "$run/msg-hq.out" "== online" 30 && rc=0 || rc=1
+  check_result "messaging: prosody + hq peer online" $rc \
+    "prosody on 10.8.1.10:5222 (org namespace); hq: $(head -c 200 "$run/msg-hq.out" 2>/dev/null | tr '\n' ';')"
+
+  # The officer brings secure to the front (as the switch checks do: twofold switch).
+  switch_to "$run" secure && rc=0 || rc=1
+  check_result "messaging: secure in front" $rc "twofold status: foreground=$(wait_foreground "$run" secure)"
+
+  # The organisation enrols the phone for messaging: its provisioning file appears at the
+  # enrolment service inside the tunnel; the phone fetches it onto /data/messenger.
+  cp "$org/officer1.toml" "$run/org-enrol/messenger/provisioning.toml"
+  wait_for_log "$run" '\[secure\] .*TWOFOLD-MSG secure provisioned' 90 || true
+  check_log "$run" "messaging: phone provisioned (/data)" '\[secure\] .*TWOFOLD-MSG secure provisioned' 'TWOFOLD-MSG secure ui exited'
+  msg_wait_file "$run/prosody.log" "Authenticated as officer1@$msg_domain" 90 && rc=0 || rc=1
+  check_result "messaging: phone logged in over TLS" $rc \
+    "$(grep -m1 -F "Authenticated as officer1@" "$run/prosody.log" 2>/dev/null | cut -c1-160 || echo "no login of officer1 in prosody.log")"
+  out=$(msg_wait_screen "$run" msg-1-online.ppm 60 "SECURE  officer1@$msg_domain  online" "> HQ") && rc=0 || rc=1
+  check_result "messaging: screen shows the messenger" $rc "msg-1-online.ppm: $(tr '\n' ';' <<<"$out" | cut -c1-220)"
+
+  # Typed on the secure screen, received decrypted at headquarters.
+  local tag text reply
+  tag=tfmsg$((RANDOM % 9000 + 1000))$((RANDOM % 9000 + 1000))
+  text="status report $tag"
+  reply="copy $tag over"
+  echo "$tag" >"$run/msg-marker"
+  msg_type "$run" "$text"
+  msg_wait_file "$run/msg-hq.out" "officer1@$msg_domain: $text" 60 && rc=0 || rc=1
+  check_result "messaging: typed on secure -> hq decrypted" $rc \
+    "$(grep -m1 -F "$tag" "$run/msg-hq.out" 2>/dev/null || echo "hq printed: $(tail -n 3 "$run/msg-hq.out" | tr '\n' ';')")"
+  msg_wait_file "$run/msg-hq.out" "delivered to" 5 || true
+
+  # The reply from headquarters, found on the secure screen.
+  echo "/to officer1@$msg_domain $reply" >"$run/msg-hq.fifo"
+  out=$(msg_wait_screen "$run" msg-2-reply.ppm 60 "hq: $reply" "me: $text") && rc=0 || rc=1
+  check_result "messaging: hq's reply on secure screen" $rc "msg-2-reply.ppm: $(tr '\n' ';' <<<"$out" | cut -c1-220)"
+  # The conversation is open on the screen: headquarters learns the reply was read.
+  msg_wait_file "$run/msg-hq.out" "read by officer1@$msg_domain" 30 && rc=0 || rc=1
+  check_result "messaging: read marker back to hq" $rc "$(grep -m1 -F 'read by' "$run/msg-hq.out" 2>/dev/null || echo 'no read marker at hq')"
+
+  # No plaintext on the server: prosody's whole store, searched for the tag; the store must
+  # hold the phone's OMEMO bundle (positive control: the search looks where the data is).
+  local store=$state/org-prosody/data hits bundle
+  hits=$(grep -rlF -- "$tag" "$store" 2>/dev/null | head -3 | tr '\n' ' ' || true)
+  bundle=$(grep -rlF 'eu.siacs.conversations.axolotl' "$store" 2>/dev/null | wc -l || true)
+  if [ -z "$hits" ] && [ "${bundle:-0}" -gt 0 ]; then
+    check_result "messaging: no plaintext in prosody" 0 "'$tag' in none of $(find "$store" -type f | wc -l) files; $bundle hold OMEMO data"
+  else
+    check_result "messaging: no plaintext in prosody" 1 "tag in: ${hits:-none}; files with OMEMO data: ${bundle:-0}"
+  fi
+  # Nor on the carrier's side: the tag is searched in the board's capture after power-off
+  # (check_messaging_after_reboot).
+
+  # Not delivered yet (issue 17 item 4): dom0's strip mark for a message while secure is in
+  # the background. No check can pass until it exists.
+  check_gap 17 "messaging: new-message mark on the strip" 1 "not implemented: the manager has no message notice yet"
+}
+
+# After power-off: the message never crossed the carrier in clear (the board's capture), and in
+# boot 2 (the power cycle of checks-keystore.sh, same storage disk) the phone's history is still
+# on the sealed volume (the persona counts its entries at boot, before it checks in).
+check_messaging_after_reboot() {  # run
+  local run=$1 n tag hits
+  [ -s "$run/msg-marker" ] || return 0
+  tag=$(cat "$run/msg-marker")
+  hits=$(grep -a -c -F -- "$tag" "$run/carrier.pcap" 2>/dev/null || true)
+  if [ -s "$run/carrier.pcap" ] && [ "${hits:-0}" = 0 ]; then
+    check_result "messaging: no plaintext on the carrier" 0 "'$tag' in none of the frames of carrier.pcap ($(stat -c %s "$run/carrier.pcap") bytes)"
+  else
+    check_result "messaging: no plaintext on the carrier" 1 "${hits:-?} frames hold '$tag' (or no capture)"
+  fi
+  [ -f "$run/boot2/serial.log" ] || { check_result "messaging: history after reboot" 1 "no boot 2"; return 0; }
+  n=$(grep -aoE '\[secure\] .*TWOFOLD-MSG secure boot history=[0-9]+' "$run/boot2/serial.log" | head -1 | sed 's/.*history=//' || true)
+  if [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 2 ]; then
+    check_result "messaging: history after reboot" 0 "boot 2: $n entries in /data/messenger/history.jsonl (boot 1 added the message and the reply)"
+  else
+    check_result "messaging: history after reboot" 1 "boot 2: history=${n:-no line}"
+  fi
+}

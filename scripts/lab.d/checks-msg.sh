@@ -7,7 +7,8 @@
 # pixel). Then prosody's store is searched for the message text (must be absent), and after the
 # power cycle (boot 2) the phone's history on the sealed volume must still hold both messages.
 # Board run test-20261207-083834 got as far as the switch to secure: the phone never asked the
-# enrolment service (rcS changed since, not yet run on the board), so the checks from the
+# enrolment service (busybox's `ip link show wg0` in rcS's loop segfaulted; rcS changed since,
+# not yet run on the board), so the checks from the
 # enrolment on are gaps of issue 17 (a PASS counts) until a board run has passed them.
 
 msg_domain=${msg_domain:-messages.org.example}

@@ -177,8 +177,12 @@ int main(int argc, char** argv) {
                                              load_or_create_key(policy.audit.signing_key.value), config);
 
         std::unique_ptr<twofold::xen::XenStore> xenstore;
+        std::shared_ptr<twofold::xen::Platform> platform;
         if (!no_xen) {
-            xenstore = twofold::xen::make_real_platform()->open_xenstore();
+            platform = twofold::xen::make_real_platform();
+            xenstore = platform->open_xenstore();
+            // One xenstored connection per proxied backend: its watches and tokens are its own.
+            options.open_xenstore = [platform] { return platform->open_xenstore(); };
         }
 
         boost::asio::io_context io;

@@ -209,7 +209,8 @@ Reply XenStoreProxy::perform(const Request& request) {
 
 void XenStoreProxy::deny(const Request& request) {
     ++stats_.denied;
-    send(failed(request.id, EACCES));
+    // Recorded before the answer goes out: the refusal is on record by the time the backend
+    // learns of it.
     const auto now = std::chrono::steady_clock::now();
     if (now - window_start_ >= kDenialAuditWindow) report_denials();
     if (window_audited_ < kMaxDenialAuditsPerWindow) {
@@ -218,6 +219,7 @@ void XenStoreProxy::deny(const Request& request) {
     } else {
         ++window_dropped_;
     }
+    send(failed(request.id, EACCES));
 }
 
 void XenStoreProxy::report_denials() {

@@ -404,14 +404,35 @@ static void attack_xenstore_perms(struct attack *a, unsigned self, unsigned targ
     snprintf(detail, sizeof detail, "set_perms %s n%u,b%u: %s; perms now %s", path, self, target, set_result, perms);
     verdict(a, "xenstore-perms", !names_target && strcmp(set_result, "accepted") != 0, detail);
 
-    /* Known gap, reported and not counted: the owner's single entry also sets what every
-     * other domain may do ("b<self>": all may read and write), which --perm-nb 1 cannot
-     * refuse. It names nobody, but the other persona is "everybody" too. */
+    /* The owner's single entry also sets what every other domain may do ("b<self>": all may
+     * read and write), which --perm-nb 1 cannot refuse: it names nobody, but the other
+     * persona is "everybody" too. xenstored accepts it; dom0's manager watches the persona's
+     * subtree and puts the default back to "n" (XenstorePermissionGuard). The line says
+     * whether the node was closed again within the bound and how long it was open. It is
+     * reported, not counted: on board run test-20261207-032434 the guard closed secure's node
+     * in 29 ms but never personal's (undiagnosed); the lab judges it as a gap (issue 14). */
     int n3 = snprintf(buf + plen, sizeof buf - plen, "b%u", self);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     t = xs_request_buf(XS_SET_PERMS, buf, plen + (size_t)n3 + 1, reply, sizeof reply, NULL);
-    line("TWOFOLD-ATTACK %s gap-xenstore-default-perms %s set_perms %s b%u (owner's entry granting every other domain "
-         "read+write): %.40s; not counted, docs/security.md", a->from, t == XS_SET_PERMS ? "OPEN" : "closed", path, self,
-         t == XS_SET_PERMS ? "accepted" : t == XS_ERROR ? reply : "no reply");
+    char open_result[48];
+    snprintf(open_result, sizeof open_result, "%.40s", t == XS_SET_PERMS ? "accepted" : t == XS_ERROR ? reply : "no reply");
+    int closed = t != XS_SET_PERMS; /* refused outright is closed too */
+    long waited_ms = 0;
+    char last[32] = "?";
+    while (!closed && waited_ms < 5000) {
+        t = xs_request_buf(XS_GET_PERMS, path, plen, reply, sizeof reply, &rlen);
+        if (t == XS_GET_PERMS && rlen > 0) {
+            snprintf(last, sizeof last, "%.12s", reply);
+            if (reply[0] == 'n' && strtoul(reply + 1, NULL, 10) == self) closed = 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        waited_ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (!closed) usleep(5000);
+    }
+    snprintf(detail, sizeof detail, "set_perms %s b%u (owner's entry granting every other domain read+write): %s; "
+             "default now %s after %ld ms (bound 5000)", path, self, open_result, last, waited_ms);
+    line("TWOFOLD-ATTACK %s gap-xenstore-default-perms %s %s", a->from, closed ? "closed" : "OPEN", detail);
     xs_request(XS_RM, path, NULL, reply, sizeof reply);
 }
 

@@ -353,7 +353,8 @@ build_personal() {
   install -m 0755 "$lab_build/bin/xsm-attack" "$stage/usr/bin/xsm-attack"
   install -m 0755 "$lab_build/bin/twofold-modem-probe" "$stage/usr/bin/"
   # Its network setup and the lab's network witness (docs/network.md).
-  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/personal-probe" "$stage/usr/sbin/"
+  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/personal-probe" \
+    "$lab_root/guests/net/net-bench" "$stage/usr/sbin/"
   # ppp's chat: the real AT client from Debian the lab runs on this persona's virtual modem.
   # It needs only libc, so only libc comes along (check_elf_libraries proves it).
   install -D -m 0755 "$debroot/usr/sbin/chat" "$stage/usr/sbin/chat"
@@ -389,7 +390,8 @@ build_secure() {
   # The tunnel to the organisation (docs/network.md): wg (wireguard-tools) in the root only,
   # the network setup, and the organisation's VPN profile with its gateway's public key.
   stage_programs "$debroot" "$root" usr/bin/wg
-  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/secure-probe" "$root/usr/sbin/"
+  install -m 0755 "$lab_root/guests/net/net-setup" "$lab_root/guests/net/secure-probe" \
+    "$lab_root/guests/net/net-bench" "$root/usr/sbin/"
   sed -i "s|@GATEWAY_PUBLIC_KEY@|$(cat "$lab_org_keys/gateway.pub")|" "$root/etc/twofold/vpn.conf"
   grep -q '@[A-Z_]*@' "$root/etc/twofold/vpn.conf" && die "guests/secure/rootfs/etc/twofold/vpn.conf: a placeholder was not filled in"
   mkdir -p "$root/data"

@@ -10,7 +10,9 @@
 #                    to the organisation's own addresses only.
 # Neither namespace has a route to the host's own network. QEMU's filter-dump records every
 # frame on the board's NIC (carrier.pcap in the run folder): the carrier's view, which the
-# tests search for the secure persona's plaintext. Sourced by scripts/lab.
+# tests search for the secure persona's plaintext. Sinks for the data-path benchmark and the
+# fair-sharing test (net-sink.py) sit on the internet host and the organisation's server.
+# Sourced by scripts/lab.
 
 carrier_ns=twofold-carrier
 org_ns=twofold-org
@@ -88,11 +90,49 @@ start_carrier() {  # run
   echo TWOFOLD-INTERNET-HOST >"$run/internet-host/index.html"
   carrier_spawn "$run" "$carrier_ns" "$run/internet-host.log" python3 -m http.server 80 \
     --bind 198.51.100.80 --directory "$run/internet-host"
-  carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5222,bind=10.8.1.10,fork,reuseaddr \
-    SYSTEM:"echo TWOFOLD-ORG-SERVER; head -n 1 >>'$run/org-server.log'"
+  carrier_start_messaging "$run"
+  carrier_start_bench "$run"
   # The board's NIC: a tap in the host's namespace for QEMU to open; carrier_attach_board
   # moves it into the carrier once QEMU holds it.
   ip tuntap add dev "$carrier_tap" mode tap || die "cannot create the tap $carrier_tap"
+}
+
+# The organisation's messaging server (10.8.1.10:5222): for now a banner that keeps the first
+# line of every connection in org-server.log, which the tests look for. The next issue's
+# XMPP server replaces this function's body (and nothing else here).
+carrier_start_messaging() {  # run
+  local run=$1
+  carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5222,bind=10.8.1.10,fork,reuseaddr \
+    SYSTEM:"echo TWOFOLD-ORG-SERVER; head -n 1 >>'$run/org-server.log'"
+}
+
+# The data-path benchmark and fair-sharing measurements (docs/benchmarks.md; docs/network.md,
+# "Fair sharing"): a throughput sink on the internet host (TCP 5201), its flood sink (TCP
+# 5202, the personal persona's flood) and one on the organisation's server (TCP 5201, through
+# the tunnel), and the orders the personas' witnesses (guests/net/net-bench) fetch: personal's
+# from the internet host (lab/personal), secure's from the organisation's lab web server
+# (10.8.1.10:8080, lab/secure), written by net_order.
+carrier_start_bench() {  # run
+  local run=$1
+  mkdir -p "$run/internet-host/lab" "$run/org-www/lab"
+  carrier_spawn "$run" "$carrier_ns" "$run/sink-internet.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
+    --bind 198.51.100.80 --tcp 5201
+  carrier_spawn "$run" "$carrier_ns" "$run/sink-flood.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
+    --bind 198.51.100.80 --tcp 5202
+  carrier_spawn "$run" "$org_ns" "$run/sink-org.log" python3 "$lab_root/scripts/lab.d/net-sink.py" \
+    --bind 10.8.1.10 --tcp 5201
+  carrier_spawn "$run" "$org_ns" "$run/org-www.log" python3 -m http.server 8080 \
+    --bind 10.8.1.10 --directory "$run/org-www"
+}
+
+# Posts an order for a persona's net-bench witness: a sequence number it has not run yet, then
+# the order's words. Written whole (rename), so a witness never reads half an order.
+net_order() {  # run persona words...
+  local run=$1 who=$2 dir seq; shift 2
+  case $who in personal) dir=$run/internet-host/lab ;; secure) dir=$run/org-www/lab ;; *) return 1 ;; esac
+  seq=$(( $(cat "$dir/$who.seq" 2>/dev/null || echo 0) + 1 ))
+  echo "$seq" >"$dir/$who.seq"
+  echo "$seq $*" >"$dir/$who.new" && mv "$dir/$who.new" "$dir/$who"
 }
 
 # QEMU arguments: the board's data link NIC and the carrier-side capture.

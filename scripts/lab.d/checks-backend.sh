@@ -14,7 +14,7 @@
 check_backend_attack() {  # run
   local run=$1 p other out line bad missing a b
   local attempts="foreign-map grant-map evtchn-bind-interdomain evtchn-alloc-unbound evtchn-notify xenstore-read xenstore-list
-    xenstore-write xenstore-perms xenstore-reconnect proxy-read proxy-list proxy-write proxy-watch privcmd-reopen gntdev-reopen"
+    xenstore-write xenstore-perms xenstore-reconnect proxy-read proxy-list proxy-write proxy-watch proxy-perms privcmd-reopen gntdev-reopen"
   for p in personal secure; do
     [ $p = personal ] && other=secure || other=personal
     out=$(dom0_exec "$run" 240 "twofold-backend-attack --as $p --target $other" | tr -d '\r') || out=""

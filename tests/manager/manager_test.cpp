@@ -91,7 +91,8 @@ protected:
         o.keystore.program = (dir_ / "fake-keystore").string();
         return o;
     }
-    // Stands in for twofold-keystore (tested against a TPM in tests/keystore): PIN 2468 opens.
+    // Stands in for twofold-keystore (tested against a TPM in tests/keystore): PIN 24681357 opens
+    // (eight digits: a four-digit PIN turns up by chance in the audit log's hex digests).
     void write_fake_keystore() const {
         const auto path = dir_ / "fake-keystore";
         std::ofstream(path) << "#!/bin/sh\n"
@@ -104,7 +105,7 @@ protected:
                                "  echo \"finished $verb\" >>" << (dir_ / "keystore-calls").string() << "\n"
                                "fi\n"
                                "case $verb in\n"
-                               "unlock) if [ \"$pin\" = 2468 ]; then touch " << (dir_ / "volume-open").string() << "\n"
+                               "unlock) if [ \"$pin\" = 24681357 ]; then touch " << (dir_ / "volume-open").string() << "\n"
                                "  echo '{\"outcome\":\"ok\",\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"unlocked\"}'\n"
                                "  else echo '{\"outcome\":\"wrong-pin\",\"attempts_left\":4,\"changed_pcrs\":[],\"detail\":\"wrong PIN\"}'; exit 3; fi ;;\n"
                                "status) echo '{\"provisioned\":true,\"unlocked\":false,\"attempts_left\":5,\"changed_pcrs\":[],\"detail\":\"sealed\"}' ;;\n"
@@ -315,11 +316,11 @@ TEST_F(ManagerTest, LockedPersonaWaitsForItsPinThenStarts) {
     auto started = call(R"({"version":1,"id":2,"command":"start","args":{"persona":")" + secure_ + R"("}})");
     EXPECT_FALSE(started["ok"].get<bool>());
     EXPECT_EQ(started["error"]["code"], "locked");
-    const auto wrong = call(R"({"version":1,"id":3,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"1111"}})");
+    const auto wrong = call(R"({"version":1,"id":3,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"11112222"}})");
     EXPECT_FALSE(wrong["ok"].get<bool>());
     EXPECT_EQ(wrong["error"]["code"], "wrong-pin");
     EXPECT_NE(wrong["error"]["message"].get<std::string>().find("(4 tries left)"), std::string::npos) << wrong.dump();
-    const auto right = call(R"({"version":1,"id":4,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"2468"}})");
+    const auto right = call(R"({"version":1,"id":4,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"24681357"}})");
     ASSERT_TRUE(right["ok"].get<bool>()) << right.dump();
     EXPECT_EQ(right["result"]["state"], "running");
     EXPECT_EQ(libvirt.lookup(secure_)->info().state, DomainState::Running);
@@ -340,8 +341,8 @@ TEST_F(ManagerTest, LockedPersonaWaitsForItsPinThenStarts) {
         const std::string calls(std::istreambuf_iterator<char>(in), {});
         EXPECT_NE(calls.find("--retry-limit 3 "), std::string::npos) << calls;
     }
-    EXPECT_EQ(log.find("2468"), std::string::npos) << "a PIN in the audit log";
-    EXPECT_EQ(log.find("1111"), std::string::npos) << "a PIN in the audit log";
+    EXPECT_EQ(log.find("24681357"), std::string::npos) << "a PIN in the audit log";
+    EXPECT_EQ(log.find("11112222"), std::string::npos) << "a PIN in the audit log";
 }
 
 // argon2id and TPM round trips take seconds on a board: the manager keeps serving (a switch,
@@ -353,7 +354,7 @@ TEST_F(ManagerTest, ManagerServesWhileTheKeystoreWorks) {
     start_manager();
     json unlocked;
     std::thread unlocker([&] {
-        unlocked = call(R"({"version":1,"id":1,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"2468"}})");
+        unlocked = call(R"({"version":1,"id":1,"command":"volume-unlock","args":{"persona":")" + secure_ + R"(","pin":"24681357"}})");
     });
     // The unlock is on the keystore (its calls file names it) before the other requests go in.
     for (int i = 0; i < 200 && !std::filesystem::exists(dir_ / "keystore-calls"); ++i) {

@@ -4,7 +4,9 @@
 // its own thread and io_context, as it does in the manager; the backend's calls block on it.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -210,6 +212,61 @@ TEST_F(XenStoreProxyTest, PermissionsAreNeverSetThroughTheProxy) {
     personal.prepare();
 
     EXPECT_EQ(errno_of([&] { backend.store().set_permissions(personal.paths().backend(), open_to_secure); }), EACCES);
+}
+
+bool same(const std::vector<xen::Permission>& a, const std::vector<xen::Permission>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const xen::Permission& x, const xen::Permission& y) { return x.domid == y.domid && x.kind == y.kind; });
+}
+
+TEST_F(XenStoreProxyTest, OwnNodesPermissionsAreReadThroughTheProxy) {
+    personal.prepare();
+    const auto dom0 = hypervisor.platform(xen::kDom0)->open_xenstore();
+    const std::string frontend_node = personal.paths().frontend_node("state");
+    const xen::Permission shared[] = {{personal.domid(), xen::Permission::Kind::ReadWrite},
+                                      {xen::kDom0, xen::Permission::Kind::Read}};
+    dom0->set_permissions(frontend_node, shared);
+
+    const auto got = backend.store().get_permissions(frontend_node);
+
+    ASSERT_TRUE(got.has_value());
+    EXPECT_TRUE(same(*got, {std::begin(shared), std::end(shared)}));
+    const auto own = backend.store().get_permissions(personal.paths().backend());
+    ASSERT_TRUE(own.has_value());
+    EXPECT_TRUE(same(*own, dom0->get_permissions(personal.paths().backend()).value()));
+    EXPECT_EQ(proxy.stats().denied, 0U);
+}
+
+TEST_F(XenStoreProxyTest, PermissionsOfAMissingOwnNodeAreNone) {
+    personal.prepare();
+
+    EXPECT_FALSE(backend.store().get_permissions(personal.paths().backend_node("no-such-node")).has_value());
+}
+
+TEST_F(XenStoreProxyTest, ReadingSecuresPermissionsIsRefusedAndAudited) {
+    secure.prepare();
+
+    EXPECT_EQ(errno_of([&] { (void)backend.store().get_permissions(secure.paths().frontend_node("state")); }), EACCES);
+    EXPECT_EQ(errno_of([&] { (void)backend.store().get_permissions(secure.paths().backend()); }), EACCES);
+    EXPECT_EQ(errno_of([&] { (void)backend.store().get_permissions(xenbus::domain_path(secure.domid())); }), EACCES);
+    const auto audits = proxy.audits();
+    ASSERT_FALSE(audits.empty());
+    EXPECT_EQ(audits.front().kind, "xenstore.denied");
+    EXPECT_EQ(audits.front().fields.at("op"), "get_perms");
+    EXPECT_EQ(audits.front().fields.at("path"), secure.paths().frontend_node("state"));
+}
+
+// The type directory is only listed and watched (its listing filtered): its permissions, like
+// its value, are not the backend's to read.
+TEST_F(XenStoreProxyTest, PermissionsOfTheTypeDirectoryAndOfDom0AreRefused) {
+    personal.prepare();
+
+    EXPECT_EQ(errno_of([&] {
+                  (void)backend.store().get_permissions(xenbus::backend_type_dir(xen::kDom0, DeviceType::Echo));
+              }),
+              EACCES);
+    EXPECT_EQ(errno_of([&] { (void)backend.store().get_permissions("/local/domain/0"); }), EACCES);
+    EXPECT_EQ(errno_of([&] { (void)backend.store().get_permissions("/tool"); }), EACCES);
 }
 
 TEST_F(XenStoreProxyTest, ARefusalIsAuditedWithItsPath) {

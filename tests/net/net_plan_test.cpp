@@ -151,6 +151,38 @@ TEST(NetPlan, NetworksWithoutSubnetAreNotRouted) {
   EXPECT_TRUE(accepts_from(nft_ruleset(p, lab_uplink()), "br-personal").empty());
 }
 
+// Fair sharing (docs/network.md): a secure persona's packets enter the shaper's guaranteed
+// class; the personal persona's do not, so its flood queues only in the other class.
+TEST(NetPlan, OnlySecurePacketsGetTheGuaranteedClass) {
+  const std::string rules = nft_ruleset(lab_board(), lab_uplink());
+  const auto secure = accepts_from(rules, "br-secure");
+  ASSERT_FALSE(secure.empty());
+  for (const auto& rule : secure) EXPECT_TRUE(has(rule, " meta priority set 1:10 accept")) << rule;
+  const auto personal = accepts_from(rules, "br-personal");
+  ASSERT_FALSE(personal.empty());
+  for (const auto& rule : personal) EXPECT_FALSE(has(rule, "meta priority")) << rule;
+}
+
+TEST(NetPlan, ShaperGuaranteesTheSecureClassHalfTheUplink) {
+  Uplink u = lab_uplink();
+  u.uplink_kbit = 20000;
+  const std::string batch = tc_batch(u);
+  EXPECT_TRUE(has(batch, "qdisc replace dev eth0 root handle 1: htb default 20\n"));
+  EXPECT_TRUE(has(batch, "class add dev eth0 parent 1: classid 1:1 htb rate 20000kbit ceil 20000kbit burst 12500b cburst 12500b quantum 1514\n"));
+  EXPECT_TRUE(has(batch, "classid 1:10 htb rate 10000kbit ceil 20000kbit prio 0 burst 12500b cburst 12500b quantum 1514\n"));
+  EXPECT_TRUE(has(batch, "classid 1:20 htb rate 10000kbit ceil 20000kbit prio 1 burst 12500b cburst 12500b quantum 1514\n"));
+  EXPECT_TRUE(has(batch, "qdisc add dev eth0 parent 1:10 fq_codel\n"));
+  EXPECT_TRUE(has(batch, "qdisc add dev eth0 parent 1:20 fq_codel\n"));
+}
+
+TEST(NetPlan, NoUplinkRateMeansNoShaper) {
+  EXPECT_FALSE(has(tc_batch(lab_uplink()), "qdisc"));
+  Uplink bad = lab_uplink();
+  bad.uplink_kbit = 20000;
+  bad.device = "eth0;reboot";
+  EXPECT_FALSE(has(tc_batch(bad), "qdisc"));
+}
+
 TEST(NetPlan, InterfaceNames) {
   EXPECT_TRUE(is_interface_name("eth0"));
   EXPECT_TRUE(is_interface_name("br-personal"));
@@ -179,6 +211,24 @@ TEST(NetPlan, GeneratedRulesetsPassNftCheck) {
     EXPECT_EQ(std::system(("unshare -n nft -c -f " + file.string()).c_str()), 0);
     fs::remove(file);
   }
+}
+
+// The shaper loads into the real tc (HTB and fq_codel on a veth in a network namespace of its
+// own), when tc, unshare -n and the host kernel's sch_htb and sch_fq_codel are there.
+TEST(NetPlan, ShaperPassesTcInANamespace) {
+  if (std::system("command -v tc >/dev/null 2>&1 && unshare -n sh -c 'ip link add eth0 type veth peer name eth1 && "
+                  "tc qdisc add dev eth0 root handle 1: htb && tc qdisc add dev eth1 root fq_codel' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "tc, unshare -n, veth, sch_htb or sch_fq_codel not available";
+  }
+  Uplink u = lab_uplink();
+  u.uplink_kbit = 20000;
+  const fs::path file = fs::temp_directory_path() / "twofold-net-test.tc";
+  std::ofstream(file) << tc_batch(u);
+  EXPECT_EQ(std::system(("unshare -n sh -c 'ip link add eth0 type veth peer name eth1 && grep -v \"^#\" " + file.string() +
+                         " | tc -batch - && tc class show dev eth0 | grep -q \"class htb 1:10\"'")
+                            .c_str()),
+            0);
+  fs::remove(file);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -84,7 +85,7 @@ TEST(XenstoreWire, OversizedValueLengthIsRefused) {
 }
 
 TEST(XenstoreWire, NamesReplyRoundTrips) {
-    Reply names{ReplyKind::Names, 4, {}, {"0", "1"}, 0, {}, {}};
+    Reply names{ReplyKind::Names, 4, {}, {"0", "1"}, 0, {}, {}, {}};
     const auto parsed = parse_reply(body_of(encode(names)));
     ASSERT_TRUE(parsed.ok()) << parsed.error().message;
     EXPECT_EQ(parsed.value().names, (std::vector<std::string>{"0", "1"}));
@@ -95,7 +96,7 @@ TEST(XenstoreWire, NameWithSlashIsRefused) {
 }
 
 TEST(XenstoreWire, FailedReplyCarriesErrno) {
-    const auto parsed = parse_reply(body_of(encode(Reply{ReplyKind::Failed, 2, {}, {}, 13, {}, {}})));
+    const auto parsed = parse_reply(body_of(encode(Reply{ReplyKind::Failed, 2, {}, {}, 13, {}, {}, {}})));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(parsed.value().error, 13);
 }
@@ -110,6 +111,74 @@ TEST(XenstoreWire, EventWithNonZeroIdIsRefused) {
 
 TEST(XenstoreWire, ReplyWithIdZeroIsRefused) {
     EXPECT_FALSE(parse_reply(bytes({0x81, 0, 0, 0, 0})).ok());
+}
+
+TEST(XenstoreWire, GetPermissionsRequestRoundTrips) {
+    const auto parsed =
+        parse_request(body_of(encode(Request{RequestKind::GetPermissions, 9, "/local/domain/3/device/vkbd/0", {}, {}})));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    EXPECT_EQ(parsed.value().kind, RequestKind::GetPermissions);
+    EXPECT_EQ(parsed.value().path, "/local/domain/3/device/vkbd/0");
+    EXPECT_TRUE(parsed.value().token.empty());
+}
+
+TEST(XenstoreWire, GetPermissionsOfASpecialPathIsRefused) {
+    // kind 8 (GetPermissions), id 1, path "@releaseDomain"
+    auto body = bytes({0x08, 1, 0, 0, 0, 14, 0});
+    for (const char c : std::string("@releaseDomain")) body.push_back(static_cast<std::byte>(c));
+    EXPECT_FALSE(parse_request(body).ok());
+}
+
+Reply permissions_reply() {
+    Reply reply;
+    reply.kind = ReplyKind::Permissions;
+    reply.id = 3;
+    reply.permissions = {{3, xen::Permission::Kind::None}, {0, xen::Permission::Kind::Read},
+                         {0x7FEF, xen::Permission::Kind::ReadWrite}, {5, xen::Permission::Kind::Write}};
+    return reply;
+}
+
+TEST(XenstoreWire, PermissionsReplyRoundTripsOwnerFirst) {
+    const auto parsed = parse_reply(body_of(encode(permissions_reply())));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    const auto& got = parsed.value().permissions;
+    ASSERT_EQ(got.size(), 4U);
+    EXPECT_EQ(got[0].domid, 3);
+    EXPECT_EQ(got[0].kind, xen::Permission::Kind::None);
+    EXPECT_EQ(got[1].kind, xen::Permission::Kind::Read);
+    EXPECT_EQ(got[2].domid, 0x7FEF);
+    EXPECT_EQ(got[2].kind, xen::Permission::Kind::ReadWrite);
+    EXPECT_EQ(got[3].kind, xen::Permission::Kind::Write);
+}
+
+TEST(XenstoreWire, PermissionOfUnknownKindIsRefused) {
+    EXPECT_FALSE(parse_reply(bytes({0x87, 1, 0, 0, 0, 1, 0, 3, 0, 4})).ok());
+}
+
+TEST(XenstoreWire, EmptyPermissionListIsRefused) {
+    // xenstored always names an owner: a list without one is not a node's permissions.
+    EXPECT_FALSE(parse_reply(bytes({0x87, 1, 0, 0, 0, 0, 0})).ok());
+}
+
+TEST(XenstoreWire, PermissionCountBeyondItsEntriesIsRefused) {
+    EXPECT_FALSE(parse_reply(bytes({0x87, 1, 0, 0, 0, 2, 0, 3, 0, 0})).ok());
+}
+
+TEST(XenstoreWire, PermissionCountOverTheLimitIsRefused) {
+    auto body = bytes({0x87, 1, 0, 0, 0});
+    const auto count = static_cast<unsigned>(kMaxPermissions + 1);
+    body.push_back(static_cast<std::byte>(count & 0xFF));
+    body.push_back(static_cast<std::byte>(count >> 8));
+    for (unsigned i = 0; i < count; ++i) {
+        body.insert(body.end(), {std::byte{1}, std::byte{0}, std::byte{1}});
+    }
+    EXPECT_FALSE(parse_reply(body).ok());
+}
+
+TEST(XenstoreWire, EncodingAnEmptyPermissionListIsAProgrammingError) {
+    Reply reply = permissions_reply();
+    reply.permissions.clear();
+    EXPECT_THROW((void)encode(reply), std::invalid_argument);
 }
 
 TEST(XenstoreWire, FrameReaderCutsFramesAcrossFeeds) {

@@ -177,17 +177,19 @@ int main(int argc, char** argv) {
                                              load_or_create_key(policy.audit.signing_key.value), config);
 
         std::unique_ptr<twofold::xen::XenStore> xenstore;
+        std::unique_ptr<twofold::xen::XenStore> permission_watch;
         std::shared_ptr<twofold::xen::Platform> platform;
         if (!no_xen) {
             platform = twofold::xen::make_real_platform();
             xenstore = platform->open_xenstore();
+            permission_watch = platform->open_xenstore();
             // One xenstored connection per proxied backend: its watches and tokens are its own.
             options.open_xenstore = [platform] { return platform->open_xenstore(); };
         }
 
         boost::asio::io_context io;
         Manager manager(io, policy, options, std::make_unique<twofold::manager::BrokerClient>(broker), std::move(xenstore),
-                        std::move(audit));
+                        std::move(audit), std::move(permission_watch));
         if (!manager.start()) {
             spdlog::error("twofold-manager: not every persona started; supervision keeps retrying");
         }

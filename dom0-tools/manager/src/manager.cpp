@@ -85,11 +85,27 @@ PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::D
 
 Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions options,
                  std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
-                 std::unique_ptr<audit::Writer> audit)
+                 std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch)
     : io_(io), policy_(std::move(policy)), options_(std::move(options)), xenstore_(std::move(xenstore)),
-      audit_(std::move(audit)), libvirt_(std::move(libvirt)), supervision_timer_(io), shutdown_timer_(io) {
+      audit_(std::move(audit)), permission_watch_(std::move(permission_watch)), libvirt_(std::move(libvirt)),
+      supervision_timer_(io), shutdown_timer_(io) {
     if (!libvirt_) {
         throw std::invalid_argument("Manager needs a DomainControl");
+    }
+    if (permission_watch_) {
+        // The node is closed on the guard's thread; the record waits for this loop.
+        permission_guard_ = std::make_unique<XenstorePermissionGuard>(
+            *permission_watch_, [this](const XenstorePermissionGuard::Reset& reset) {
+                spdlog::warn("persona {}: opened its xenstore node {} ({}); closed again", reset.persona, reset.path,
+                             reset.was);
+                boost::asio::post(io_, [this, reset] {
+                    focus::AuditEvent event{"xenstore.permissions-reset",
+                                            {{"persona", reset.persona}, {"path", reset.path}, {"was", reset.was}}};
+                    if (permission_audit_.admit(event, focus::AuditLimiter::Clock::now())) {
+                        this->audit(event.event, reset.persona, std::move(event.fields));
+                    }
+                });
+            });
     }
     std::vector<std::string> names;
     for (const auto& p : policy_.personas) {
@@ -210,6 +226,14 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
     if (!xenstore_ || domid <= 0) {
         return;
     }
+    if (permission_guard_) {
+        try {
+            permission_guard_->guard(persona, static_cast<xen::DomId>(domid));
+        } catch (const std::exception& e) {
+            spdlog::error("persona {}: cannot watch its xenstore permissions: {}", persona, e.what());
+            audit("xenstore.guard-failed", persona, {{"error", e.what()}});
+        }
+    }
     const auto& p = *personas_.at(persona).policy;
     // A device is offered only when its backend is configured: a guest kernel waits at boot
     // (up to 30 s for vfb/vkbd, longer for a console) for every device it has a driver for.
@@ -264,6 +288,10 @@ void Manager::arm_supervision() {
 void Manager::supervise() {
     if (backends_) {
         backends_->report_audit_drops(); // a flood that stopped is still counted
+    }
+    for (const auto& summary : permission_audit_.due(focus::AuditLimiter::Clock::now())) {
+        const auto persona = summary.fields.value("persona", std::string{});
+        audit(summary.event, persona.empty() ? std::nullopt : std::optional<std::string>(persona), summary.fields);
     }
     if (audit_) {
         // A quiet log still gets a signed checkpoint every checkpoint period.

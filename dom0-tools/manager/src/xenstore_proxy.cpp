@@ -30,6 +30,8 @@ XenStoreOp op_of(RequestKind kind) {
     case RequestKind::List: return XenStoreOp::List;
     case RequestKind::Watch: return XenStoreOp::Watch;
     case RequestKind::Unwatch: return XenStoreOp::Unwatch;
+    // Reading a node's permissions is reading the node, as in xenstored and the gate.
+    case RequestKind::GetPermissions: return XenStoreOp::Read;
     }
     return XenStoreOp::SetPermissions; // unreachable: parse_request admits only the kinds above
 }
@@ -43,6 +45,7 @@ const char* op_name(RequestKind kind) {
     case RequestKind::List: return "directory";
     case RequestKind::Watch: return "watch";
     case RequestKind::Unwatch: return "unwatch";
+    case RequestKind::GetPermissions: return "get_perms";
     }
     return "op";
 }
@@ -191,6 +194,15 @@ Reply XenStoreProxy::perform(const Request& request) {
             store_->watch(request.path, request.token);
             watches_.emplace(request.token, request.path);
             return ok(request.id);
+        case RequestKind::GetPermissions: {
+            auto permissions = store_->get_permissions(request.path);
+            if (!permissions) return ok(request.id, ReplyKind::Missing);
+            if (permissions->empty()) return failed(request.id, EIO); // xenstored always names an owner
+            if (permissions->size() > xenbus::wire::kMaxPermissions) return failed(request.id, E2BIG);
+            Reply reply = ok(request.id, ReplyKind::Permissions);
+            reply.permissions = std::move(*permissions);
+            return reply;
+        }
         case RequestKind::Unwatch: {
             const auto found = watches_.find(request.token);
             if (found == watches_.end() || found->second != request.path) return failed(request.id, ENOENT);

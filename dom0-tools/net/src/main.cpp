@@ -2,6 +2,7 @@
 // rc.network to load with the real tools (docs/network.md):
 //   twofold-net --policy P --uplink eth0 [--address A/N --gateway G] ip | ip -batch -
 //   twofold-net --policy P --uplink eth0 nft | nft -f -
+//   twofold-net --policy P --uplink eth0 --uplink-kbit R tc | tc -batch -   (the shaper)
 //   twofold-net --policy P --uplink eth0 links      (persona bridge dom0-address persona-address)
 // A policy with errors prints nothing and exits 1: dom0 then keeps its default-deny state.
 #include <arpa/inet.h>
@@ -31,12 +32,15 @@ std::optional<std::uint32_t> parse_address(const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"dom0's network plan (bridges, addresses, nftables) from the persona policy"};
   std::string policy_file, address, gateway, what;
+  std::uint32_t uplink_kbit = 0;
   tn::Uplink uplink;
   app.add_option("--policy", policy_file, "persona policy (TOML)")->required();
   app.add_option("--uplink", uplink.device, "dom0's data link interface (board profile data-link)")->required();
   app.add_option("--address", address, "the data link's static address, A.B.C.D/N");
   app.add_option("--gateway", gateway, "the data link's default gateway");
-  app.add_option("what", what, "ip | nft | links")->required()->check(CLI::IsMember({"ip", "nft", "links"}));
+  app.add_option("--uplink-kbit", uplink_kbit, "the data link's uplink rate in kbit/s (shaping; board profile)")
+      ->check(CLI::Range(64u, 10000000u));
+  app.add_option("what", what, "ip | nft | tc | links")->required()->check(CLI::IsMember({"ip", "nft", "tc", "links"}));
   CLI11_PARSE(app, argc, argv);
 
   if (!tn::is_interface_name(uplink.device)) {
@@ -62,6 +66,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (uplink_kbit != 0) uplink.uplink_kbit = uplink_kbit;
+
   const tp::LoadResult result = tp::load_and_check_policy_file(policy_file);
   if (!result.policy || tp::has_errors(result.findings)) {
     for (const auto& finding : result.findings) std::cerr << tp::format_human(finding) << '\n';
@@ -73,6 +79,8 @@ int main(int argc, char** argv) {
     std::cout << tn::ip_batch(policy, uplink);
   } else if (what == "nft") {
     std::cout << tn::nft_ruleset(policy, uplink);
+  } else if (what == "tc") {
+    std::cout << tn::tc_batch(uplink);
   } else {
     for (const auto& link : tn::persona_links(policy)) {
       std::cout << link.persona << ' ' << link.bridge << ' ' << tp::format_ipv4(link.dom0_address) << ' '

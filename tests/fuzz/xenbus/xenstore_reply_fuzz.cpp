@@ -1,6 +1,7 @@
 // Fuzzes the backend's side of the xenstore proxy: replies and watch events as parse_reply
 // sees them. Beyond "does not crash": an accepted reply has its kind's fields in range (names
-// are single node names, an errno is 1..4095, an event has id 0 and a canonical path) and
+// are single node names, an errno is 1..4095, an event has id 0 and a canonical path, a
+// permission list is 1..kMaxPermissions entries and only in a Permissions reply) and
 // encodes back to the very body it was parsed from.
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& name : reply.names) require(!name.empty() && name.find('/') == std::string::npos);
     if (reply.kind == ReplyKind::Failed) require(reply.error > 0 && reply.error <= 4095);
     if (reply.kind == ReplyKind::Event) require(valid_path(reply.path) && valid_token(reply.token));
+    require((reply.kind == ReplyKind::Permissions) == !reply.permissions.empty());
+    require(reply.permissions.size() <= kMaxPermissions);
     const std::string frame = encode(reply);
     require(frame.size() == kFrameHeader + body.size());
     require(std::memcmp(frame.data() + kFrameHeader, body.data(), body.size()) == 0);

@@ -1,6 +1,7 @@
 // Fuzzes the manager's side of the xenstore proxy: frames from a backend that may be taken
 // over, cut by FrameReader and parsed by parse_request. Beyond "does not crash": an accepted
-// request has a canonical path, a bounded value and a valid token where its kind has one, and
+// request has a canonical path, a bounded value and a valid token where its kind has one (a
+// special path only in a watch: never read, nor its permissions), and
 // encodes back to the very body it was parsed from (nothing is lost or invented).
 #include <cstddef>
 #include <cstdint>

@@ -152,6 +152,14 @@ std::string proxy_watch(Handles& handles, const Persona&, const Persona& other) 
     return "watching " + path;
 }
 
+std::string proxy_permissions(Handles& handles, const Persona&, const Persona& other) {
+    // Reading permissions is reading (the proxy gates it so): who may read the other
+    // persona's device, and whom it shares it with, is not this backend's to learn.
+    const auto path = device_of(handles, other).frontend_node("state");
+    const auto permissions = proxied(handles).get_permissions(path);
+    return "read the permissions of " + path + (permissions ? "" : " (absent)");
+}
+
 std::string proxy_own_read(Handles& handles, const Persona& self, const Persona&) {
     const auto path = device_of(handles, self).backend_node("state");
     const auto value = proxied(handles).read(path);
@@ -194,6 +202,7 @@ std::vector<Attempt> attempts(bool own_foreign_map) {
         {"proxy-list", true, proxy_list},
         {"proxy-write", true, proxy_write},
         {"proxy-watch", true, proxy_watch},
+        {"proxy-perms", true, proxy_permissions},
         {"own-proxy-read", false, proxy_own_read},
         {"privcmd-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/privcmd"); }},
         {"gntdev-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/gntdev"); }},

@@ -132,6 +132,10 @@ public:
         restriction_->refuse_if_cut("xs_set_permissions " + path);
         inner_->set_permissions(path, perms);
     }
+    std::optional<std::vector<xen::Permission>> get_permissions(const std::string& path) override {
+        restriction_->refuse_if_cut("xs_get_permissions " + path);
+        return inner_->get_permissions(path);
+    }
     void watch(const std::string& path, const std::string& token) override {
         restriction_->refuse_if_cut("xs_watch " + path);
         inner_->watch(path, token);

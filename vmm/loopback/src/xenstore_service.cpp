@@ -33,6 +33,9 @@ public:
     void set_permissions(const std::string& path, std::span<const xen::Permission> perms) override {
         service_->set_permissions(id_, path, perms);
     }
+    std::optional<std::vector<xen::Permission>> get_permissions(const std::string& path) override {
+        return service_->get_permissions(id_, path);
+    }
     void watch(const std::string& path, const std::string& token) override { service_->watch(id_, path, token); }
     void unwatch(const std::string& path, const std::string& token) override {
         service_->unwatch(id_, path, token);
@@ -208,6 +211,11 @@ void XenStoreService::set_permissions(ConnectionId id, const std::string& path,
                                       std::span<const xen::Permission> perms) {
     const std::scoped_lock lock(mutex_);
     fire_locked(tree_.set_permissions(connection_locked(id, "xs_set_permissions").domid, path, perms));
+}
+
+std::optional<std::vector<xen::Permission>> XenStoreService::get_permissions(ConnectionId id, const std::string& path) {
+    const std::scoped_lock lock(mutex_);
+    return tree_.get_permissions(connection_locked(id, "xs_get_permissions").domid, path);
 }
 
 void XenStoreService::watch(ConnectionId id, const std::string& path, const std::string& token) {

@@ -49,6 +49,7 @@ public:
     void remove(ConnectionId id, const std::string& path);
     std::vector<std::string> list(ConnectionId id, const std::string& path);
     void set_permissions(ConnectionId id, const std::string& path, std::span<const xen::Permission> perms);
+    std::optional<std::vector<xen::Permission>> get_permissions(ConnectionId id, const std::string& path);
     void watch(ConnectionId id, const std::string& path, const std::string& token);
     void unwatch(ConnectionId id, const std::string& path, const std::string& token);
     [[nodiscard]] int watch_fd(ConnectionId id) const;

@@ -95,6 +95,15 @@ std::optional<std::string> XenStoreTree::read(xen::DomId who, const std::string&
     return node->value;
 }
 
+std::optional<Permissions> XenStoreTree::get_permissions(xen::DomId who, const std::string& path) const {
+    validate_path(path, "xs_get_permissions");
+    const Node* node = access(who, split_path(path), Kind::Read, "xs_get_permissions");
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    return node->perms;
+}
+
 std::optional<std::vector<std::string>> XenStoreTree::list(xen::DomId who, const std::string& path) const {
     validate_path(path, "xs_directory");
     const Node* node = access(who, split_path(path), Kind::Read, "xs_directory");

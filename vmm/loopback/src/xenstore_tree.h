@@ -41,6 +41,7 @@ public:
     // Removed nodes, the node itself first; empty when it did not exist.
     std::vector<NodeChange> remove(xen::DomId who, const std::string& path);
     NodeChange set_permissions(xen::DomId who, const std::string& path, std::span<const xen::Permission> perms);
+    std::optional<Permissions> get_permissions(xen::DomId who, const std::string& path) const;
 
     [[nodiscard]] static bool can_read(xen::DomId who, const Permissions& perms) noexcept;
     [[nodiscard]] std::size_t nodes_owned(xen::DomId domid) const;

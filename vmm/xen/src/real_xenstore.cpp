@@ -33,6 +33,18 @@ unsigned int to_xs_perm(Permission::Kind kind) {
     return XS_PERM_NONE;
 }
 
+Permission::Kind from_xs_perm(unsigned int perm) {
+    const bool read = (perm & XS_PERM_READ) != 0;
+    const bool write = (perm & XS_PERM_WRITE) != 0;
+    if (read && write) {
+        return Permission::Kind::ReadWrite;
+    }
+    if (read) {
+        return Permission::Kind::Read;
+    }
+    return write ? Permission::Kind::Write : Permission::Kind::None;
+}
+
 } // namespace
 
 RealXenStore::RealXenStore() : watch_fd_(::xs_fileno(handle_.get())) {
@@ -105,6 +117,23 @@ void RealXenStore::set_permissions(const std::string& path, std::span<const Perm
                               static_cast<unsigned int>(converted.size()))) {
         throw_errno("xs_set_permissions " + path);
     }
+}
+
+std::optional<std::vector<Permission>> RealXenStore::get_permissions(const std::string& path) {
+    unsigned int count = 0;
+    Malloced<xs_permissions> perms(::xs_get_permissions(handle_.get(), XBT_NULL, path.c_str(), &count));
+    if (!perms) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        throw_errno("xs_get_permissions " + path);
+    }
+    std::vector<Permission> result;
+    result.reserve(count);
+    for (unsigned int i = 0; i < count; ++i) {
+        result.push_back({static_cast<DomId>(perms.get()[i].id), from_xs_perm(perms.get()[i].perms)});
+    }
+    return result;
 }
 
 void RealXenStore::watch(const std::string& path, const std::string& token) {

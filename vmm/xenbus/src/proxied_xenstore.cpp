@@ -34,6 +34,7 @@ const char* op_name(wire::RequestKind kind) {
     case wire::RequestKind::List: return "xs_directory";
     case wire::RequestKind::Watch: return "xs_watch";
     case wire::RequestKind::Unwatch: return "xs_unwatch";
+    case wire::RequestKind::GetPermissions: return "xs_get_permissions";
     }
     return "xs_op";
 }
@@ -77,6 +78,15 @@ std::vector<std::string> ProxiedXenStore::list(const std::string& path) {
 
 void ProxiedXenStore::set_permissions(const std::string& path, std::span<const xen::Permission>) {
     throw xen::XenError(EACCES, "xs_set_permissions " + path + " (not through the xenstore proxy)");
+}
+
+std::optional<std::vector<xen::Permission>> ProxiedXenStore::get_permissions(const std::string& path) {
+    auto reply = call({wire::RequestKind::GetPermissions, 0, path, {}, {}});
+    if (reply.kind == wire::ReplyKind::Missing) return std::nullopt;
+    if (reply.kind != wire::ReplyKind::Permissions) {
+        throw xen::XenError(EPROTO, "xs_get_permissions " + path + " (proxy reply)");
+    }
+    return std::move(reply.permissions);
 }
 
 void ProxiedXenStore::watch(const std::string& path, const std::string& token) {

@@ -117,6 +117,11 @@ void XenStoreGate::set_permissions(const std::string& path, std::span<const xen:
     inner_->set_permissions(path, perms);
 }
 
+std::optional<std::vector<xen::Permission>> XenStoreGate::get_permissions(const std::string& path) {
+    require(XenStoreOp::Read, path);
+    return inner_->get_permissions(path);
+}
+
 void XenStoreGate::watch(const std::string& path, const std::string& token) {
     require(XenStoreOp::Watch, path);
     inner_->watch(path, token);

@@ -86,6 +86,26 @@ void require(bool condition, const char* what) {
     if (!condition) throw std::invalid_argument(std::string("xenstore wire: ") + what);
 }
 
+std::optional<xen::Permission::Kind> permission_kind(std::uint8_t code) noexcept {
+    switch (code) {
+    case 0: return xen::Permission::Kind::None;
+    case 1: return xen::Permission::Kind::Read;
+    case 2: return xen::Permission::Kind::Write;
+    case 3: return xen::Permission::Kind::ReadWrite;
+    default: return std::nullopt;
+    }
+}
+
+std::uint8_t permission_code(xen::Permission::Kind kind) {
+    switch (kind) {
+    case xen::Permission::Kind::None: return 0;
+    case xen::Permission::Kind::Read: return 1;
+    case xen::Permission::Kind::Write: return 2;
+    case xen::Permission::Kind::ReadWrite: return 3;
+    }
+    throw std::invalid_argument("xenstore wire: permission kind");
+}
+
 bool takes_value(RequestKind kind) { return kind == RequestKind::Write; }
 bool takes_token(RequestKind kind) { return kind == RequestKind::Watch || kind == RequestKind::Unwatch; }
 
@@ -112,7 +132,8 @@ Result<Request> parse_request(std::span<const std::byte> body) {
     const auto kind = in.u8();
     const auto id = in.u32();
     if (!kind || !id) return Error{"request shorter than its header"};
-    if (*kind < static_cast<std::uint8_t>(RequestKind::Read) || *kind > static_cast<std::uint8_t>(RequestKind::Unwatch)) {
+    if (*kind < static_cast<std::uint8_t>(RequestKind::Read) ||
+        *kind > static_cast<std::uint8_t>(RequestKind::GetPermissions)) {
         return Error{"unknown request kind " + std::to_string(*kind)};
     }
     Request request;
@@ -144,7 +165,7 @@ Result<Reply> parse_reply(std::span<const std::byte> body) {
     const auto kind = in.u8();
     const auto id = in.u32();
     if (!kind || !id) return Error{"reply shorter than its header"};
-    if (*kind < static_cast<std::uint8_t>(ReplyKind::Ok) || *kind > static_cast<std::uint8_t>(ReplyKind::Event)) {
+    if (*kind < static_cast<std::uint8_t>(ReplyKind::Ok) || *kind > static_cast<std::uint8_t>(ReplyKind::Permissions)) {
         return Error{"unknown reply kind " + std::to_string(*kind)};
     }
     Reply reply;
@@ -183,6 +204,18 @@ Result<Reply> parse_reply(std::span<const std::byte> body) {
         if (!token || !valid_token(*token)) return Error{"event token missing or invalid"};
         reply.path = std::move(*path);
         reply.token = std::move(*token);
+        break;
+    }
+    case ReplyKind::Permissions: {
+        const auto count = in.u16();
+        if (!count || *count == 0 || *count > kMaxPermissions) return Error{"permission count missing or out of range"};
+        for (std::uint16_t i = 0; i < *count; ++i) {
+            const auto domid = in.u16();
+            const auto code = in.u8();
+            const auto permission = code ? permission_kind(*code) : std::nullopt;
+            if (!domid || !permission) return Error{"permission " + std::to_string(i) + " missing or of no known kind"};
+            reply.permissions.push_back({*domid, *permission});
+        }
         break;
     }
     }
@@ -237,6 +270,14 @@ std::string encode(const Reply& reply) {
         require(valid_path(reply.path) && valid_token(reply.token), "event");
         out.field(reply.path);
         out.field(reply.token);
+        break;
+    case ReplyKind::Permissions:
+        require(!reply.permissions.empty() && reply.permissions.size() <= kMaxPermissions, "permission count");
+        out.u16(static_cast<std::uint16_t>(reply.permissions.size()));
+        for (const auto& permission : reply.permissions) {
+            out.u16(permission.domid);
+            out.u8(permission_code(permission.kind));
+        }
         break;
     }
     return out.finish();

@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "twofold/audit/writer.h"
+#include "twofold/focus/audit_limiter.h"
 #include "twofold/manager/keystore_client.h"
 #include "twofold/manager/pin_prompt.h"
 #include "twofold/manager/backend_supervisor.h"
@@ -31,6 +32,7 @@
 #include "twofold/manager/domain_control.h"
 #include "twofold/manager/reconcile.h"
 #include "twofold/manager/restart_budget.h"
+#include "twofold/manager/xenstore_permission_guard.h"
 #include "twofold/policy/policy.h"
 #include "twofold/xen/xenstore.h"
 
@@ -66,9 +68,12 @@ public:
     // in process, to share the test driver's state). Never null.
     // `xenstore`: dom0's xenstore for PV plumbing; null on a host without Xen.
     // `audit`: null only in tests that do not look at the audit trail.
+    // `permission_watch`: a second connection to dom0's xenstore, whose watch events only the
+    // XenstorePermissionGuard reads (each persona's subtree kept closed to the other); null on
+    // a host without Xen.
     Manager(boost::asio::io_context& io, policy::Policy policy, ManagerOptions options,
             std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
-            std::unique_ptr<audit::Writer> audit);
+            std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch = nullptr);
     ~Manager() override;
 
     // Reconciles with libvirt and starts serving. Returns false if a persona failed to start
@@ -147,6 +152,10 @@ private:
     ManagerOptions options_;
     std::unique_ptr<xen::XenStore> xenstore_;
     std::unique_ptr<audit::Writer> audit_;
+    std::unique_ptr<xen::XenStore> permission_watch_;
+    // A persona resetting its nodes in a loop gets its records counted, not written one by one.
+    focus::AuditLimiter permission_audit_{"xenstore", focus::AuditLimits{}};
+    std::unique_ptr<XenstorePermissionGuard> permission_guard_;
     std::unique_ptr<DomainControl> libvirt_;
     std::map<std::string, PersonaState> personas_;
     std::unique_ptr<ForegroundStateMachine> foreground_;

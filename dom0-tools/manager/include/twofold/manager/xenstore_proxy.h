@@ -9,6 +9,8 @@
 //   /local/domain/<persona's domid> and its name           read
 //   /local/domain/0/backend/<type>                          list and watch, filtered to them
 //   @releaseDomain                                          watch
+// "read" includes reading the node's permissions (get_permissions), as in xenstored; setting
+// them is never admitted (the toolstack's job).
 // Watch events of its own watches are relayed, filtered the same way. A refused request gets
 // an EACCES reply and a rate-limited `xenstore.denied` audit record; a frame that does not
 // parse, a backend that stops reading its events, or too many watches ends the link (the

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "twofold/policy/address.h"
@@ -41,7 +42,19 @@ struct Uplink {
   std::optional<std::uint32_t> address;
   unsigned prefix_length = 0;
   std::optional<std::uint32_t> gateway;
+  // The data link's uplink rate in kbit/s (board profile DATA_LINK_UPLINK_KBIT), set at or a
+  // little below what the link carries so that the queue forms in dom0's shaper, where the
+  // secure persona's share is enforced, and not in the modem; unset: no shaping.
+  std::optional<std::uint32_t> uplink_kbit;
 };
+
+// dom0's shaper on the data link (docs/network.md, "Fair sharing"): HTB at the uplink rate,
+// one class for the secure personas' links (guaranteed kSecureSharePercent of the rate,
+// first to borrow the rest) and one for everything else, fq_codel in each. The nftables
+// forward rules of a secure link put its packets in the first class (`meta priority`).
+inline constexpr std::uint32_t kSecureSharePercent = 50;
+inline constexpr std::string_view kSecureClass = "1:10";
+inline constexpr std::string_view kOtherClass = "1:20";
 
 // Kernel command-line words that tell a persona its address on a link
 // (`twofold.ip=A/N twofold.gw=G`, read by the guests' network setup).
@@ -49,6 +62,9 @@ std::string guest_cmdline(const PersonaLink& link);
 
 // `ip -batch` commands: the bridges with dom0's addresses, and the uplink when static.
 std::string ip_batch(const policy::Policy& policy, const Uplink& uplink);
+
+// `tc -batch` commands for the shaper; only a comment when the uplink has no rate.
+std::string tc_batch(const Uplink& uplink);
 
 // The nftables ruleset (for `nft -f`): replaces the whole ruleset.
 std::string nft_ruleset(const policy::Policy& policy, const Uplink& uplink);

@@ -93,6 +93,7 @@ public:
     void remove(const std::string& path) override;
     std::vector<std::string> list(const std::string& path) override;
     void set_permissions(const std::string& path, std::span<const Permission> perms) override;
+    std::optional<std::vector<Permission>> get_permissions(const std::string& path) override;
     void watch(const std::string& path, const std::string& token) override;
     void unwatch(const std::string& path, const std::string& token) override;
     [[nodiscard]] int watch_fd() const override;

@@ -38,6 +38,9 @@ public:
     // Child names (not full paths); empty when the node does not exist.
     virtual std::vector<std::string> list(const std::string& path) = 0;
     virtual void set_permissions(const std::string& path, std::span<const Permission> perms) = 0;
+    // The node's permissions, owner first; nullopt when the node does not exist. Needs read
+    // access to the node, as in xenstored.
+    virtual std::optional<std::vector<Permission>> get_permissions(const std::string& path) = 0;
 
     // Watches fire once on registration (as in xenstored) and then on every change at or
     // below path. Events are queued; watch_fd() becomes readable while any are pending.

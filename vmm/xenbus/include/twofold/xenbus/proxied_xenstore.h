@@ -38,6 +38,8 @@ public:
     std::vector<std::string> list(const std::string& path) override;
     // The proxy never sets permissions for a backend (the toolstack's job): refused here.
     void set_permissions(const std::string& path, std::span<const xen::Permission> perms) override;
+    // Gated as read is: the permissions of a node this backend may read.
+    std::optional<std::vector<xen::Permission>> get_permissions(const std::string& path) override;
     void watch(const std::string& path, const std::string& token) override;
     void unwatch(const std::string& path, const std::string& token) override;
     [[nodiscard]] int watch_fd() const override { return epoll_.get(); }

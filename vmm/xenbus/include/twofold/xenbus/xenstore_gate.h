@@ -49,6 +49,8 @@ public:
     void remove(const std::string& path) override;
     std::vector<std::string> list(const std::string& path) override;
     void set_permissions(const std::string& path, std::span<const xen::Permission> perms) override;
+    // Reading a node's permissions is reading the node (xenstored asks read access for both).
+    std::optional<std::vector<xen::Permission>> get_permissions(const std::string& path) override;
     void watch(const std::string& path, const std::string& token) override;
     void unwatch(const std::string& path, const std::string& token) override;
     [[nodiscard]] int watch_fd() const override { return inner_->watch_fd(); }

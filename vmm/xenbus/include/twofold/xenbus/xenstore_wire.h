@@ -9,9 +9,11 @@
 //   (a name list is a u16 count of such fields). Nothing may follow the last field.
 // Requests (backend -> manager), each answered by one reply with the same id:
 //   Read path | Write path value | Mkdir path | Remove path | List path |
-//   Watch path token | Unwatch path token
-// Replies (manager -> backend): Ok | Value value | Missing | Names names | Failed errno;
-// and Event path token (id 0), at any time, for a watch the backend registered.
+//   Watch path token | Unwatch path token | GetPermissions path
+// Replies (manager -> backend): Ok | Value value | Missing | Names names | Failed errno |
+// Permissions perms (a u16 count, 1..kMaxPermissions, of: u16 domid, u8 kind 0..3 = none,
+// read, write, both; the owner first, as xenstored lists them); and Event path token (id 0),
+// at any time, for a watch the backend registered.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "twofold/xen/xenstore.h"
 #include "twofold/xenbus/result.h"
 
 namespace twofold::xenbus::wire {
@@ -35,13 +38,17 @@ inline constexpr std::size_t kMaxToken = 64;
 // names; a listing longer than this is refused by the proxy (E2BIG), not truncated.
 inline constexpr std::size_t kMaxNames = 256;
 inline constexpr std::size_t kMaxName = 256;
+// A node's permission list: the owner and the few domains it is shared with (xenstored's own
+// bound is the 4096-byte payload, ~600 entries); a longer list is refused (E2BIG), not cut.
+inline constexpr std::size_t kMaxPermissions = 256;
 // Header + the largest field set (a Write: path and value; a Names reply of kMaxNames short
 // names is refused by the proxy before it could exceed this).
 inline constexpr std::size_t kMaxWireFrame = 1 + 4 + 2 + kMaxPath + 2 + kMaxValue;
 inline constexpr std::size_t kFrameHeader = 4;
 
-enum class RequestKind : std::uint8_t { Read = 1, Write, Mkdir, Remove, List, Watch, Unwatch };
-enum class ReplyKind : std::uint8_t { Ok = 0x81, Value, Missing, Names, Failed, Event };
+enum class RequestKind : std::uint8_t { Read = 1, Write, Mkdir, Remove, List, Watch, Unwatch, GetPermissions };
+// Permissions came after Event: the earlier kinds keep their numbers.
+enum class ReplyKind : std::uint8_t { Ok = 0x81, Value, Missing, Names, Failed, Event, Permissions };
 
 struct Request {
     RequestKind kind{};
@@ -59,6 +66,7 @@ struct Reply {
     int error = 0;                      // Failed: an errno in 1..4095
     std::string path;                   // Event
     std::string token;                  // Event
+    std::vector<xen::Permission> permissions; // Permissions: 1..kMaxPermissions entries
 };
 
 // The body parsers (no length header). Errors say what was wrong, never echo the bytes.

@@ -617,6 +617,7 @@ lab_test() {
   check_xsm "$run"
   check_xsm_locked "$run"   # checks-xsm.sh
   check_backend_attack "$run"   # checks-backend.sh
+  check_backend_xenstore_proxy "$run"   # checks-backend.sh
   check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1

@@ -184,10 +184,13 @@ int main(int argc, char** argv) {
 
         std::unique_ptr<twofold::xen::XenStore> xenstore;
         std::unique_ptr<twofold::xen::XenStore> permission_watch;
+        std::shared_ptr<twofold::xen::Platform> platform;
         if (!no_xen) {
-            const auto platform = twofold::xen::make_real_platform();
+            platform = twofold::xen::make_real_platform();
             xenstore = platform->open_xenstore();
             permission_watch = platform->open_xenstore();
+            // One xenstored connection per proxied backend: its watches and tokens are its own.
+            options.open_xenstore = [platform] { return platform->open_xenstore(); };
         }
 
         boost::asio::io_context io;

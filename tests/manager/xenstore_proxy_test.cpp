@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "../hostile/echo_frontend.h"
+#include "../loopback/errno_of.h"
 #include "twofold/manager/xenstore_proxy.h"
 #include "twofold/xen/error.h"
 #include "twofold/xenbus/backend_service.h"
@@ -35,14 +36,7 @@ using hostile::EchoStats;
 using xenbus::DeviceType;
 using xenbus::XenbusState;
 
-int errno_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const xen::XenError& error) {
-        return error.errno_value();
-    }
-    return 0;
-}
+using loopback::errno_of;
 
 struct SocketPair {
     xen::UniqueFd manager;

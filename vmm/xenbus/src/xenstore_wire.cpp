@@ -6,15 +6,10 @@
 namespace twofold::xenbus::wire {
 namespace {
 
-bool path_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '/' ||
-           c == '_' || c == '@';
-}
-
 // A child name as xenstored lists it: one path component.
 bool valid_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > kMaxName) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) { return c != '/' && path_char(c); });
+    return std::all_of(name.begin(), name.end(), [](char c) { return c != '/' && xen::is_xenstore_path_char(c); });
 }
 
 // Reads the body field by field; every read is bounds-checked, and a failed read leaves the
@@ -116,7 +111,7 @@ bool valid_path(std::string_view path) noexcept {
     if (path.empty() || path.size() > kMaxPath || path.front() != '/') return false;
     if (path.size() > 1 && path.back() == '/') return false;
     if (path.find("//") != std::string_view::npos) return false;
-    return std::all_of(path.begin(), path.end(), [](char c) { return c != '@' && path_char(c); });
+    return std::all_of(path.begin(), path.end(), [](char c) { return c != '@' && xen::is_xenstore_path_char(c); });
 }
 
 bool valid_token(std::string_view token) noexcept {

@@ -129,7 +129,14 @@ void print_status(const json& r) {
       }
       std::cout << std::setw(12) << b.value("name", "?") << std::setw(9)
                 << (b.contains("pid") && !b["pid"].is_null() ? std::to_string(b["pid"].get<long>()) : "-") << std::setw(12)
-                << b.value("state", "?") << std::setw(10) << b.value("restarts", 0) << (holds.empty() ? "-" : holds) << '\n';
+                << b.value("state", "?") << std::setw(10) << b.value("restarts", 0) << (holds.empty() ? "-" : holds);
+      // A backend whose xenstore the manager proxies (issue 14): what it asked, what was refused.
+      if (b.contains("xenstore") && b["xenstore"].is_object()) {
+        const auto& xs = b["xenstore"];
+        std::cout << "  xenstore=proxy requests=" << xs.value("requests", std::uint64_t{0}) << " denied=" << xs.value("denied", std::uint64_t{0})
+                  << " events=" << xs.value("events", std::uint64_t{0});
+      }
+      std::cout << '\n';
     }
   }
   if (r.contains("libvirt") && r["libvirt"].is_object()) {

@@ -408,9 +408,9 @@ static void attack_xenstore_perms(struct attack *a, unsigned self, unsigned targ
      * read and write), which --perm-nb 1 cannot refuse: it names nobody, but the other
      * persona is "everybody" too. xenstored accepts it; dom0's manager watches the persona's
      * subtree and puts the default back to "n" (XenstorePermissionGuard). The line says
-     * whether the node was closed again within the bound and how long it was open. It is
-     * reported, not counted: on board run test-20261207-032434 the guard closed secure's node
-     * in 29 ms but never personal's (undiagnosed); the lab judges it as a gap (issue 14). */
+     * whether the node was closed again within the bound and how long it was open; the lab
+     * checks it (a separate line, not in the denied/allowed count: xenstored does accept the
+     * request, and the defence is dom0's answer to it). */
     int n3 = snprintf(buf + plen, sizeof buf - plen, "b%u", self);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -432,7 +432,7 @@ static void attack_xenstore_perms(struct attack *a, unsigned self, unsigned targ
     }
     snprintf(detail, sizeof detail, "set_perms %s b%u (owner's entry granting every other domain read+write): %s; "
              "default now %s after %ld ms (bound 5000)", path, self, open_result, last, waited_ms);
-    line("TWOFOLD-ATTACK %s gap-xenstore-default-perms %s %s", a->from, closed ? "closed" : "OPEN", detail);
+    line("TWOFOLD-ATTACK %s xenstore-default-perms %s %s", a->from, closed ? "closed" : "OPEN", detail);
     xs_request(XS_RM, path, NULL, reply, sizeof reply);
 }
 

@@ -6,8 +6,9 @@
 # One order to a persona's probe and its result line: prints the line from "TWOFOLD-AT" on.
 modem_order() {  # run persona number order result-regex seconds
   local run=$1 p=$2 result
-  sms_order "$run" "$p" "$3" "$4" || true
-  wait_for_log "$run" "\\[$p\\] .*TWOFOLD-AT $p $5" "$6" || true
+  # An order the probe never reported reading has no result to wait for (a dead modem path
+  # would otherwise cost every order its full wait).
+  sms_order "$run" "$p" "$3" "$4" && { wait_for_log "$run" "\\[$p\\] .*TWOFOLD-AT $p $5" "$6" || true; }
   result=$(probe_line "$run" "\\[$p\\] .*TWOFOLD-AT $p $5" | tr -d '\r')
   printf '%s' "$result"
 }
@@ -22,7 +23,11 @@ personal_reference() {  # run tag
       sed -n 's/.* mr=\([0-9]*\) .*/\1/p' <<<"$line"
       return 0
     fi
-    echo "  (personal's +CMGS $tag$try: ${line:-no answer}; waiting for its SMS budget)" >&2
+    if [ -z "$line" ]; then
+      echo "  (personal's +CMGS $tag$try: no answer; not retried)" >&2
+      return 0
+    fi
+    echo "  (personal's +CMGS $tag$try: $line; waiting for its SMS budget)" >&2
     sleep 30
   done
 }

@@ -50,7 +50,7 @@ prompt_keys_in_guests() {  # run first
 # Boot 2: the wrong PIN, then the right one, on the screen. Leaves the unlock's manager log
 # line (with the keystore's TPM / key derivation split) in $run/pin-unlock.out.
 check_pin_prompt() {  # run
-  local run=$1 first out fg leaked tries
+  local run=$1 first out fg leaked tries pin_switch_evidence=""
   first=$(($(wc -l <"$run/serial.log") + 1))
   qmp "$run" '{"execute":"system_powerdown"}' >/dev/null
   if ! wait_prompt "$run" up 40; then
@@ -79,7 +79,8 @@ check_pin_prompt() {  # run
   if [ "$fg" = secure ] && wait_prompt "$run" - 20; then
     check_result "prompt: right PIN unlocks and presents secure" 0 "foreground secure, prompt closed"
   else
-    check_result "prompt: right PIN unlocks and presents secure" 1 "foreground ${fg:-?}"
+    check_result "prompt: right PIN unlocks and presents secure" 1 "foreground ${fg:-?} (manager's switch lines: ${run#"$lab_root"/}/pin-switch.txt)"
+    pin_switch_evidence=1
   fi
   check_screen "$run" "prompt: secure on screen after the unlock" pin-prompt-unlocked.ppm secure
   leaked=$(prompt_keys_in_guests "$run" "$first")
@@ -101,5 +102,11 @@ check_pin_prompt() {  # run
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 1 "$(tr -s '\r\n' ' ' <<<"$out" | cut -c1-200) ${leaked:0:200}"
   fi
   dom0_exec "$run" 30 "grep -a 'twofold-keystore unlock' /var/log/twofold/manager.log | tail -1" >"$run/pin-unlock.out" 2>&1 || true
+  # This boot ends in a power cut, so dom0 saves no logs: what the manager said about the
+  # switch after the unlock is kept now (after the PIN check above, which reads the console).
+  if [ -n "$pin_switch_evidence" ]; then
+    dom0_exec "$run" 60 "grep -a -E 'foreground|switch|focus|prompt|volume|started|created' /var/log/twofold/manager.log | tail -n 60" \
+      >"$run/pin-switch.txt" 2>&1 || true
+  fi
 }
 pin_wrong_message="WRONG PIN - 4 TRIES LEFT"

@@ -326,7 +326,11 @@ check_modem() {  # run
      && [ "$(seen_count "$run" secure 'hello-personal|4915550001')" = 0 ]; then
     check_result "SMS to the foreground (personal)" 0 "$(probe_line "$run" '\[personal\] .*TWOFOLD-SMS personal .*hello-personal')"
   else
-    check_result "SMS to the foreground (personal)" 1 "personal read it: $(seen_count "$run" personal 'TWOFOLD-SMS personal .*hello-personal'), secure saw it: $(seen_count "$run" secure 'hello-personal|4915550001')"
+    check_result "SMS to the foreground (personal)" 1 "personal read it: $(seen_count "$run" personal 'TWOFOLD-SMS personal .*hello-personal'), secure saw it: $(seen_count "$run" secure 'hello-personal|4915550001') (dom0's console relay: ${run#"$lab_root"/}/relay-state.txt)"
+    # Every later modem check reads the personas' relayed console lines: when none arrive,
+    # the relay's own state (xenconsoled's logs, the tail processes, /var/log's room) says why.
+    dom0_exec "$run" 60 'df -k /var/log /var/lib/twofold; ls -la /var/log/xen/console; ps -o pid,stat,args | grep -E "xenconsoled|tail -n|twofold-(modem|manager)" | grep -v grep; for f in /var/log/xen/console/guest-*.log; do echo "== $f"; tail -n 5 "$f"; done; tail -n 20 /var/log/twofold/manager.log' \
+      >"$run/relay-state.txt" 2>&1 || true
   fi
   modem_control "$run" 'call +4915550002' >/dev/null
   wait_for_log "$run" '\[personal\] .*TWOFOLD-AT personal urc \+CLIP: "\+4915550002"' 20 && rc=0 || rc=1
@@ -505,10 +509,10 @@ check_xsm() {  # run
     fi
   done
   # dom0's XenstorePermissionGuard closing a node a persona opened to every other domain
-  # (issue 14 item 4): closed for secure on the board, not yet for personal (undiagnosed).
+  # (issue 14 item 4), within the guest's 5 s bound, whatever the manager is doing meanwhile.
   for p in personal secure; do
-    line=$(log_line "$run" "\\[$p\\] .*TWOFOLD-ATTACK $p gap-xenstore-default-perms ")
-    check_gap 14 "xenstore default entry closed ($p)" "$([[ $line == *"default-perms closed "* ]]; echo $?)" "${line:-no line}"
+    line=$(log_line "$run" "\\[$p\\] .*TWOFOLD-ATTACK $p xenstore-default-perms ")
+    check_result "xenstore default entry closed ($p)" "$([[ $line == *"default-perms closed "* ]]; echo $?)" "${line:-no line}"
   done
   out=$(dom0_exec "$run" 90 'xl dmesg | grep "avc:  denied"') && rc=0 || rc=1
   local ps sp
@@ -617,6 +621,7 @@ lab_test() {
   check_xsm "$run"
   check_xsm_locked "$run"   # checks-xsm.sh
   check_backend_attack "$run"   # checks-backend.sh
+  check_backend_xenstore_proxy "$run"   # checks-backend.sh
   check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1

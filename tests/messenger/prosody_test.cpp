@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <memory>
+#include <optional>
 
 #include "test_support.h"
 
@@ -47,6 +48,18 @@ class ProsodyTest : public ::testing::Test {
     provisionings_.push_back(std::make_unique<Provisioning>(org_.provisioning(local, server_->port())));
     return std::make_unique<Client>(*provisionings_.back(), dir_.path() / (state.empty() ? local : state),
                                     inbox.events());
+  }
+
+  // A phone logging in to bob's account with an identity key the organisation never enrolled
+  // (and, when given, a device id it never enrolled either).
+  std::unique_ptr<Client> rogue_bob(Inbox& inbox, std::optional<std::uint32_t> device_id = std::nullopt) {
+    auto provisioning = std::make_unique<Provisioning>(org_.provisioning("bob", server_->port()));
+    const auto fresh = generate_identity_key_pair();
+    if (device_id) provisioning->device_id = *device_id;
+    provisioning->identity_public = fresh.public_key;
+    provisioning->identity_private = fresh.private_key;
+    provisionings_.push_back(std::move(provisioning));
+    return std::make_unique<Client>(*provisionings_.back(), dir_.path() / "rogue", inbox.events());
   }
 
   static void go_online(const std::vector<Client*>& clients) {
@@ -152,15 +165,10 @@ TEST_F(ProsodyTest, unprovisioned_device_of_a_known_account_is_refused) {
   go_online({alice.get()});
   // A second phone logs in with bob's password but a device the organisation never enrolled:
   // alice's file does not list device 2999.
-  auto rogue_provisioning = std::make_unique<Provisioning>(org_.provisioning("bob", server_->port()));
-  const auto fresh = generate_identity_key_pair();
-  rogue_provisioning->device_id = 2999;
-  rogue_provisioning->identity_public = fresh.public_key;
-  rogue_provisioning->identity_private = fresh.private_key;
-  Client rogue(*rogue_provisioning, dir_.path() / "rogue", r_in.events());
-  go_online({&rogue});
-  ASSERT_TRUE(rogue.send(jid("alice"), "trust me"));
-  ASSERT_TRUE(pump({alice.get(), &rogue}, [&] { return !a_in.rejected.empty(); }));
+  auto rogue = rogue_bob(r_in, 2999);
+  go_online({rogue.get()});
+  ASSERT_TRUE(rogue->send(jid("alice"), "trust me"));
+  ASSERT_TRUE(pump({alice.get(), rogue.get()}, [&] { return !a_in.rejected.empty(); }));
   EXPECT_NE(a_in.rejected[0].find("not provisioned"), std::string::npos) << a_in.rejected[0];
   EXPECT_TRUE(a_in.messages.empty());
 }
@@ -170,14 +178,10 @@ TEST_F(ProsodyTest, provisioned_device_id_with_another_identity_key_is_refused) 
   auto alice = client("alice", a_in);
   go_online({alice.get()});
   // Same device id as bob's phone, but not its identity key (a cloned enrolment).
-  auto rogue_provisioning = std::make_unique<Provisioning>(org_.provisioning("bob", server_->port()));
-  const auto fresh = generate_identity_key_pair();
-  rogue_provisioning->identity_public = fresh.public_key;
-  rogue_provisioning->identity_private = fresh.private_key;
-  Client rogue(*rogue_provisioning, dir_.path() / "rogue", r_in.events());
-  go_online({&rogue});
-  ASSERT_TRUE(rogue.send(jid("alice"), "trust me"));
-  ASSERT_TRUE(pump({alice.get(), &rogue}, [&] { return !a_in.rejected.empty(); }));
+  auto rogue = rogue_bob(r_in);
+  go_online({rogue.get()});
+  ASSERT_TRUE(rogue->send(jid("alice"), "trust me"));
+  ASSERT_TRUE(pump({alice.get(), rogue.get()}, [&] { return !a_in.rejected.empty(); }));
   EXPECT_NE(a_in.rejected[0].find("identity"), std::string::npos) << a_in.rejected[0];
   EXPECT_TRUE(a_in.messages.empty());
 }

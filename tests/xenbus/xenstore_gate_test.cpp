@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 
+#include "../loopback/errno_of.h"
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/xen/error.h"
 #include "twofold/xenbus/xenstore_gate.h"
@@ -14,14 +14,7 @@
 namespace twofold::xenbus {
 namespace {
 
-int errno_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const xen::XenError& error) {
-        return error.errno_value();
-    }
-    return 0;
-}
+using loopback::errno_of;
 
 class XenStoreGateTest : public ::testing::Test {
 protected:

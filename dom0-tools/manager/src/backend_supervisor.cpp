@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twofold/manager/child_process.h"
+#include "twofold/manager/xenstore_proxy.h"
 
 namespace twofold::manager {
 
@@ -40,6 +41,12 @@ std::string describe_exit(int status) {
         return "killed by signal " + std::to_string(WTERMSIG(status)) + (name ? std::string(" (SIG") + name + ")" : "");
     }
     return "ended (status " + std::to_string(status) + ")";
+}
+
+xenbus::DeviceType device_type(const std::string& name) {
+    if (name == "vfb") return xenbus::DeviceType::Vfb;
+    if (name == "vkbd") return xenbus::DeviceType::Vkbd;
+    return xenbus::DeviceType::Console; // backends_config admits these three only
 }
 
 json holder_names(const std::vector<FocusHolder>& holders) {
@@ -95,10 +102,12 @@ struct BackendSupervisor::Backend {
         std::uint32_t dropped = 0;
     };
     std::map<std::string, AuditWindow> audit_windows; // persona ("" for none) -> this second
+    std::unique_ptr<XenStoreProxy> proxy; // its xenstore, while it runs (config.xenstore)
 };
 
-BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events)
-    : io_(io), events_(events), sigchld_(io, SIGCHLD) {
+BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events,
+                                     XenStoreOpener open_xenstore)
+    : io_(io), events_(events), open_xenstore_(std::move(open_xenstore)), sigchld_(io, SIGCHLD) {
     for (auto& config : backends) {
         backends_.push_back(std::make_shared<Backend>(io, std::move(config)));
     }
@@ -109,6 +118,7 @@ BackendSupervisor::~BackendSupervisor() {
     stopping_ = true;
     for (auto& b : backends_) {
         b->link.reset();
+        b->proxy.reset();
         if (b->pid > 0) {
             ::kill(b->pid, SIGKILL);
             int status = 0;
@@ -150,10 +160,18 @@ void BackendSupervisor::start(bool after_personas) {
 void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
     std::vector<std::string> argv = b->config.command;
     argv.insert(argv.end(), {"--focus-fd", std::to_string(kFocusFd), "--user", b->config.user});
+    // The manager's xenstored connection for this backend's proxy, opened before the backend
+    // exists: a backend that would have no xenstore is not started.
+    const bool proxied = b->config.xenstore.has_value() && static_cast<bool>(open_xenstore_);
+    std::unique_ptr<xen::XenStore> store;
     SpawnedBackend child;
     try {
-        child = spawn_with_focus_link(argv);
-    } catch (const std::system_error& e) {
+        if (proxied) {
+            store = open_xenstore_();
+            argv.insert(argv.end(), {"--xenstore-fd", std::to_string(kXenStoreFd)});
+        }
+        child = spawn_with_focus_link(argv, proxied);
+    } catch (const std::exception& e) {
         spdlog::error("backend {}: {}", b->config.name, e.what());
         events_.backend_audit("backend.start-failed", std::nullopt, {{"backend", b->config.name}, {"error", e.what()}});
         schedule_restart(b);
@@ -178,6 +196,7 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
             protocol_error(raw, "line longer than " + std::to_string(focus::kMaxLineBytes) + " bytes (" +
                                     std::to_string(dropped) + " bytes dropped)");
         });
+    if (proxied) start_proxy(b, std::move(child.xenstore), std::move(store));
     spdlog::info("backend {}: started pid {}", b->config.name, b->pid);
     events_.backend_audit("backend.start", std::nullopt, {{"backend", b->config.name}, {"pid", b->pid}, {"attempt", b->restarts}});
 
@@ -190,6 +209,40 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
         kill_backend(*self, "no hello within " + std::to_string(self->config.hello_timeout.count()) + " ms");
     });
     read_more(b);
+}
+
+void BackendSupervisor::start_proxy(const std::shared_ptr<Backend>& b, xen::UniqueFd socket,
+                                    std::unique_ptr<xen::XenStore> store) {
+    const auto gen = b->generation;
+    const std::weak_ptr<Backend> weak = b;
+    const std::string name = b->config.name;
+    b->proxy = std::make_unique<XenStoreProxy>(
+        io_, std::move(socket), std::move(store), device_type(*b->config.xenstore),
+        [this, name](const std::string& kind, json fields) {
+            fields["backend"] = name; // the manager's word on whose request it was
+            events_.backend_audit(kind, std::nullopt, std::move(fields));
+        },
+        [this, weak, gen](const std::string& why) {
+            const auto self = weak.lock();
+            if (!self || self->generation != gen) return;
+            kill_backend(*self, "xenstore proxy: " + why);
+        });
+    b->proxy->set_frontends(persona_domids());
+    b->proxy->start();
+}
+
+std::set<xen::DomId> BackendSupervisor::persona_domids() const {
+    std::set<xen::DomId> domids;
+    for (const auto& [persona, domid] : persona_domains_) domids.insert(domid);
+    return domids;
+}
+
+void BackendSupervisor::persona_domain(const std::string& persona, xen::DomId domid) {
+    persona_domains_[persona] = domid;
+    const auto domids = persona_domids();
+    for (const auto& b : backends_) {
+        if (b->proxy) b->proxy->set_frontends(domids);
+    }
 }
 
 void BackendSupervisor::read_more(const std::shared_ptr<Backend>& b) {
@@ -331,7 +384,10 @@ void BackendSupervisor::on_audit(Backend& b, const focus::AuditEvent& event) {
 }
 
 void BackendSupervisor::report_audit_drops() {
-    for (const auto& b : backends_) report_audit_drops(*b, false);
+    for (const auto& b : backends_) {
+        report_audit_drops(*b, false);
+        if (b->proxy) b->proxy->report_denials();
+    }
 }
 
 void BackendSupervisor::report_audit_drops(Backend& b, bool all) {
@@ -443,6 +499,7 @@ void BackendSupervisor::on_exit(const std::shared_ptr<Backend>& b, int status) {
     b->pid = -1;
     ++b->generation;
     b->link.reset();
+    b->proxy.reset();
     b->hello_timer.cancel();
     b->outbox.clear();
     b->writing = false;
@@ -504,6 +561,7 @@ void BackendSupervisor::stop_all(std::chrono::milliseconds grace) {
         b->hello_timer.cancel();
         ++b->generation;
         b->link.reset(); // EOF on the focus link: a backend exits on its own
+        b->proxy.reset();
         if (b->pid > 0) {
             ::kill(b->pid, SIGTERM);
             live.push_back(b);
@@ -537,11 +595,16 @@ void BackendSupervisor::stop_all(std::chrono::milliseconds grace) {
 json BackendSupervisor::status() const {
     json out = json::array();
     for (const auto& b : backends_) {
-        out.push_back({{"name", b->config.name},
-                       {"pid", b->pid > 0 ? json(b->pid) : json(nullptr)},
-                       {"state", to_string(b->state)},
-                       {"restarts", b->restarts},
-                       {"holds", holder_names(b->holds)}});
+        json entry{{"name", b->config.name},
+                   {"pid", b->pid > 0 ? json(b->pid) : json(nullptr)},
+                   {"state", to_string(b->state)},
+                   {"restarts", b->restarts},
+                   {"holds", holder_names(b->holds)}};
+        if (b->proxy) {
+            const auto& stats = b->proxy->stats();
+            entry["xenstore"] = {{"requests", stats.requests}, {"denied", stats.denied}, {"events", stats.events}};
+        }
+        out.push_back(std::move(entry));
     }
     return out;
 }

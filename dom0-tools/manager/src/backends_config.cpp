@@ -113,9 +113,12 @@ std::vector<std::string> command_of(const toml::table& table, const toml::source
                                             " bytes or contains a NUL byte");
             return {};
         }
-        if (arg == "--focus-fd" || arg.rfind("--focus-fd=", 0) == 0 || arg == "--user" || arg.rfind("--user=", 0) == 0) {
+        const auto reserved = [&arg](std::string_view option) {
+            return arg == option || arg.rfind(std::string(option) + "=", 0) == 0;
+        };
+        if (reserved("--focus-fd") || reserved("--user") || reserved("--xenstore-fd")) {
             errors.at(element.source(), "'command' must not contain " + arg.substr(0, arg.find('=')),
-                      "the manager adds --focus-fd itself and passes 'user' as --user");
+                      "the manager adds --focus-fd and --xenstore-fd itself and passes 'user' as --user");
             return {};
         }
         argv.push_back(arg);
@@ -152,7 +155,7 @@ void read_restart(const toml::table& backend, BackendRestart& restart, Errors& e
 }
 
 std::optional<BackendConfig> read_backend(const toml::table& table, Errors& errors) {
-    reject_unknown_keys(table, {"name", "command", "user", "after_personas", "hello_timeout_ms", "restart"}, "[[backend]]", errors);
+    reject_unknown_keys(table, {"name", "command", "user", "after_personas", "xenstore", "hello_timeout_ms", "restart"}, "[[backend]]", errors);
     BackendConfig config;
     const toml::node* name = table.get("name");
     if (name == nullptr || name->as_string() == nullptr || !is_name(name->as_string()->get(), 32) ||
@@ -177,6 +180,16 @@ std::optional<BackendConfig> read_backend(const toml::table& table, Errors& erro
             errors.at(after->source(), "'after_personas' must be true or false");
         } else {
             config.after_personas = after->as_boolean()->get();
+        }
+    }
+    if (const toml::node* xenstore = table.get("xenstore")) {
+        const auto* type = xenstore->as_string();
+        const bool known = type != nullptr && (type->get() == "vfb" || type->get() == "vkbd" || type->get() == "console");
+        if (!known) {
+            errors.at(xenstore->source(), "'xenstore' must be one of \"vfb\", \"vkbd\", \"console\"",
+                      "the device type whose paths the manager's xenstore proxy admits for this backend");
+        } else {
+            config.xenstore = type->get();
         }
     }
     config.hello_timeout = std::chrono::milliseconds(

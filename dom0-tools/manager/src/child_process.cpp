@@ -79,28 +79,46 @@ private:
 
 } // namespace
 
-SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv) {
-    if (argv.empty() || argv.front().empty() || argv.front()[0] != '/') {
-        throw std::system_error(EINVAL, std::generic_category(), "backend command must start with an absolute path");
-    }
+namespace {
+
+struct Pair {
+    xen::UniqueFd ours;
+    xen::UniqueFd theirs;
+};
+
+// A SOCK_STREAM socketpair; the child's end is moved above every fd number it is given on,
+// so that no dup2 below overwrites it (dup2(3, 3) would also keep close-on-exec set).
+Pair socket_pair(int lowest_free) {
     int fds[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
         throw std::system_error(errno, std::generic_category(), "socketpair");
     }
-    xen::UniqueFd ours(fds[0]);
-    xen::UniqueFd theirs(fds[1]);
-    if (theirs.get() == kFocusFd) {
-        // dup2(3, 3) would keep close-on-exec set; move it out of the way first.
-        theirs = xen::UniqueFd(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, kFocusFd + 1));
-        if (theirs.get() < 0) {
+    Pair pair{xen::UniqueFd(fds[0]), xen::UniqueFd(fds[1])};
+    if (pair.theirs.get() < lowest_free) {
+        pair.theirs = xen::UniqueFd(::fcntl(pair.theirs.get(), F_DUPFD_CLOEXEC, lowest_free));
+        if (!pair.theirs.valid()) {
             throw std::system_error(errno, std::generic_category(), "fcntl(F_DUPFD_CLOEXEC)");
         }
     }
+    return pair;
+}
+
+} // namespace
+
+SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv, bool xenstore_link) {
+    if (argv.empty() || argv.front().empty() || argv.front()[0] != '/') {
+        throw std::system_error(EINVAL, std::generic_category(), "backend command must start with an absolute path");
+    }
+    constexpr int kFirstFree = kXenStoreFd + 1;
+    Pair focus = socket_pair(kFirstFree);
+    Pair xenstore;
+    if (xenstore_link) xenstore = socket_pair(kFirstFree);
     SpawnSetup setup;
-    setup.give(theirs.get(), kFocusFd); // dup2 clears close-on-exec on the copy only
-    setup.close_from(kFocusFd + 1);
+    setup.give(focus.theirs.get(), kFocusFd); // dup2 clears close-on-exec on the copy only
+    if (xenstore_link) setup.give(xenstore.theirs.get(), kXenStoreFd);
+    setup.close_from(xenstore_link ? kXenStoreFd + 1 : kFocusFd + 1);
     const pid_t pid = setup.spawn(argv);
-    return SpawnedBackend{pid, std::move(ours)};
+    return SpawnedBackend{pid, std::move(focus.ours), std::move(xenstore.ours)};
 }
 
 int run_and_wait(const std::vector<std::string>& argv, int timeout_ms) {

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     bool check_only = false;
     std::string backends_file = kDefaultBackendsFile;
     std::int64_t shutdown_timeout_s = options.shutdown_timeout.count();
+    std::int64_t switch_timeout_ms = options.switch_timeout.count();
     twofold::manager::BrokerOptions broker;
     broker.program = own_broker_path();
     // As root the broker drops to its own user; a developer's unprivileged run keeps its user.
@@ -103,6 +104,10 @@ int main(int argc, char** argv) {
                    "run with /bin/sh -c after `twofold shutdown` stopped the personas and sealed the audit log (default: none)");
     app.add_option("--shutdown-timeout", shutdown_timeout_s, "seconds a persona gets to power off before it is destroyed")
         ->check(CLI::Range(1, 600))
+        ->capture_default_str();
+    app.add_option("--switch-timeout-ms", switch_timeout_ms,
+                   "milliseconds every focus holder gets to ack a switch before it is rolled back")
+        ->check(CLI::Range(50, 10000))
         ->capture_default_str();
     app.add_flag("--check", check_only, "load and check the policy (and the backends file), then exit");
     app.footer("Exit codes: 0 stopped cleanly, 1 policy or backends file has errors, 2 usage, 3 runtime failure.\n"
@@ -138,6 +143,7 @@ int main(int argc, char** argv) {
         spdlog::info("no {}: no backend processes to supervise", backends_file);
     }
     options.shutdown_timeout = std::chrono::seconds(shutdown_timeout_s);
+    options.switch_timeout = std::chrono::milliseconds(switch_timeout_ms);
     if (check_only) {
         return kExitOk;
     }
@@ -178,10 +184,13 @@ int main(int argc, char** argv) {
 
         std::unique_ptr<twofold::xen::XenStore> xenstore;
         std::unique_ptr<twofold::xen::XenStore> permission_watch;
+        std::shared_ptr<twofold::xen::Platform> platform;
         if (!no_xen) {
-            const auto platform = twofold::xen::make_real_platform();
+            platform = twofold::xen::make_real_platform();
             xenstore = platform->open_xenstore();
             permission_watch = platform->open_xenstore();
+            // One xenstored connection per proxied backend: its watches and tokens are its own.
+            options.open_xenstore = [platform] { return platform->open_xenstore(); };
         }
 
         boost::asio::io_context io;

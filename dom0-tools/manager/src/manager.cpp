@@ -119,7 +119,8 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
     // No holder until a supervised backend says hello (BackendEvents below); a switch with no
     // holder registered commits at once.
     foreground_ = std::make_unique<ForegroundStateMachine>(names, initial, std::set<FocusHolder>{});
-    backends_ = std::make_unique<BackendSupervisor>(io_, options_.backends, static_cast<BackendEvents&>(*this));
+    backends_ = std::make_unique<BackendSupervisor>(io_, options_.backends, static_cast<BackendEvents&>(*this),
+                                                    options_.open_xenstore);
 }
 
 Manager::~Manager() {
@@ -256,8 +257,10 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
     if (p.modem && served("modem")) {
         devices.push_back({PvDeviceType::Console, 1, xen::kDom0, {{"name", "modem"}, {"protocol", "vt100"}}});
     }
-    PvDevicePlumber plumber(*xenstore_);
     const auto frontend = static_cast<xen::DomId>(domid);
+    // Before the entries exist: a proxied backend sees them as soon as they are written.
+    if (backends_) backends_->persona_domain(persona, frontend);
+    PvDevicePlumber plumber(*xenstore_);
     for (const auto& d : devices) {
         try {
             // A recovered persona keeps its connected devices: re-plumbing would reset them.

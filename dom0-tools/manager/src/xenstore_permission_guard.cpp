@@ -21,11 +21,6 @@ std::string home_of(xen::DomId domid) { return "/local/domain/" + std::to_string
 // xenstored's longest absolute path (XENSTORE_ABS_PATH_MAX).
 constexpr std::size_t kMaxPath = 3072;
 
-bool valid_node_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '@' || c == '/';
-}
-
 char letter(Kind kind) noexcept {
     switch (kind) {
     case Kind::None: return 'n';
@@ -82,7 +77,7 @@ bool in_persona_subtree(xen::DomId persona, std::string_view path) noexcept {
     if (rest.front() != '/' || rest.back() == '/' || rest.find("//") != std::string_view::npos) {
         return false;
     }
-    return std::all_of(rest.begin(), rest.end(), valid_node_char);
+    return std::all_of(rest.begin(), rest.end(), xen::is_xenstore_path_char);
 }
 
 template <class Work>

@@ -114,6 +114,59 @@ std::string open_xenstore(Handles&, const Persona&, const Persona&) {
     return "opened a new xenstore connection";
 }
 
+// The proxied rows: the profile's own device type, the other persona's nodes of it (what a
+// backend of that class would go for), through the proxy's gate.
+xenbus::DevicePaths device_of(const Handles& handles, const Persona& whose) {
+    return xenbus::DevicePaths(xen::kDom0, whose.domid, handles.type, handles.devid);
+}
+
+xen::XenStore& proxied(Handles& handles) {
+    if (!handles.proxied) throw MissingTarget("no xenstore proxy link");
+    return *handles.proxied;
+}
+
+std::string proxy_read(Handles& handles, const Persona&, const Persona& other) {
+    const auto path = device_of(handles, other).frontend_node("state");
+    const auto value = proxied(handles).read(path);
+    return "read " + path + (value ? "" : " (absent)");
+}
+
+std::string proxy_list(Handles& handles, const Persona&, const Persona& other) {
+    const auto path = device_of(handles, other).frontend();
+    const auto names = proxied(handles).list(path);
+    return "listed " + std::to_string(names.size()) + " nodes of " + path;
+}
+
+std::string proxy_write(Handles& handles, const Persona&, const Persona& other) {
+    // A node of the other persona's backend directory that nobody reads, removed again when
+    // the write went through (only in the control run, whose proxy admits both personas).
+    const auto path = device_of(handles, other).backend_node("twofold-backend-attack");
+    proxied(handles).write(path, "x");
+    proxied(handles).remove(path);
+    return "wrote " + path;
+}
+
+std::string proxy_watch(Handles& handles, const Persona&, const Persona& other) {
+    const auto path = device_of(handles, other).frontend();
+    proxied(handles).watch(path, "twofold-attack");
+    return "watching " + path;
+}
+
+std::string proxy_permissions(Handles& handles, const Persona&, const Persona& other) {
+    // Reading permissions is reading (the proxy gates it so): who may read the other
+    // persona's device, and whom it shares it with, is not this backend's to learn.
+    const auto path = device_of(handles, other).frontend_node("state");
+    const auto permissions = proxied(handles).get_permissions(path);
+    return "read the permissions of " + path + (permissions ? "" : " (absent)");
+}
+
+std::string proxy_own_read(Handles& handles, const Persona& self, const Persona&) {
+    const auto path = device_of(handles, self).backend_node("state");
+    const auto value = proxied(handles).read(path);
+    if (!value) throw MissingTarget("not published: " + path);
+    return "read " + path + " = " + value->substr(0, 8);
+}
+
 std::string open_device(const char* path) {
     const int fd = ::open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) xen::throw_errno(std::string("open ") + path);
@@ -145,6 +198,12 @@ std::vector<Attempt> attempts(bool own_foreign_map) {
         {"xenstore-write", true, write_node},
         {"xenstore-perms", true, set_node_permissions},
         {"xenstore-reconnect", true, open_xenstore},
+        {"proxy-read", true, proxy_read},
+        {"proxy-list", true, proxy_list},
+        {"proxy-write", true, proxy_write},
+        {"proxy-watch", true, proxy_watch},
+        {"proxy-perms", true, proxy_permissions},
+        {"own-proxy-read", false, proxy_own_read},
         {"privcmd-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/privcmd"); }},
         {"gntdev-reopen", true, [](Handles&, const Persona&, const Persona&) { return open_device("/dev/xen/gntdev"); }},
     };

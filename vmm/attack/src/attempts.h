@@ -11,6 +11,7 @@
 
 #include "targets.h"
 #include "twofold/xen/platform.h"
+#include "twofold/xenbus/device_paths.h"
 
 namespace twofold::attack {
 
@@ -21,6 +22,12 @@ struct Handles {
     std::unique_ptr<xen::ForeignMemory> memory;
     std::unique_ptr<xen::GrantMapper> grants;
     xs_handle* store = nullptr; // never closed: the child leaves with _exit
+    // The backend's xenstore as it runs today: through the manager's proxy (fd 4), which the
+    // parent plays (attack main.cpp), admitting this profile's device type of `self` alone
+    // (or of both personas, in the control run: what a backend serving both is admitted).
+    std::unique_ptr<xen::XenStore> proxied;
+    xenbus::DeviceType type = xenbus::DeviceType::Vkbd;
+    std::uint32_t devid = 0;
 };
 Handles open_backend_handles();
 

@@ -12,6 +12,7 @@
 // and a last line `TWOFOLD-BACKEND-ATTACK <as> done ...`; exit status 0 when every cross
 // attempt was denied, every own-persona attempt worked and the controls reached the target.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,10 +21,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 extern "C" {
 #include <xenstore.h>
@@ -35,8 +41,11 @@ extern "C" {
 #include "twofold/display/confinement.h"
 #include "twofold/input/confinement.h"
 #include "twofold/modem/backend/confinement.h"
+#include "twofold/manager/xenstore_proxy.h"
 #include "twofold/xen/error.h"
+#include "twofold/xen/real_platform.h"
 #include "twofold/xen/unique_fd.h"
+#include "twofold/xenbus/proxied_xenstore.h"
 
 namespace {
 
@@ -53,13 +62,41 @@ struct Profile {
     std::string user;
     confine::SyscallAllowlist allowlist;
     bool own_foreign_map; // the backend maps its persona's frames by number
+    xenbus::DeviceType type; // its device, as backends.toml's `xenstore` names it
+    std::uint32_t devid;
 };
 
 std::vector<Profile> profiles() {
-    return {{"display", "twofold-display", display::display_allowlist(), true},
-            {"input", "twofold-input", input::input_allowlist(), false},
-            {"modem", "twofold-modem", modem::backend::modem_allowlist(), false}};
+    return {{"display", "twofold-display", display::display_allowlist(), true, xenbus::DeviceType::Vfb, 0},
+            {"input", "twofold-input", input::input_allowlist(), false, xenbus::DeviceType::Vkbd, 0},
+            {"modem", "twofold-modem", modem::backend::modem_allowlist(), false, xenbus::DeviceType::Console, 1}};
 }
+
+// The manager's side of a backend's xenstore link, as twofold-manager runs it (its own
+// xenstored connection, its own thread here), for one child.
+class ProxyForChild {
+public:
+    ProxyForChild(xen::UniqueFd socket, const Profile& profile, std::set<xen::DomId> frontends)
+        : proxy_(io_, std::move(socket), std::make_unique<xen::RealXenStore>(), profile.type,
+                 [](const std::string&, nlohmann::json) {}, [](const std::string&) {}) {
+        proxy_.set_frontends(std::move(frontends));
+        proxy_.start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~ProxyForChild() {
+        work_.reset();
+        io_.stop();
+        thread_.join();
+    }
+    ProxyForChild(const ProxyForChild&) = delete;
+    ProxyForChild& operator=(const ProxyForChild&) = delete;
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+    manager::XenStoreProxy proxy_;
+    std::thread thread_;
+};
 
 struct Verdict {
     enum class Kind { Allowed, Denied, Error };
@@ -82,12 +119,15 @@ void write_all(int fd, const std::string& text) {
 }
 
 // The child: a backend serving `self`, taken over. Never returns.
-[[noreturn]] void be_the_backend(int out, const Profile& profile, const Attempt& attempt, bool restricted,
-                                 const Persona& self, const Persona& other) {
+[[noreturn]] void be_the_backend(int out, xen::UniqueFd proxy_link, const Profile& profile, const Attempt& attempt,
+                                 bool restricted, const Persona& self, const Persona& other) {
     ::alarm(kAttemptSeconds);
     attack::Handles handles;
     try {
         handles = attack::open_backend_handles();
+        handles.proxied = std::make_unique<xenbus::ProxiedXenStore>(std::move(proxy_link));
+        handles.type = profile.type;
+        handles.devid = profile.devid;
         if (restricted) handles.platform->restrict_to(self.domid);
         confine::drop_privileges(profile.user);
         (void)confine::install_seccomp(profile.allowlist, confine::SeccompMode::Kill);
@@ -115,14 +155,37 @@ Verdict run_child(const Profile& profile, const Attempt& attempt, bool restricte
     if (::pipe2(ends, O_CLOEXEC) < 0) return {Verdict::Kind::Error, std::string("pipe: ") + std::strerror(errno)};
     xen::UniqueFd read_end(ends[0]);
     xen::UniqueFd write_end(ends[1]);
+    int link[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) < 0) {
+        return {Verdict::Kind::Error, std::string("socketpair: ") + std::strerror(errno)};
+    }
+    xen::UniqueFd manager_end(link[0]);
+    xen::UniqueFd backend_end(link[1]);
     std::fflush(stdout);
+    // Forked before the proxy's thread exists: the child of a threaded parent could inherit a
+    // lock held by that thread.
     const pid_t pid = ::fork();
     if (pid < 0) return {Verdict::Kind::Error, std::string("fork: ") + std::strerror(errno)};
     if (pid == 0) {
         read_end.reset();
-        be_the_backend(write_end.get(), profile, attempt, restricted, self, other);
+        manager_end.reset();
+        be_the_backend(write_end.get(), std::move(backend_end), profile, attempt, restricted, self, other);
     }
     write_end.reset();
+    backend_end.reset();
+    // The restricted child's proxy admits its own persona, as a per-persona backend's would;
+    // the control's admits both, as today's backends' (each serves both personas).
+    std::set<xen::DomId> admitted{self.domid};
+    if (!restricted) admitted.insert(other.domid);
+    std::optional<ProxyForChild> proxy;
+    try {
+        proxy.emplace(std::move(manager_end), profile, admitted);
+    } catch (const std::exception& e) {
+        ::kill(pid, SIGKILL);
+        int ignored = 0;
+        ::waitpid(pid, &ignored, 0);
+        return {Verdict::Kind::Error, std::string("xenstore proxy: ") + e.what()};
+    }
     std::string line;
     char buffer[256];
     for (;;) {

@@ -19,6 +19,7 @@
 #include "twofold/display/display_backend.h"
 #include "twofold/display/output.h"
 #include "twofold/xen/platform.h"
+#include "twofold/xenbus/proxied_xenstore.h"
 
 namespace {
 
@@ -32,6 +33,7 @@ struct Options {
     std::vector<std::string> personas;
     std::string foreground;
     int focus_fd = -1;
+    std::optional<int> xenstore_fd; // the manager's xenstore proxy (no xenstored connection of our own)
     std::string log_level = "info";
     std::string dump_dir;
     confine::Options confinement = confine::default_options("twofold-display");
@@ -76,7 +78,8 @@ int run(const Options& options) {
     display::DisplayTarget& target = *output;
     log->info("output {}x{} ({})", target.screen().width(), target.screen().height(), options.output);
     std::size_t dumps = 0;
-    auto platform = xen::make_real_platform();
+    std::unique_ptr<xen::Platform> platform = xen::make_real_platform();
+    if (options.xenstore_fd) platform = xenbus::with_xenstore_proxy(std::move(platform), xen::UniqueFd(*options.xenstore_fd));
     display::DisplayBackend backend(*platform, target, config, log, [&](const display::PresentedSwitch&) {
         if (options.dump_dir.empty()) return;
         const auto path = std::filesystem::path(options.dump_dir) / ("switch-" + std::to_string(++dumps) + ".ppm");
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
     app.add_option("--foreground", options.foreground, "persona shown (standalone, without --focus-fd)");
     app.add_option("--focus-fd", options.focus_fd, "the manager's focus link (inherited socket fd)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--xenstore-fd", options.xenstore_fd, "xenstore proxy socket inherited from twofold-manager");
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->capture_default_str();

@@ -19,6 +19,7 @@
 #include "twofold/input/evdev_source.h"
 #include "twofold/input/input_backend.h"
 #include "twofold/xen/platform.h"
+#include "twofold/xenbus/proxied_xenstore.h"
 
 namespace {
 
@@ -34,6 +35,7 @@ struct Options {
     std::vector<std::string> personas;
     std::string foreground;
     std::optional<int> focus_fd;
+    std::optional<int> xenstore_fd; // the manager's xenstore proxy (no xenstored connection of our own)
     std::string log_level = "info";
     confine::Options confine = confine::default_options("twofold-input");
 };
@@ -77,7 +79,8 @@ int run(const Options& options) {
     if (sources.empty()) log->warn("no input device given (--device/--device-name): guests get no input");
 
     focus::FocusClient* audit_link = nullptr; // the backend's audit events go up the focus link
-    auto platform = xen::make_real_platform();
+    std::unique_ptr<xen::Platform> platform = xen::make_real_platform();
+    if (options.xenstore_fd) platform = xenbus::with_xenstore_proxy(std::move(platform), xen::UniqueFd(*options.xenstore_fd));
     input::InputBackend backend(
         *platform, config, log, [&audit_link](const focus::AuditEvent& event) {
             if (audit_link) audit_link->send(event);
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
     app.add_option("--persona", options.personas, "DOMAIN_NAME:secure|personal (repeatable)")->required();
     app.add_option("--foreground", options.foreground, "standalone: the persona that gets input");
     app.add_option("--focus-fd", options.focus_fd, "focus link socket inherited from twofold-manager");
+    app.add_option("--xenstore-fd", options.xenstore_fd, "xenstore proxy socket inherited from twofold-manager");
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")->capture_default_str();
     confine::add_options(app, options.confine);
     CLI11_PARSE(app, argc, argv);

@@ -3,18 +3,14 @@
 #include <cerrno>
 
 #include "twofold/xen/error.h"
+#include "twofold/xen/xenstore.h"
 
 namespace twofold::loopback::detail {
 namespace {
 
-bool valid_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '/' ||
-           c == '_' || c == '@';
-}
-
 bool valid_chars(std::string_view path) noexcept {
     for (const char c : path) {
-        if (!valid_char(c)) {
+        if (!xen::is_xenstore_path_char(c)) {
             return false;
         }
     }

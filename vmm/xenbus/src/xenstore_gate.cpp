@@ -1,5 +1,6 @@
 #include "twofold/xenbus/xenstore_gate.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <utility>
@@ -14,12 +15,7 @@ bool canonical(std::string_view path) {
     if (path.empty() || path.front() != '/') return false;
     if (path.size() > 1 && path.back() == '/') return false;
     if (path.find("//") != std::string_view::npos) return false;
-    for (const char c : path) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '/' || c == '_' || c == '@';
-        if (!ok) return false;
-    }
-    return true;
+    return std::all_of(path.begin(), path.end(), xen::is_xenstore_path_char);
 }
 
 bool at_or_below(std::string_view path, std::string_view dir) {

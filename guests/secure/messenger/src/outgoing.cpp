@@ -60,6 +60,17 @@ StanzaPtr pubsub_publish(xmpp_ctx_t* ctx, const std::string& iq_id, const std::s
   return iq;
 }
 
+// A receipt or marker naming message `id`: its own id is `id` + suffix, and the server keeps it
+// for an offline sender.
+StanzaPtr build_ack(xmpp_ctx_t* ctx, const Jid& to, const std::string& id, const char* suffix, const char* name,
+                    const char* ns) {
+  auto m = message_to(ctx, to, id + suffix);
+  auto* ack = add(m.get(), element(ctx, name, ns));
+  xmpp_stanza_set_id(ack, id.c_str());
+  add(m.get(), element(ctx, "store", "urn:xmpp:hints"));
+  return m;
+}
+
 }  // namespace
 
 StanzaPtr build_encrypted_message(xmpp_ctx_t* ctx, const Jid& to, const std::string& id,
@@ -89,19 +100,11 @@ StanzaPtr build_encrypted_message(xmpp_ctx_t* ctx, const Jid& to, const std::str
 }
 
 StanzaPtr build_receipt(xmpp_ctx_t* ctx, const Jid& to, const std::string& id) {
-  auto m = message_to(ctx, to, id + "-r");
-  auto* r = add(m.get(), element(ctx, "received", kReceiptsNs));
-  xmpp_stanza_set_id(r, id.c_str());
-  add(m.get(), element(ctx, "store", "urn:xmpp:hints"));
-  return m;
+  return build_ack(ctx, to, id, "-r", "received", kReceiptsNs);
 }
 
 StanzaPtr build_displayed(xmpp_ctx_t* ctx, const Jid& to, const std::string& id) {
-  auto m = message_to(ctx, to, id + "-d");
-  auto* d = add(m.get(), element(ctx, "displayed", kMarkersNs));
-  xmpp_stanza_set_id(d, id.c_str());
-  add(m.get(), element(ctx, "store", "urn:xmpp:hints"));
-  return m;
+  return build_ack(ctx, to, id, "-d", "displayed", kMarkersNs);
 }
 
 StanzaPtr build_device_list_publish(xmpp_ctx_t* ctx, const std::string& iq_id, std::uint32_t device) {

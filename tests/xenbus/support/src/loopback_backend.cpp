@@ -67,6 +67,10 @@ LoopbackBackend::LoopbackBackend(loopback::Hypervisor& hypervisor, std::size_t b
     : platform_(hypervisor.platform(xen::kDom0)), sink_(std::make_shared<CapturingSink>()),
       log_(make_logger(sink_)), runtime_(*platform_, log_, budget_per_wake) {}
 
+LoopbackBackend::LoopbackBackend(std::unique_ptr<xen::Platform> platform, std::size_t budget_per_wake)
+    : platform_(std::move(platform)), sink_(std::make_shared<CapturingSink>()), log_(make_logger(sink_)),
+      runtime_(*platform_, log_, budget_per_wake) {}
+
 bool LoopbackBackend::run_until(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!predicate()) {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "twofold/policy/loader.h"
 #include "twofold/policy/report.h"
 #include "twofold/xen/platform.h"
+#include "twofold/xenbus/proxied_xenstore.h"
 
 namespace {
 
@@ -34,6 +37,7 @@ struct Options {
   unsigned baud = 115200;
   std::string number_key_file;
   int focus_fd = -1;
+  std::optional<int> xenstore_fd; // the manager's xenstore proxy (no xenstored connection of our own)
   std::string foreground;
   std::string log_level = "info";
   unsigned tick_ms = 100;
@@ -98,7 +102,8 @@ int run(const Options& options) {
   std::optional<xen::UniqueFd> focus_fd;
   if (options.focus_fd >= 0) focus_fd.emplace(options.focus_fd);
 
-  auto platform = xen::make_real_platform();
+  std::unique_ptr<xen::Platform> platform = xen::make_real_platform();
+  if (options.xenstore_fd) platform = xenbus::with_xenstore_proxy(std::move(platform), xen::UniqueFd(*options.xenstore_fd));
   modem::backend::ModemBackend backend(*platform, std::move(config), std::move(redactor), std::move(modem_fd),
                                        std::move(focus_fd), log);
   // Everything is open before confinement: the modem line, the focus link, Xen handles, the
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
   app.add_option("--number-key", options.number_key_file, "key file for hashed numbers (>= 16 bytes)");
   app.add_option("--focus-fd", options.focus_fd, "the focus link's inherited fd (from twofold-manager)")
       ->check(CLI::Range(3, 65535));
+  app.add_option("--xenstore-fd", options.xenstore_fd, "xenstore proxy socket inherited from twofold-manager");
   app.add_option("--foreground", options.foreground, "standalone: the persona incoming calls follow");
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

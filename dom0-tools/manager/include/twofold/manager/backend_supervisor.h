@@ -14,6 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +33,9 @@
 #include "twofold/manager/backends_config.h"
 #include "twofold/manager/foreground.h"
 #include "twofold/manager/restart_budget.h"
+#include "twofold/xen/types.h"
+#include "twofold/xen/unique_fd.h"
+#include "twofold/xen/xenstore.h"
 
 namespace twofold::manager {
 
@@ -62,12 +68,17 @@ public:
     virtual bool prompt_key(focus::PromptKey /*key*/) { return false; }
 };
 
+// Opens a privileged xenstored connection for one backend's proxy (the manager's platform;
+// the loopback in host tests). Empty: no proxy, a backend with `xenstore` opens its own.
+using XenStoreOpener = std::function<std::unique_ptr<xen::XenStore>()>;
+
 enum class BackendState : std::uint8_t { Stopped, Starting, Running, Restarting, Failed };
 [[nodiscard]] const char* to_string(BackendState state) noexcept;
 
 class BackendSupervisor {
 public:
-    BackendSupervisor(boost::asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events);
+    BackendSupervisor(boost::asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events,
+                      XenStoreOpener open_xenstore = {});
     // Kills what is still running, without reporting (the owner calls stop_all() first to
     // have the stop audited).
     ~BackendSupervisor();
@@ -92,6 +103,10 @@ public:
     // counted; a backend that exits reports all of its windows.
     void report_audit_drops();
 
+    // A persona's domain exists (started, recreated, or found running): the xenstore proxies
+    // admit its paths from now on, in place of its earlier domain's.
+    void persona_domain(const std::string& persona, xen::DomId domid);
+
     [[nodiscard]] nlohmann::json status() const;
     [[nodiscard]] std::optional<pid_t> pid_of(const std::string& backend) const;
     // Whether backends.toml names this backend (started or not).
@@ -115,9 +130,14 @@ private:
     void reap();
     void on_exit(const std::shared_ptr<Backend>& b, int status);
     void schedule_restart(const std::shared_ptr<Backend>& b);
+    // The manager's end of the backend's xenstore link, or an error (the spawn is abandoned).
+    void start_proxy(const std::shared_ptr<Backend>& b, xen::UniqueFd socket, std::unique_ptr<xen::XenStore> store);
+    [[nodiscard]] std::set<xen::DomId> persona_domids() const;
 
     boost::asio::io_context& io_;
     BackendEvents& events_;
+    XenStoreOpener open_xenstore_;
+    std::map<std::string, xen::DomId> persona_domains_;
     std::vector<std::shared_ptr<Backend>> backends_;
     boost::asio::signal_set sigchld_;
     // A SIGCHLD handler already queued when the supervisor goes away must not touch it.

@@ -31,6 +31,10 @@ struct BackendConfig {
     std::string user;                 // passed as --user (the backend drops to it); default twofold-<name>
     BackendRestart restart;
     bool after_personas = false;      // start once the personas exist (the backend needs their domids)
+    // The xenstore device type ("vfb", "vkbd", "console") of a backend that gets no xenstored
+    // connection of its own: the manager proxies its xenstore on a second socketpair
+    // (`--xenstore-fd 4`), admitting only that type's paths of the personas (xenstore_proxy.h).
+    std::optional<std::string> xenstore;
     std::chrono::milliseconds hello_timeout{5000};
 };
 

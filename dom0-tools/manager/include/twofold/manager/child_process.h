@@ -13,16 +13,20 @@ namespace twofold::manager {
 
 // The fd number the backend finds its end of the focus link on (`--focus-fd 3`).
 inline constexpr int kFocusFd = 3;
+// The fd number of its xenstore link, when the manager proxies its xenstore (`--xenstore-fd 4`).
+inline constexpr int kXenStoreFd = 4;
 
 struct SpawnedBackend {
     pid_t pid = -1;
-    xen::UniqueFd link; // the manager's end of the socketpair (close-on-exec)
+    xen::UniqueFd link;     // the manager's end of the socketpair (close-on-exec)
+    xen::UniqueFd xenstore; // the manager's end of the xenstore link, if one was asked for
 };
 
 // Runs argv (argv[0] an absolute path) with a fresh SOCK_STREAM socketpair's other end on fd
 // kFocusFd, stdin from /dev/null, stdout/stderr inherited (the manager's log), every other fd
-// closed, default signal dispositions and an empty signal mask. Throws std::system_error.
-[[nodiscard]] SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv);
+// closed, default signal dispositions and an empty signal mask. With `xenstore_link`, a second
+// socketpair's other end is on fd kXenStoreFd. Throws std::system_error.
+[[nodiscard]] SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv, bool xenstore_link = false);
 
 // Runs argv to completion, waiting at most `timeout_ms`; returns the wait status or -1 if it
 // could not start or did not finish (then it is killed).

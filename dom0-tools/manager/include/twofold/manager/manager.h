@@ -55,6 +55,9 @@ struct ManagerOptions {
     // inject their own).
     std::function<bool(const std::string&)> block_device_present;
     KeystoreOptions keystore; // the secure persona's sealed volume (twofold secure ...)
+    // A privileged xenstored connection per proxied backend (backends.toml `xenstore`); empty
+    // on a host without Xen.
+    XenStoreOpener open_xenstore;
 };
 
 struct KeystoreStep; // one twofold-keystore call's outcome (manager.cpp)

@@ -45,7 +45,7 @@ namespace twofold::manager {
 [[nodiscard]] bool in_persona_subtree(xen::DomId persona, std::string_view path) noexcept;
 
 // Runs on a thread of its own, with its own io_context, on its own xenstore connection: the
-// manager's loop blocks for seconds in a persona's start (libvirt, the keystore), and a reset
+// manager's loop blocks for seconds in a persona's start (libvirt's domain creation), and a reset
 // that waited for it came after the guest had used its open node and removed it (board run
 // test-20261207-032434: personal's node stayed open 5 s while secure was being started). The
 // window is one watch round trip whatever the manager is doing.

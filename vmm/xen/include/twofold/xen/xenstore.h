@@ -12,6 +12,13 @@
 
 namespace twofold::xen {
 
+// A character xenstored allows in a node path (tools/xenstore: is_valid_nodename); '/' and '@'
+// included, so callers that mean one component or a non-special path exclude those themselves.
+[[nodiscard]] constexpr bool is_xenstore_path_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '/' ||
+           c == '_' || c == '@';
+}
+
 struct WatchEvent {
     std::string path;  // the node that changed (may be below the watched path)
     std::string token; // the token given to watch()

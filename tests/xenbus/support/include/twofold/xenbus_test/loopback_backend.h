@@ -59,6 +59,8 @@ private:
 class LoopbackBackend {
 public:
     explicit LoopbackBackend(loopback::Hypervisor& hypervisor, std::size_t budget_per_wake = kDefaultBudgetPerWake);
+    // On a platform of the test's making (e.g. dom0's with a proxied xenstore).
+    explicit LoopbackBackend(std::unique_ptr<xen::Platform> platform, std::size_t budget_per_wake = kDefaultBudgetPerWake);
 
     [[nodiscard]] BackendServices services() { return runtime_.services(); }
     [[nodiscard]] boost::asio::io_context& io() { return runtime_.io(); }

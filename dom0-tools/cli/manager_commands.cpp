@@ -106,6 +106,11 @@ void print_status(const json& r) {
     std::cout << "\npin prompt: " << (p["persona"].is_string() ? p["persona"].get<std::string>() : "?") << ' '
               << (p.value("up", false) ? "up" : "moving") << (p.value("checking", false) ? " (checking the PIN)" : "");
   }
+  if (r.contains("notice_marks") && r["notice_marks"].is_array() && !r["notice_marks"].empty()) {
+    // Content-free: who has something new, never what.
+    std::cout << "\nstrip mark:";
+    for (const auto& m : r["notice_marks"]) std::cout << ' ' << (m.is_string() ? m.get<std::string>() : "?") << ": new message";
+  }
   std::cout << "\n\n"
             << std::left << std::setw(20) << "PERSONA" << std::setw(10) << "KIND" << std::setw(12) << "STATE"
             << std::setw(7) << "DOMID" << std::setw(11) << "FOREGROUND" << "RESTARTS\n";

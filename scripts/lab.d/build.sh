@@ -295,6 +295,7 @@ build_probes() {
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -I "$lab_root/vmm/display/tools" -o "$lab_build/bin/fbpattern" \
     "$lab_root/vmm/display/tools/fbpattern.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/xsm-attack" "$lab_root/guests/src/xsm_attack.c"
+  aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-notify" "$lab_root/guests/src/notify.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-modem-probe" "$lab_root/guests/src/modem_probe.c"
   aarch64-linux-gnu-gcc "${lab_cflags[@]}" -o "$lab_build/bin/twofold-tpm-relay" "$lab_root/guests/src/tpm_relay.c"
   stamp_done
@@ -482,6 +483,7 @@ build_secure() {
   # The messenger (docs/messaging.md): the program, the organisation's CA (its only trust
   # anchor), and the `linux` terminfo entry its screen is drawn with on the framebuffer console.
   install -m 0755 "$messenger" "$root/usr/bin/twofold-messenger"
+  install -m 0755 "$lab_build/bin/twofold-notify" "$root/usr/bin/twofold-notify"
   install -D -m 0644 "$lab_org_msg/ca.pem" "$root/etc/twofold/org-ca.pem"
   secure_terminfo "$root"
   mkdir -p "$root/data"

@@ -120,9 +120,46 @@ check_messaging() {  # run
   # Nor on the carrier's side: the tag is searched in the board's capture after power-off
   # (check_messaging_after_reboot).
 
-  # Not delivered yet (issue 17 item 4): dom0's strip mark for a message while secure is in
-  # the background. No check can pass until it exists.
-  check_gap 17 "messaging: new-message mark on the strip" 1 "not implemented: the manager has no message notice yet"
+  check_messaging_notice "$run"
+}
+
+# dom0's strip mark (issue 17 item 4, docs/messaging.md "Notice without leaks"): with personal
+# in front, a message from headquarters reaches the phone; its messenger moves the persona's
+# notice counter (twofold-notify), and dom0 marks personal's strip "SECURE: NEW MESSAGE" in
+# secure's colour: no text of the message, personal's own pixels untouched. Bringing secure to
+# the front clears the mark.
+check_messaging_notice() {  # run
+  local run=$1 tag out rc status t0
+  switch_to "$run" personal || true
+  tag=tfnote$((RANDOM % 9000 + 1000))
+  echo "/to officer1@$msg_domain background $tag" >"$run/msg-hq.fifo"
+  t0=$SECONDS status=""
+  while [ $((SECONDS - t0)) -lt 60 ]; do
+    status=$(dom0_exec "$run" 30 'twofold status' | tr -d '\r') || status=""
+    grep -q '^strip mark: secure: new message' <<<"$status" && break
+    sleep 2
+  done
+  rm -f "$run/msg-3-notice.ppm"
+  screendump "$run" msg-3-notice.ppm
+  sleep 1
+  out=$(python3 "$lab_root/vmm/display/tools/check-screendump" "$run/msg-3-notice.ppm" personal --notice secure 2>&1) && rc=0 || rc=1
+  grep -q '^strip mark: secure: new message' <<<"$status" || rc=1
+  check_gap 17 "messaging: new-message mark on personal's strip" $rc \
+    "$(grep -m1 '^strip mark' <<<"$status" || echo 'no strip mark in twofold status'); msg-3-notice.ppm: $(tr '\n' ' ' <<<"$out" | cut -c1-200)"
+  # The mark is dom0's: nothing of the message is on the screen or in dom0's log.
+  out=$(dom0_exec "$run" 30 "grep -c '$tag' /var/log/twofold/manager.log /var/log/twofold/*.log 2>/dev/null | grep -v ':0\$' | head -3; echo end") || out=""
+  if grep -q '^end' <<<"$(tr -d '\r' <<<"$out")" && [ -z "$(tr -d '\r' <<<"$out" | grep -v '^end' | grep -v '^ *$' | grep -vE '^\[(personal|secure)\] ')" ]; then
+    check_gap 17 "messaging: the mark carries nothing of the message" 0 "'$tag' in none of dom0's logs"
+  else
+    check_gap 17 "messaging: the mark carries nothing of the message" 1 "$(tr -s '\r\n' ' ' <<<"$out" | cut -c1-200)"
+  fi
+  switch_to "$run" secure || true
+  status=$(dom0_exec "$run" 30 'twofold status' | tr -d '\r') || status=""
+  if grep -q '^foreground: secure' <<<"$status" && ! grep -q '^strip mark' <<<"$status"; then
+    check_gap 17 "messaging: mark cleared when secure is in front" 0 "twofold status: foreground secure, no strip mark"
+  else
+    check_gap 17 "messaging: mark cleared when secure is in front" 1 "$(grep -E '^(foreground|strip mark)' <<<"$status" | tr '\n' ';')"
+  fi
 }
 
 # After power-off: the message never crossed the carrier in clear (the board's capture), and in

@@ -32,6 +32,18 @@ class CheckScreendumpTest(unittest.TestCase):
         self.assertIn("indicator personal", result.stdout)
         self.assertIn("pattern personal", result.stdout)
 
+    def test_notice_mark_is_recognised(self):
+        result = subprocess.run([sys.executable, CHECKER, os.path.join(DUMPS, "personal-secure-notice.ppm"), "personal",
+                                 "--notice", "secure"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("notice secure", result.stdout)
+        # Still personal's screen without the option; and a plain screen has no mark.
+        self.assertEqual(check("personal-secure-notice.ppm", "personal").returncode, 0)
+        for name, notice in (("personal.ppm", "secure"), ("personal-secure-notice.ppm", "none")):
+            result = subprocess.run([sys.executable, CHECKER, os.path.join(DUMPS, name), "personal", "--notice", notice],
+                                    capture_output=True, text=True, timeout=60)
+            self.assertEqual(result.returncode, 1, name + ": " + result.stdout + result.stderr)
+
     def test_secure_screen_is_recognised_as_secure(self):
         result = check("secure.ppm", "secure")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)

@@ -364,3 +364,79 @@ TEST(PromptDrawing, DrawsOnlyInsideItsArea) {
 
 } // namespace
 } // namespace twofold::display
+
+// A background persona's content-free notice on the strip (issue 17, item 4).
+namespace twofold::display {
+namespace {
+
+constexpr std::uint32_t kWideW = 640;
+
+class NoticeTest : public ::testing::Test {
+protected:
+    HeadlessTarget target{kWideW, kScreenH};
+    Compositor compositor{target, kStrip};
+    PersonaId personal = compositor.add_persona({"daily", Trust::Personal});
+    PersonaId secure = compositor.add_persona({"bank", Trust::Secure});
+    PrivateFramebuffer personal_fb{packed_geometry(kWideW, kContentH)};
+
+    [[nodiscard]] std::size_t strip_pixels(std::uint32_t colour, std::uint32_t from_x, std::uint32_t to_x) const {
+        std::size_t n = 0;
+        for (std::uint32_t y = 0; y < kStrip; ++y)
+            for (std::uint32_t x = from_x; x < to_x; ++x) n += target.screen().at(x, y) == colour;
+        return n;
+    }
+    [[nodiscard]] bool content_is(std::uint32_t colour) const {
+        for (std::uint32_t y = kStrip; y < kScreenH; ++y)
+            for (std::uint32_t x = 0; x < kWideW; ++x)
+                if (target.screen().at(x, y) != colour) return false;
+        return true;
+    }
+};
+
+TEST_F(NoticeTest, ABackgroundNoticeMarksTheForegroundStripOnlyOnTheRight) {
+    personal_fb.fill(0x00445566);
+    compositor.set_source(personal, personal_fb.framebuffer());
+    compositor.switch_to(personal);
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(strip_pixels(strip_colour(Trust::Secure), 0, kWideW), 0U);
+    const auto frames = target.frames_presented();
+
+    EXPECT_TRUE(compositor.set_notice(secure, true));
+    EXPECT_FALSE(compositor.set_notice(secure, true)); // no change, nothing to draw
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(target.frames_presented(), frames + 1);
+    EXPECT_GT(strip_pixels(strip_colour(Trust::Secure), kWideW / 2, kWideW), 1000U);
+    EXPECT_EQ(strip_pixels(strip_colour(Trust::Secure), 0, kWideW / 4), 0U); // personal's label stays
+    EXPECT_GT(strip_pixels(strip_colour(Trust::Personal), 0, kWideW / 4), 1000U);
+    EXPECT_TRUE(content_is(0x00445566)); // no guest pixel touched
+    EXPECT_FALSE(compositor.present());  // drawn once
+
+    EXPECT_TRUE(compositor.set_notice(secure, false));
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(strip_pixels(strip_colour(Trust::Secure), 0, kWideW), 0U);
+}
+
+TEST_F(NoticeTest, ThePersonaShownCarriesNoMarkOfItsOwn) {
+    compositor.set_notice(secure, true);
+    compositor.switch_to(secure);
+    ASSERT_TRUE(compositor.present());
+    // Secure's own strip: its colour and its text, no box of another colour and no notice text
+    // (its own colour everywhere but the label's glyphs).
+    EXPECT_EQ(strip_pixels(strip_colour(Trust::Personal), 0, kWideW), 0U);
+    std::size_t text_right = 0;
+    for (std::uint32_t y = 0; y < kStrip; ++y)
+        for (std::uint32_t x = kWideW / 2; x < kWideW; ++x) text_right += target.screen().at(x, y) == kIndicatorTextColour;
+    EXPECT_EQ(text_right, 0U);
+    EXPECT_TRUE(compositor.notice(secure)); // kept for when personal is shown again
+}
+
+TEST_F(NoticeTest, APersonalNoticeOnSecuresStripUsesPersonalsColour) {
+    compositor.switch_to(secure);
+    ASSERT_TRUE(compositor.present());
+    compositor.set_notice(personal, true);
+    ASSERT_TRUE(compositor.present());
+    EXPECT_GT(strip_pixels(strip_colour(Trust::Personal), kWideW / 2, kWideW), 1000U);
+}
+
+} // namespace
+} // namespace twofold::display

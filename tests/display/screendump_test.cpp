@@ -69,6 +69,18 @@ TEST_F(ScreendumpTest, PersonalForegroundShowsBarsUnderThePersonalStrip) {
     dump("personal.ppm");
 }
 
+TEST_F(ScreendumpTest, SecuresNoticeMarksPersonalsStrip) {
+    draw_pattern(personal_fb, FBPATTERN_PERSONAL);
+    compositor.set_source(personal, personal_fb.framebuffer());
+    show(personal);
+    ASSERT_TRUE(compositor.set_notice(secure, true));
+    ASSERT_TRUE(compositor.present());
+    EXPECT_EQ(content(16, 16), FBPATTERN_PERSONAL_A); // the guest's pixels are untouched
+    EXPECT_EQ(target.screen().at(kScreenW - 1, 0), kPersonalStripColour);
+    EXPECT_EQ(target.screen().at(kScreenW - 20, kDefaultStripHeight / 2), kSecureStripColour);
+    dump("personal-secure-notice.ppm");
+}
+
 TEST_F(ScreendumpTest, SecureForegroundShowsTheCheckerboardUnderTheSecureStrip) {
     draw_pattern(personal_fb, FBPATTERN_PERSONAL);
     draw_pattern(secure_fb, FBPATTERN_SECURE);

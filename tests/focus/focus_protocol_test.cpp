@@ -184,3 +184,31 @@ TEST(FocusPrompt, ARefusedKeyIsNeverEchoedInTheError) {
 
 } // namespace
 } // namespace twofold::focus
+
+// A background persona's content-free notice (issue 17, item 4).
+namespace twofold::focus {
+namespace {
+
+std::string notice_error(const Parsed<ToBackend>& p) {
+    return std::holds_alternative<ParseError>(p) ? std::get<ParseError>(p).message : "";
+}
+
+TEST(FocusNotice, BothMarksRoundTrip) {
+    for (const bool mark : {true, false}) {
+        const auto parsed = parse_to_backend(format(ToBackend{Notice{"secure", mark}}));
+        ASSERT_TRUE(std::holds_alternative<ToBackend>(parsed)) << notice_error(parsed);
+        EXPECT_EQ(std::get<Notice>(std::get<ToBackend>(parsed)), (Notice{"secure", mark}));
+    }
+}
+
+TEST(FocusNotice, MalformedNoticesAreRefused) {
+    for (const char* bad : {R"({"type":"notice","persona":"secure"})", R"({"type":"notice","persona":"secure","mark":1})",
+                            R"({"type":"notice","persona":"Secure","mark":true})", R"({"type":"notice","mark":true})",
+                            R"({"type":"notice","persona":null,"mark":true})",
+                            R"({"type":"notice","persona":"secure","mark":true,"text":"hello"})"}) {
+        EXPECT_FALSE(notice_error(parse_to_backend(bad)).empty()) << bad;
+    }
+}
+
+} // namespace
+} // namespace twofold::focus

@@ -472,6 +472,17 @@ void BackendSupervisor::send_prompt_update(FocusHolder holder, const focus::Prom
     write_next(b);
 }
 
+void BackendSupervisor::send_notice(FocusHolder holder, const focus::Notice& notice) {
+    const auto b = holder_backend(holder);
+    if (!b) return; // the display died: the manager sends its marks again at the next hello
+    if (b->outbox.size() >= kMaxBackendOutbox) {
+        kill_backend(*b, "does not read its focus orders");
+        return;
+    }
+    b->outbox.push_back(focus::format(focus::ToBackend{notice}) + "\n");
+    write_next(b);
+}
+
 void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {
     if (b->writing || b->outbox.empty() || !b->link) {
         return;

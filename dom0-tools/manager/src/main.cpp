@@ -184,18 +184,20 @@ int main(int argc, char** argv) {
 
         std::unique_ptr<twofold::xen::XenStore> xenstore;
         std::unique_ptr<twofold::xen::XenStore> permission_watch;
+        std::unique_ptr<twofold::xen::XenStore> notice_watch;
         std::shared_ptr<twofold::xen::Platform> platform;
         if (!no_xen) {
             platform = twofold::xen::make_real_platform();
             xenstore = platform->open_xenstore();
             permission_watch = platform->open_xenstore();
+            notice_watch = platform->open_xenstore(); // its watch events are the notices' alone
             // One xenstored connection per proxied backend: its watches and tokens are its own.
             options.open_xenstore = [platform] { return platform->open_xenstore(); };
         }
 
         boost::asio::io_context io;
         Manager manager(io, policy, options, std::make_unique<twofold::manager::BrokerClient>(broker), std::move(xenstore),
-                        std::move(audit), std::move(permission_watch));
+                        std::move(audit), std::move(permission_watch), std::move(notice_watch));
         if (!manager.start()) {
             spdlog::error("twofold-manager: not every persona started; supervision keeps retrying");
         }

@@ -85,9 +85,11 @@ PersonaSpec persona_spec(const policy::Persona& p, const std::optional<policy::D
 
 Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions options,
                  std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
-                 std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch)
+                 std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch,
+                 std::unique_ptr<xen::XenStore> notice_watch)
     : io_(io), policy_(std::move(policy)), options_(std::move(options)), xenstore_(std::move(xenstore)),
-      audit_(std::move(audit)), permission_watch_(std::move(permission_watch)), libvirt_(std::move(libvirt)),
+      audit_(std::move(audit)), permission_watch_(std::move(permission_watch)), notice_watch_(std::move(notice_watch)),
+      libvirt_(std::move(libvirt)),
       supervision_timer_(io), shutdown_timer_(io) {
     if (!libvirt_) {
         throw std::invalid_argument("Manager needs a DomainControl");
@@ -106,6 +108,10 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
                     }
                 });
             });
+    }
+    if (notice_watch_) {
+        notices_ = std::make_unique<PersonaNotices>(io_, *notice_watch_,
+                                                    [this](const std::string& persona) { persona_notice(persona); });
     }
     std::vector<std::string> names;
     for (const auto& p : policy_.personas) {
@@ -232,6 +238,13 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
         } catch (const std::exception& e) {
             spdlog::error("persona {}: cannot watch its xenstore permissions: {}", persona, e.what());
             audit("xenstore.guard-failed", persona, {{"error", e.what()}});
+        }
+    }
+    if (notices_) {
+        try {
+            notices_->watch(persona, static_cast<xen::DomId>(domid));
+        } catch (const std::exception& e) {
+            spdlog::error("persona {}: cannot watch its notice node: {}", persona, e.what());
         }
     }
     const auto& p = *personas_.at(persona).policy;
@@ -537,6 +550,7 @@ void Manager::run_commands(std::vector<Command>& commands) {
             } else {
                 audit("switch.commit", commit->to, {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
                 persist_foreground();
+                if (notice_marks_.erase(commit->to) != 0) send_notice(commit->to, false); // seen now
                 if (commit->from == kPinPromptPlace) {
                     audit("prompt.close", prompt_.persona(), {{"to", commit->to}, {"epoch", commit->epoch}});
                     prompt_.close();
@@ -841,6 +855,7 @@ json Manager::status_json() {
     out["pin_prompt"] = {{"open", prompt_.open()}, {"persona", prompt_.persona() ? json(*prompt_.persona()) : json(nullptr)},
                          {"up", foreground_->at_prompt()}, {"checking", prompt_.checking()},
                          {"keys_refused", prompt_.keys_refused()}, {"keys_dropped", prompt_keys_dropped_}};
+    out["notice_marks"] = notice_marks_;
     out["hardware_key"] = {{"enabled", key_ != nullptr}, {"open", key_ && key_->open()},
                            {"device", policy_.hardware_key.device.value}};
     if (audit_) {
@@ -944,6 +959,22 @@ void Manager::holders_registered(const std::string& backend, const std::vector<F
         foreground_->register_holder(h, commands);
     }
     run_commands(commands);
+    if (std::find(holders.begin(), holders.end(), FocusHolder::Display) != holders.end()) {
+        for (const auto& persona : notice_marks_) send_notice(persona, true); // a new display starts blank
+    }
+}
+
+void Manager::persona_notice(const std::string& persona) {
+    // In front (or behind its own PIN prompt, which it is about to reach): nothing to mark.
+    if (persona == foreground_->place() || (foreground_->at_prompt() && prompt_.persona() == persona)) return;
+    if (!notice_marks_.insert(persona).second) return; // already marked: one mark, however many notices
+    spdlog::info("persona {}: notice; marked on the strip", persona);
+    audit("notice.mark", persona, json::object());
+    send_notice(persona, true);
+}
+
+void Manager::send_notice(const std::string& persona, bool mark) {
+    backends_->send_notice(FocusHolder::Display, focus::Notice{persona, mark});
 }
 
 void Manager::holders_lost(const std::string& backend, const std::vector<FocusHolder>& holders) {

@@ -98,6 +98,26 @@ bool Compositor::update_prompt(std::uint64_t epoch, PromptScreen prompt) {
     return true;
 }
 
+bool Compositor::set_notice(PersonaId persona, bool mark) {
+    Slot& s = slot(persona);
+    if (s.notice == mark) return false;
+    s.notice = mark;
+    strip_dirty_ = true;
+    return true;
+}
+
+bool Compositor::notice(PersonaId persona) const noexcept { return persona < slots_.size() && slots_[persona].notice; }
+
+void Compositor::draw_strip(std::string_view caption) {
+    Screen& screen = target_.screen();
+    draw_indicator(screen, strip_height_, slots_[*shown_].label, caption);
+    // Only another persona's notice: the one on screen needs no mark of its own.
+    for (PersonaId p = 0; p < slots_.size(); ++p) {
+        if (p != *shown_ && slots_[p].notice) draw_notice(screen, strip_height_, slots_[p].label);
+    }
+    strip_dirty_ = false;
+}
+
 std::optional<PresentedSwitch> Compositor::take_presented_switch() noexcept {
     return std::exchange(presented_switch_, std::nullopt);
 }
@@ -108,7 +128,7 @@ bool Compositor::present() {
     if (pending_ && pending_prompt_) {
         // The prompt replaces whatever was shown, strip and content, in one frame.
         shown_ = pending_;
-        draw_indicator(screen, strip_height_, slots_[*shown_].label, kPromptCaption);
+        draw_strip(kPromptCaption);
         draw_prompt(screen, area, *pending_prompt_);
         shown_prompt_ = std::exchange(pending_prompt_, std::nullopt);
         pending_.reset();
@@ -124,7 +144,7 @@ bool Compositor::present() {
         // The whole new frame (strip and content) is composed before the single present().
         shown_ = pending_;
         Slot& s = slots_[*shown_];
-        draw_indicator(screen, strip_height_, s.label);
+        draw_strip();
         // Black wherever the new frame will not cover (all of it when there is no source);
         // skipped when the blit covers the whole area, so a switch costs one pass.
         const bool covers = s.source != nullptr && s.source->geometry().width >= area.width &&
@@ -149,6 +169,12 @@ bool Compositor::present() {
         pending_.reset();
     }
     if (!shown_) return false;
+    if (strip_dirty_) {
+        draw_strip(shown_prompt_ ? std::string_view(kPromptCaption) : std::string_view{});
+        ++stats_.frames;
+        target_.present(Rect{0, 0, screen.width(), std::min(strip_height_, screen.height())});
+        return true;
+    }
     if (shown_prompt_) {
         // No guest pixel while the prompt is up; its updates wait (dirty) for the switch back.
         if (!prompt_dirty_) return false;

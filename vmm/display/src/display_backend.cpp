@@ -49,6 +49,17 @@ DisplayBackend::DisplayBackend(xen::Platform& platform, DisplayTarget& target, c
             // The dots of the prompt on screen (a stale epoch's redraw changes nothing).
             if (compositor_.update_prompt(update.epoch, PromptScreen{update.view.dots, update.view.message})) present_now();
         });
+        focus_->on_notice([this](const focus::Notice& notice) {
+            const auto persona = map_.by_name(notice.persona);
+            if (!persona) {
+                log_->warn("notice for {}: not configured here; ignored", notice.persona);
+                return;
+            }
+            if (compositor_.set_notice(*persona, notice.mark)) {
+                log_->info("notice mark for {} {}", notice.persona, notice.mark ? "on" : "off");
+                present_now();
+            }
+        });
     }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <string>
 
 namespace twofold::display {
 
@@ -96,6 +97,23 @@ void draw_indicator(Screen& screen, std::uint32_t strip_height, const PersonaLab
     if (height < kGlyphHeight * scale) return;
     draw_text(screen, strip, 2 * scale, (height - kGlyphHeight * scale) / 2, scale, indicator_text(label, caption),
               kIndicatorTextColour);
+}
+
+void draw_notice(Screen& screen, std::uint32_t strip_height, const PersonaLabel& from) {
+    const std::uint32_t height = std::min(strip_height, screen.height());
+    const std::uint32_t scale = std::max<std::uint32_t>(1, height / (kGlyphHeight + 4));
+    if (height < kGlyphHeight * scale) return;
+    const std::string text = std::string(to_string(from.trust)) + std::string(kNoticeText);
+    const auto chars = static_cast<std::uint32_t>(text.size());
+    const std::uint32_t text_width = chars * (kGlyphWidth + 1) * scale;
+    const std::uint32_t margin = 2 * scale;
+    const std::uint32_t box_width = text_width + 2 * margin;
+    if (box_width >= screen.width()) return;
+    // A box of the notifying persona's colour, inset by one scale step so it reads as a mark
+    // on the foreground's strip rather than as a second strip.
+    const Rect box{screen.width() - box_width - margin, scale, box_width, height - 2 * scale};
+    screen.fill(box, strip_colour(from.trust));
+    draw_text(screen, box, box.x + margin, (height - kGlyphHeight * scale) / 2, scale, text, kIndicatorTextColour);
 }
 
 } // namespace twofold::display

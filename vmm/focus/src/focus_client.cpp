@@ -144,6 +144,14 @@ void FocusClient::on_line(std::string_view line) {
         }
         return;
     }
+    if (const auto* notice = std::get_if<Notice>(&message)) {
+        if (on_notice_) {
+            on_notice_(*notice);
+        } else {
+            log_->warn("focus link: a notice for a backend that draws no strip; ignored");
+        }
+        return;
+    }
     const Focus order = std::get<Focus>(std::move(message));
     // The answer goes out ahead of whatever the backend reports while applying the order (its
     // audit events): the manager's switch waits on the answer, not on the audit trail.

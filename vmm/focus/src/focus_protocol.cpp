@@ -243,6 +243,14 @@ Parsed<ToBackend> parse_to_backend(std::string_view line) {
         if (auto* e = std::get_if<ParseError>(&view)) return fail("prompt: " + e->message);
         return ToBackend{PromptUpdate{std::get<std::uint64_t>(epoch), std::get<PromptView>(std::move(view))}};
     }
+    if (type == "notice") {
+        if (!only_keys(doc, {"type", "persona", "mark"}, unknown)) return fail("notice: unknown field '" + unknown + "'");
+        auto named = name_field(doc, "persona");
+        if (auto* e = std::get_if<ParseError>(&named)) return fail("notice: " + e->message);
+        const auto mark = doc.find("mark");
+        if (mark == doc.end() || !mark->is_boolean()) return fail("notice: 'mark' must be true or false");
+        return ToBackend{Notice{std::get<std::string>(std::move(named)), mark->get<bool>()}};
+    }
     if (type != "focus") return fail("unknown message type '" + type.substr(0, kMaxNameBytes) + "'");
     if (!only_keys(doc, {"type", "persona", "epoch", "prompt"}, unknown)) return fail("focus: unknown field '" + unknown + "'");
     std::optional<std::string> persona;
@@ -278,6 +286,10 @@ Parsed<ToManager> parse_to_manager(std::string_view line) {
 std::string format(const ToBackend& message) {
     if (const auto* update = std::get_if<PromptUpdate>(&message)) {
         return json{{"type", "prompt"}, {"epoch", update->epoch}, {"dots", update->view.dots}, {"message", update->view.message}}
+            .dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    if (const auto* notice = std::get_if<Notice>(&message)) {
+        return json{{"type", "notice"}, {"persona", notice->persona}, {"mark", notice->mark}}
             .dump(-1, ' ', false, json::error_handler_t::replace);
     }
     const auto& focus = std::get<Focus>(message);

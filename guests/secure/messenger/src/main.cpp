@@ -105,10 +105,13 @@ int main(int argc, char** argv) {
   ui_cmd->add_option("--provisioning", provisioning, "the organisation's provisioning file")->required();
   ui_cmd->add_option("--state", state, "keys and history (on the board: /data/messenger)")->required();
   ui_cmd->add_option("--tty", tty, "terminal to draw on (default: this one; board: /dev/tty1)");
+  std::string on_message;
+  ui_cmd->add_option("--on-message", on_message,
+                     "program to run (no arguments) when a message arrives; board: /usr/bin/twofold-notify");
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return keygen();
-    if (ui_cmd->parsed()) return run_ui(provisioning, state, tty);
+    if (ui_cmd->parsed()) return run_ui(provisioning, state, tty, on_message);
     return run(provisioning, state);
   } catch (const std::exception& e) {
     spdlog::error("messenger: {}", e.what());

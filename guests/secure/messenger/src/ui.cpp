@@ -4,12 +4,16 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <cstring>
 #include <memory>
 #include <linux/kd.h>
 #include <ncurses.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "twofold/messenger/client.h"
 #include "twofold/messenger/conversations.h"
@@ -123,7 +127,30 @@ void mark_latest_displayed(Client& client, const Conversations& conv) {
 
 }  // namespace
 
-int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem::path& state_dir, const std::string& tty) {
+namespace {
+
+// Starts the notice program without waiting for it; finished ones are reaped in the loop.
+// Nothing of the message is passed: the program only learns that one arrived.
+void notify(const std::string& program) {
+  if (program.empty()) return;
+  char* const argv[] = {const_cast<char*>(program.c_str()), nullptr};
+  pid_t pid = 0;
+  if (const int rc = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ); rc != 0) {
+    spdlog::warn("messenger: cannot run {}: {}", program, std::strerror(rc));
+  }
+}
+
+void reap_notifiers() {
+  int status = 0;
+  while (waitpid(-1, &status, WNOHANG) > 0) {
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) spdlog::warn("messenger: the notice program failed");
+  }
+}
+
+}  // namespace
+
+int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem::path& state_dir, const std::string& tty,
+           const std::string& on_message) {
   auto loaded = load_provisioning(provisioning_file);
   if (const auto* e = std::get_if<ProvisioningError>(&loaded)) {
     spdlog::error("messenger: provisioning refused: {}", e->reason);
@@ -144,6 +171,7 @@ int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem
   Client* self = nullptr;
   events.message = [&](const HistoryEntry& e) {
     conv.arrived(e);
+    notify(on_message);
     if (e.conversation == conv.selected() && self) mark_latest_displayed(*self, conv);
     dirty = true;
   };
@@ -156,6 +184,7 @@ int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem
   auto next_retry = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!stop_requested) {
     client.run_once(std::chrono::milliseconds(30));
+    reap_notifiers();
     // The tunnel may come up after the persona, or drop: keep trying to connect, every 5 s.
     if (!client.online() && !client.connecting() && std::chrono::steady_clock::now() > next_retry) {
       client.connect();

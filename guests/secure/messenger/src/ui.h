@@ -8,7 +8,9 @@
 namespace twofold::messenger {
 
 // Runs until the process is told to stop (SIGTERM/SIGINT) or the terminal closes.
+// `on_message`, when not empty, is a program run (no arguments, nothing of the message) for
+// every message that arrives: on the board /usr/bin/twofold-notify, dom0's strip mark.
 int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem::path& state_dir,
-           const std::string& tty);
+           const std::string& tty, const std::string& on_message = {});
 
 }  // namespace twofold::messenger

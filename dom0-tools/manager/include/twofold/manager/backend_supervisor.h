@@ -95,6 +95,7 @@ public:
                     const std::optional<focus::PromptView>& prompt = std::nullopt);
     // A redraw of the prompt (its dots, its status line) to the backend holding `holder`; no answer.
     void send_prompt_update(FocusHolder holder, const focus::PromptUpdate& update);
+    void send_notice(FocusHolder holder, const focus::Notice& notice);
     // Closes every focus link (a backend exits on EOF), SIGTERMs, waits up to `grace`, then
     // SIGKILLs and reaps. Nothing is restarted afterwards.
     void stop_all(std::chrono::milliseconds grace);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "twofold/manager/domain_control.h"
 #include "twofold/manager/reconcile.h"
 #include "twofold/manager/restart_budget.h"
+#include "twofold/manager/persona_notices.h"
 #include "twofold/manager/xenstore_permission_guard.h"
 #include "twofold/policy/policy.h"
 #include "twofold/xen/xenstore.h"
@@ -73,7 +75,8 @@ public:
     // a host without Xen.
     Manager(boost::asio::io_context& io, policy::Policy policy, ManagerOptions options,
             std::unique_ptr<DomainControl> libvirt, std::unique_ptr<xen::XenStore> xenstore,
-            std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch = nullptr);
+            std::unique_ptr<audit::Writer> audit, std::unique_ptr<xen::XenStore> permission_watch = nullptr,
+            std::unique_ptr<xen::XenStore> notice_watch = nullptr);
     ~Manager() override;
 
     // Reconciles with libvirt and starts serving. Returns false if a persona failed to start
@@ -127,6 +130,10 @@ private:
     void run_commands(std::vector<Command>& commands);
     void lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done);
     void plumb_devices(const std::string& persona, int domid);
+    // The strip mark (docs/messaging.md): on for a background persona's notice, off once that
+    // persona is in front.
+    void persona_notice(const std::string& persona);
+    void send_notice(const std::string& persona, bool mark);
     // For reconcile: the devices go into xenstore while the persona's domain is still paused.
     BeforeGuestRuns plumb_before_guest_runs();
     // reconcile plumbs the personas it starts; one it found running (started by an earlier
@@ -156,6 +163,10 @@ private:
     // A persona resetting its nodes in a loop gets its records counted, not written one by one.
     focus::AuditLimiter permission_audit_{"xenstore", focus::AuditLimits{}};
     std::unique_ptr<XenstorePermissionGuard> permission_guard_;
+    std::unique_ptr<xen::XenStore> notice_watch_;
+    std::unique_ptr<PersonaNotices> notices_;
+    std::set<std::string> notice_marks_; // personas whose mark is on dom0's strip
+
     std::unique_ptr<DomainControl> libvirt_;
     std::map<std::string, PersonaState> personas_;
     std::unique_ptr<ForegroundStateMachine> foreground_;

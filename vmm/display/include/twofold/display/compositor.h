@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "twofold/display/geometry.h"
@@ -71,6 +72,11 @@ public:
     // A redraw of the prompt of `epoch` (shown or pending); false (nothing changes) otherwise.
     bool update_prompt(std::uint64_t epoch, PromptScreen prompt);
     [[nodiscard]] bool prompt_shown() const noexcept { return shown_prompt_.has_value(); }
+    // A background persona's content-free notice (the manager's "notice" order): while set,
+    // the strip of whichever other persona is shown carries "<TRUST>: NEW MESSAGE". False when
+    // nothing changed.
+    bool set_notice(PersonaId persona, bool mark);
+    [[nodiscard]] bool notice(PersonaId persona) const noexcept;
     // The switch completed by the last present() (once; nullopt otherwise). Switching to the
     // persona already shown completes at the next present() without a new frame.
     [[nodiscard]] std::optional<PresentedSwitch> take_presented_switch() noexcept;
@@ -86,8 +92,10 @@ private:
         PersonaLabel label;
         const GuestFramebuffer* source = nullptr;
         Rect dirty;
+        bool notice = false;
     };
     void blit(const Slot& slot, const Rect& rect) noexcept;
+    void draw_strip(std::string_view caption = {});
     [[nodiscard]] Rect content_area() const noexcept;
     Slot& slot(PersonaId persona);
 
@@ -103,6 +111,7 @@ private:
     std::uint64_t prompt_epoch_ = 0;             // of the prompt shown or pending
     bool prompt_dirty_ = false;
     bool content_stale_ = false; // the shown persona's source went away
+    bool strip_dirty_ = false;   // a notice changed: the strip is drawn again at the next present
     PresentStats stats_;
 };
 

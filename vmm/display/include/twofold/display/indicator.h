@@ -31,6 +31,10 @@ inline constexpr std::uint32_t kDefaultStripHeight = 48;
 
 // Draws the strip into rows [0, strip_height) of the screen and nothing else.
 void draw_indicator(Screen& screen, std::uint32_t strip_height, const PersonaLabel& label, std::string_view caption = {});
+// The mark of a background persona's notice, right-aligned on the strip in that persona's
+// colour: "SECURE: NEW MESSAGE". Content-free by construction: the text is fixed.
+inline constexpr std::string_view kNoticeText = ": NEW MESSAGE";
+void draw_notice(Screen& screen, std::uint32_t strip_height, const PersonaLabel& from);
 
 // dom0's 5x7 font, each glyph cell (5 + 1) * scale wide and 7 * scale high.
 inline constexpr std::uint32_t kGlyphWidth = 5;

@@ -41,6 +41,7 @@ public:
     using OnClosed = std::function<void(const std::string& why)>;
     // A redraw of the PIN prompt (only the display backend sets one; others log and ignore it).
     using OnPromptUpdate = std::function<void(const PromptUpdate&)>;
+    using OnNotice = std::function<void(const Notice&)>;
 
     // `link` is the backend's end of the manager's AF_UNIX stream socketpair (--focus-fd). The
     // handlers run on `io`'s thread and must not destroy the client.
@@ -59,6 +60,7 @@ public:
     // A key typed into dom0's PIN prompt (the input backend, in prompt mode only). Never logged.
     void send(PromptKeyPress key);
     void on_prompt_update(OnPromptUpdate handler) { on_prompt_update_ = std::move(handler); }
+    void on_notice(OnNotice handler) { on_notice_ = std::move(handler); }
 
     [[nodiscard]] bool open() const noexcept { return !closed_; }
     [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
@@ -78,6 +80,7 @@ private:
     OnFocus on_focus_;
     OnClosed on_closed_;
     OnPromptUpdate on_prompt_update_;
+    OnNotice on_notice_;
     std::shared_ptr<spdlog::logger> log_;
     LineSplitter splitter_;
     AuditLimiter limiter_;

@@ -19,6 +19,11 @@
 //                       (redraws the prompt of focus order 9; no answer)
 //   input -> manager    {"type":"prompt-key","key":"7"}   (0-9, backspace, enter, cancel)
 //
+// A persona's content-free notice (docs/messaging.md, "Notice without leaks"):
+//   manager -> display  {"type":"notice","persona":"secure","mark":true}
+//                       (the strip shows "SECURE: NEW MESSAGE" beside the foreground's
+//                       indicator until the manager sends mark false; no answer)
+//
 // Both sides parse every line into one of the typed values below before acting on it; a
 // line that is not one of them is an error with a message, never an exception.
 #include <cstdint>
@@ -101,7 +106,15 @@ struct AuditEvent {
     nlohmann::json fields; // an object of at most kMaxAuditFields scalar values
 };
 
-using ToBackend = std::variant<Focus, PromptUpdate>;
+// A background persona has something new (its guest says no more than that): the display
+// marks the strip while `mark` is true. No answer: a mark is not a switch.
+struct Notice {
+    std::string persona;
+    bool mark = false;
+    friend bool operator==(const Notice&, const Notice&) = default;
+};
+
+using ToBackend = std::variant<Focus, PromptUpdate, Notice>;
 using ToManager = std::variant<Hello, Ack, Refuse, AuditEvent, PromptKeyPress>;
 
 struct ParseError {

@@ -100,7 +100,7 @@ protected:
         o.state_dir = dir_ / "state";
         o.use_hardware_key = false;
         o.supervise_every = std::chrono::hours(1);
-        o.switch_timeout = 2000ms; // a loaded CI machine; the hung-backend test waits for it twice
+        o.switch_timeout = switch_timeout_; // 2000 ms: a loaded CI machine; the hung-backend test waits for it twice
         o.backends = std::move(backends);
         o.backend_stop_grace = 300ms;
         // The secure volume is open, unless a test locks it (the PIN prompt's tests).
@@ -189,6 +189,7 @@ protected:
     std::unique_ptr<Manager> manager_;
     std::thread thread_;
     bool secure_locked_ = false;
+    std::chrono::milliseconds switch_timeout_ = 2000ms;
 };
 
 TEST_F(BackendSupervisionTest, SwitchCommitsOnlyAfterEveryBackendAcknowledged) {
@@ -330,6 +331,31 @@ TEST_F(BackendSupervisionTest, HungBackendTimesTheSwitchOut) {
     const auto reply = switch_to(secure_);
     EXPECT_FALSE(reply["ok"].get<bool>()) << reply.dump();
     EXPECT_EQ(status()["foreground"], personal_);
+    EXPECT_NE(audit_text().find("timed out waiting for display"), std::string::npos);
+}
+
+// The manager's own loop blocked (as a persona's start blocks it on the board, run
+// test-20261207-131750) for longer than the switch timeout while the display's answer comes:
+// the timeout does not count the stall, so the switch lands instead of rolling back.
+TEST_F(BackendSupervisionTest, TheManagersOwnStallDoesNotTimeTheSwitchOut) {
+    switch_timeout_ = 400ms;
+    start_manager({backend("display", {"--holds", "display", "--ack-after-ms", "900"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    auto reply = std::async(std::launch::async, [&] { return switch_to(secure_); });
+    std::this_thread::sleep_for(100ms); // the order is out
+    asio::post(*io_, [] { std::this_thread::sleep_for(1200ms); });
+    const auto answer = reply.get();
+    EXPECT_TRUE(answer["ok"].get<bool>()) << answer.dump();
+    EXPECT_EQ(status()["foreground"], secure_);
+}
+
+// The control: the same display, with nothing blocking the loop, is too slow for 400 ms.
+TEST_F(BackendSupervisionTest, WithoutAStallTheSlowDisplayTimesOut) {
+    switch_timeout_ = 400ms;
+    start_manager({backend("display", {"--holds", "display", "--ack-after-ms", "900"})});
+    ASSERT_TRUE(eventually([&] { return running_with("display", "display"); }));
+    const auto answer = switch_to(secure_);
+    EXPECT_FALSE(answer["ok"].get<bool>()) << answer.dump();
     EXPECT_NE(audit_text().find("timed out waiting for display"), std::string::npos);
 }
 

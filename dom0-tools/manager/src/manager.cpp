@@ -200,6 +200,7 @@ bool Manager::start() {
         });
     }
     arm_supervision();
+    stall_meter_.start();
     spdlog::info("twofold-manager: serving on {}, foreground {}", options_.control_socket.string(), foreground());
     return report.ok();
 }
@@ -531,18 +532,7 @@ void Manager::run_commands(std::vector<Command>& commands) {
                 backends_->send_focus(send->holder, send->persona, send->epoch);
             }
         } else if (const auto* arm = std::get_if<ArmTimeout>(&command)) {
-            auto timer = std::make_unique<asio::steady_timer>(io_, options_.switch_timeout);
-            const auto epoch = arm->epoch;
-            timer->async_wait([this, epoch](const boost::system::error_code& ec) {
-                if (ec) {
-                    return; // cancelled: the timer (and maybe the manager) is gone; touch nothing
-                }
-                switch_timers_.erase(epoch);
-                std::vector<Command> more;
-                foreground_->timeout(epoch, more);
-                run_commands(more);
-            });
-            switch_timers_[epoch] = std::move(timer);
+            arm_switch_timeout(arm->epoch, options_.switch_timeout, 0);
         } else if (const auto* commit = std::get_if<SwitchCommitted>(&command)) {
             spdlog::info("foreground: {} -> {} ({})", commit->from, commit->to, to_string(commit->source));
             if (commit->to == kPinPromptPlace) {
@@ -588,6 +578,30 @@ void Manager::run_commands(std::vector<Command>& commands) {
                                                       "' (aborted or superseded by a later request)"));
         }
     }
+}
+
+void Manager::arm_switch_timeout(std::uint64_t epoch, std::chrono::steady_clock::duration wait, int extensions) {
+    auto timer = std::make_unique<asio::steady_timer>(io_, wait);
+    const auto armed = std::chrono::steady_clock::now();
+    timer->async_wait([this, epoch, armed, wait, extensions](const boost::system::error_code& ec) {
+        if (ec) {
+            return; // cancelled: the timer (and maybe the manager) is gone; touch nothing
+        }
+        switch_timers_.erase(epoch);
+        // The backends had the whole wait only if this loop could read their answers meanwhile.
+        const auto now = std::chrono::steady_clock::now();
+        const auto stalled = std::max(stall_meter_.stalled_since(armed), now - armed - wait);
+        if (stalled >= kMinCountedStall && extensions < kMaxTimeoutExtensions) {
+            spdlog::warn("switch epoch {}: this loop was blocked for {} ms of the wait; waiting that much longer", epoch,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(stalled).count());
+            arm_switch_timeout(epoch, stalled, extensions + 1);
+            return;
+        }
+        std::vector<Command> more;
+        foreground_->timeout(epoch, more);
+        run_commands(more);
+    });
+    switch_timers_[epoch] = std::move(timer);
 }
 
 void Manager::lifecycle(const control::LifecycleRequest& request, std::function<void(control::Reply)> done) {

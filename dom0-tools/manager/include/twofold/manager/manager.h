@@ -33,6 +33,7 @@
 #include "twofold/manager/domain_control.h"
 #include "twofold/manager/reconcile.h"
 #include "twofold/manager/restart_budget.h"
+#include "twofold/manager/loop_stall_meter.h"
 #include "twofold/manager/persona_notices.h"
 #include "twofold/manager/xenstore_permission_guard.h"
 #include "twofold/policy/policy.h"
@@ -133,6 +134,11 @@ private:
     // The strip mark (docs/messaging.md): on for a background persona's notice, off once that
     // persona is in front.
     void persona_notice(const std::string& persona);
+    // A switch phase's timeout that does not count the time this loop itself was blocked
+    // (LoopStallMeter): extended by that time, at most kMaxTimeoutExtensions times.
+    void arm_switch_timeout(std::uint64_t epoch, std::chrono::steady_clock::duration wait, int extensions);
+    static constexpr auto kMinCountedStall = std::chrono::milliseconds(100);
+    static constexpr int kMaxTimeoutExtensions = 4;
     void send_notice(const std::string& persona, bool mark);
     // For reconcile: the devices go into xenstore while the persona's domain is still paused.
     BeforeGuestRuns plumb_before_guest_runs();
@@ -172,6 +178,7 @@ private:
     std::unique_ptr<ForegroundStateMachine> foreground_;
     std::vector<SwitchWaiter> switch_waiters_;
     std::map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> switch_timers_;
+    LoopStallMeter stall_meter_{io_};
     std::unique_ptr<control::ControlServer> control_;
     std::unique_ptr<HardwareKey> key_;
     boost::asio::steady_timer supervision_timer_;

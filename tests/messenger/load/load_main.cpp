@@ -7,6 +7,7 @@
 // One thread, one libstrophe context for every connection (libstrophe waits with select(),
 // hence at most kMaxOfficers connections a process).
 #include <strophe.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +31,14 @@ std::int64_t now_ns() {
 }
 constexpr std::int64_t kSecond = 1'000'000'000;
 
+// This process's CPU time (user + system), to tell whether the generator was the bottleneck.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
 struct Server {
   std::string host;
   std::uint16_t port = 0;
@@ -41,8 +50,9 @@ struct Options {
   std::string password;
   RunShape shape;
   double rate = 1.0;
-  double connect_timeout_s = 60, duration_s = 0, drain_s = 10;
+  double connect_timeout_s = 300, duration_s = 0, drain_s = 10;
   double max_p99_ms = 0;
+  std::size_t connect_concurrency = 16;
 };
 
 // Counts and logs hostile or unexpected events; only the first few are printed in full.
@@ -274,14 +284,22 @@ int run(const Options& options, const std::vector<Server>& servers) {
   std::printf("load: %u officers on %zu node(s), %.2f msg/s each, %u messages each, %zu-byte bodies\n", shape.officers,
               servers.size(), options.rate, shape.messages_per_officer, shape.body_bytes);
 
-  // Connect everyone; the run starts when every officer's presence came back.
+  // Connect everyone, a few at a time: libstrophe does the TLS handshake blocking, one
+  // connection after the other, so sockets opened all at once sit unserved until ejabberd's
+  // negotiation timeout (30 s) closes them. The run starts when every presence came back.
   const std::int64_t t_connect = now_ns();
-  for (auto& o : officers)
-    if (!o->connect()) ++shared.connect_failures;
   const std::int64_t connect_deadline = t_connect + static_cast<std::int64_t>(options.connect_timeout_s * kSecond);
-  while (count(Officer::State::available) < officers.size() && count(Officer::State::closed) == 0 && now_ns() < connect_deadline)
+  std::size_t started = 0;
+  while (count(Officer::State::available) < officers.size() && count(Officer::State::closed) == 0 && now_ns() < connect_deadline) {
+    const std::size_t settled = count(Officer::State::available);
+    while (started < officers.size() && started - settled < options.connect_concurrency) {
+      if (!officers[started]->connect()) ++shared.connect_failures;
+      ++started;
+    }
     xmpp_run_once(ctx.get(), 10);
+  }
   const std::size_t available = count(Officer::State::available);
+  const double cpu_logins = cpu_seconds();
   std::printf("load: available %zu/%u in %.1f s\n", available, shape.officers, static_cast<double>(now_ns() - t_connect) / kSecond);
   std::fflush(stdout);
 
@@ -310,6 +328,9 @@ int run(const Options& options, const std::vector<Server>& servers) {
     const std::int64_t drain_deadline = t_drain + static_cast<std::int64_t>(options.drain_s * kSecond);
     while (ledger.received() < ledger.sent() && now_ns() < drain_deadline) xmpp_run_once(ctx.get(), 10);
     drain_s = static_cast<double>(now_ns() - t_drain) / kSecond;
+    std::printf("load: drained (%llu of %llu received)\n", static_cast<unsigned long long>(ledger.received()),
+                static_cast<unsigned long long>(ledger.sent()));
+    std::fflush(stdout);
     // A moment online after the last message: libstrophe answers the server's stream-management
     // ack requests (<r/>) here. Logging out with an unacked message makes ejabberd bounce it to
     // its sender although it was delivered.
@@ -321,6 +342,7 @@ int run(const Options& options, const std::vector<Server>& servers) {
   const std::int64_t close_deadline = now_ns() + 10 * kSecond;
   while (count(Officer::State::closed) < officers.size() && now_ns() < close_deadline) xmpp_run_once(ctx.get(), 10);
 
+  const double cpu_messages = cpu_seconds() - cpu_logins;
   const Summary s = ledger.summary();
   std::printf("load: sent %llu of %llu planned in %.1f s, drained in %.1f s\n", static_cast<unsigned long long>(s.sent),
               static_cast<unsigned long long>(planned), send_s, drain_s);
@@ -330,14 +352,17 @@ int run(const Options& options, const std::vector<Server>& servers) {
   std::printf("load: rejected bounced %llu  malformed %llu  forged %llu  misrouted %llu\n",
               static_cast<unsigned long long>(s.rejected[0]), static_cast<unsigned long long>(s.rejected[1]),
               static_cast<unsigned long long>(s.rejected[2]), static_cast<unsigned long long>(s.rejected[3]));
-  std::printf("load: connections: connect failures %llu, lost while running %llu\n",
-              static_cast<unsigned long long>(shared.connect_failures), static_cast<unsigned long long>(shared.disconnects));
+  std::printf("load: connections: connect failures %llu, lost while running %llu, unexpected presences %llu\n",
+              static_cast<unsigned long long>(shared.connect_failures), static_cast<unsigned long long>(shared.disconnects),
+              static_cast<unsigned long long>(shared.ignored_presences));
   print_latency("all", s.all);
   print_latency("cross-node", s.cross_node);
   print_latency("same-node", s.same_node);
   const LatencyStats lag = latency_stats(lags);
   std::printf("load: generator send lag p50 %.2f ms  p99 %.2f ms  max %.2f ms (how late a send left its schedule)\n", lag.p50_ms,
               lag.p99_ms, lag.max_ms);
+
+  std::printf("load: generator CPU %.2f s for the logins, %.2f s for the messages and logouts\n", cpu_logins, cpu_messages);
 
   std::vector<std::string> why;
   if (available != officers.size()) why.push_back(std::to_string(officers.size() - available) + " officers never available");
@@ -386,6 +411,8 @@ int main(int argc, char** argv) {
   app.add_option("--body-bytes", o.shape.body_bytes, "body size (an OMEMO message's base64 is ~500 bytes)")
       ->capture_default_str()->check(CLI::Range(std::size_t{0}, kMaxBodyBytes));
   app.add_option("--connect-timeout", o.connect_timeout_s, "seconds for every officer to be online")->capture_default_str()->check(CLI::Range(1.0, 600.0));
+  app.add_option("--connect-concurrency", o.connect_concurrency, "logins in progress at a time")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{kMaxOfficers}));
   app.add_option("--duration", o.duration_s, "wall-time bound of the send phase in seconds (0: messages/rate*1.5+10)")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
   app.add_option("--drain", o.drain_s, "seconds to wait for the last messages after sending")->capture_default_str()->check(CLI::Range(0.0, 600.0));

@@ -163,10 +163,14 @@ registered=$(ctl "$nodes" registered_users "$domain" | grep -c '^officer' || tru
 [ "$registered" -eq "$officers" ] || { say "FAIL: $registered of $officers accounts visible on node $nodes"; exit 1; }
 say "$officers accounts registered (counted on node $nodes)"
 
-# 5. The load. While it runs (once everyone is available), each node's sessions and memory.
+# 5. The load. Each node's resident memory and CPU time (user+system, all its threads) are read
+# idle, once every officer is available (the logins' cost) and once the messages are drained
+# (the messages' cost); CPU time, unlike latency, does not depend on what else the machine runs.
 rss_kib() { ps -o rss= -p "$1" 2>/dev/null | tr -d ' '; }
-declare -A rss_idle
-for n in $(seq 1 "$nodes"); do rss_idle[$n]=$(rss_kib "${pids[$n]}"); done
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+tck=$(getconf CLK_TCK)
+declare -A rss_idle cpu_idle cpu_online
+for n in $(seq 1 "$nodes"); do rss_idle[$n]=$(rss_kib "${pids[$n]}"); cpu_idle[$n]=$(cpu_ticks "${pids[$n]}"); done
 servers=()
 for n in $(seq 1 "$nodes"); do servers+=(--server "127.0.0.1:$(c2s_port "$n")"); done
 "$load" "${servers[@]}" --domain "$domain" --ca "$work/ca.pem" --password "$password" \
@@ -174,19 +178,30 @@ for n in $(seq 1 "$nodes"); do servers+=(--server "127.0.0.1:$(c2s_port "$n")");
 load_pid=$!
 tail -n +1 -f --pid=$load_pid "$work/load.out" &
 tail_pid=$!
-deadline=$((SECONDS + 120))
-until grep -q "^load: available" "$work/load.out"; do
-  kill -0 $load_pid 2>/dev/null || break
-  [ $SECONDS -lt $deadline ] || break
-  sleep 0.5
-done
-if kill -0 $load_pid 2>/dev/null; then
-  for n in $(seq 1 "$nodes"); do
-    sessions=$(ctl "$n" connected_users_number 2>/dev/null || echo "?")
-    local_sessions=$(ctl "$n" connected_users_info 2>/dev/null | grep -c "$(node_name "$n")" || true)
-    rss=$(rss_kib "${pids[$n]}")
-    say "node $n: $local_sessions sessions on this node ($sessions in the cluster), RSS ${rss_idle[$n]} KiB idle -> $rss KiB"
+wait_line() {  # a line of the load program's output, while it runs (bounded)
+  local deadline=$((SECONDS + $2))
+  until grep -q "$1" "$work/load.out"; do
+    kill -0 $load_pid 2>/dev/null && [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
   done
+}
+cpu_s() { awk -v t="$1" -v k="$tck" 'BEGIN { printf "%.2f", t / k }'; }
+if wait_line "^load: available $officers/" 300; then
+  declare -A rss_online
+  for n in $(seq 1 "$nodes"); do cpu_online[$n]=$(cpu_ticks "${pids[$n]}"); rss_online[$n]=$(rss_kib "${pids[$n]}"); done
+  for n in $(seq 1 "$nodes"); do
+    local_sessions=$(ctl "$n" connected_users_info 2>/dev/null | grep -c "$(node_name "$n")" || true)
+    say "node $n: $local_sessions sessions on this node ($(ctl "$n" connected_users_number 2>/dev/null || echo '?') in the cluster)," \
+        "RSS ${rss_idle[$n]} KiB idle -> ${rss_online[$n]} KiB," \
+        "CPU for the logins $(cpu_s $((cpu_online[$n] - cpu_idle[$n]))) s"
+  done
+  # The messages' CPU starts after these ejabberdctl calls, which cost the nodes some too.
+  for n in $(seq 1 "$nodes"); do cpu_online[$n]=$(cpu_ticks "${pids[$n]}"); done
+  if wait_line "^load: drained" $((messages * 3 + 120)); then
+    for n in $(seq 1 "$nodes"); do
+      say "node $n: RSS after the messages $(rss_kib "${pids[$n]}") KiB, CPU for the messages $(cpu_s $(( $(cpu_ticks "${pids[$n]}") - cpu_online[$n] ))) s"
+    done
+  fi
 fi
 set +e
 wait $load_pid

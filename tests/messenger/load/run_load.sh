@@ -106,6 +106,8 @@ ctl() {
     -s ejabberd_ctl -extra "$(node_name "$n")" "$@"
 }
 
+# +sbwt none...: the schedulers sleep when idle instead of spinning, so the CPU time read below
+# is work done, not busy-waiting (and the shared machine is spared the spinning).
 epmd -address 127.0.0.1 -port "$epmd_port" &
 epmd_pid=$!
 t0=$SECONDS
@@ -117,7 +119,8 @@ for n in $(seq 1 "$nodes"); do
   (
     cd "$dir"
     exec env EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$dir/ejabberd.log" \
-      erl -sname "$(node_name "$n")" -setcookie "$cookie" +K true +P 250000 "${loopback_dist[@]}" \
+      erl -sname "$(node_name "$n")" -setcookie "$cookie" +K true +P 250000 +sbwt none +sbwtdcpu none +sbwtdio none \
+      "${loopback_dist[@]}" \
       -kernel inet_dist_listen_min "$(dist_port "$n")" inet_dist_listen_max "$(dist_port "$n")" \
       -mnesia dir "\"$dir/db\"" -s ejabberd -noinput > "$dir/erl.out" 2>&1
   ) &
@@ -163,6 +166,17 @@ registered=$(ctl "$nodes" registered_users "$domain" | grep -c '^officer' || tru
 [ "$registered" -eq "$officers" ] || { say "FAIL: $registered of $officers accounts visible on node $nodes"; exit 1; }
 say "$officers accounts registered (counted on node $nodes)"
 
+# The generator trusts only --ca: with a CA that did not issue the server's certificate, no
+# officer may come online (the same program, 3 officers, must FAIL with a refused certificate).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/other-ca.key" \
+  -out "$work/other-ca.pem" -days 2 -subj "/CN=Another CA" 2>/dev/null
+if "$load" --server "127.0.0.1:$(c2s_port 1)" --domain "$domain" --ca "$work/other-ca.pem" --password "$password" \
+     --officers 3 --messages 1 --connect-timeout 20 > "$work/pinning.out" 2>&1 \
+   || ! grep -q "server certificate refused" "$work/pinning.out"; then
+  say "FAIL: a server certificate from another CA was not refused"; cat "$work/pinning.out"; exit 1
+fi
+say "a certificate from another CA is refused ($(grep -m1 'certificate refused' "$work/pinning.out"))"
+
 # 5. The load. Each node's resident memory and CPU time (user+system, all its threads) are read
 # idle, once every officer is available (the logins' cost) and once the messages are drained
 # (the messages' cost); CPU time, unlike latency, does not depend on what else the machine runs.
@@ -173,6 +187,7 @@ declare -A rss_idle cpu_idle cpu_online
 for n in $(seq 1 "$nodes"); do rss_idle[$n]=$(rss_kib "${pids[$n]}"); cpu_idle[$n]=$(cpu_ticks "${pids[$n]}"); done
 servers=()
 for n in $(seq 1 "$nodes"); do servers+=(--server "127.0.0.1:$(c2s_port "$n")"); done
+: > "$work/load.out"  # exists before tail follows it
 "$load" "${servers[@]}" --domain "$domain" --ca "$work/ca.pem" --password "$password" \
   --officers "$officers" --rate "$rate" --messages "$messages" "$@" > "$work/load.out" 2>&1 &
 load_pid=$!

@@ -70,6 +70,9 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+# ctest's timeout and ^C end the script through the EXIT trap too.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 show_logs() { local f; for f in "$work"/node*/ejabberd.log; do echo "--- $f"; tail -20 "$f"; done; }
 
 # 1. The organisation's test CA and the server certificate (ejabberd wants cert and key in one PEM).

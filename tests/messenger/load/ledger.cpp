@@ -29,20 +29,22 @@ std::uint64_t Summary::rejected_total() const {
 
 Ledger::Ledger(const RunShape& shape, std::vector<std::uint32_t> node_of)
     : shape_(shape), node_of_(std::move(node_of)),
-      slots_(static_cast<std::size_t>(shape.officers) * shape.messages_per_officer, Slot::unsent) {
+      slots_(static_cast<std::size_t>(shape.officers) * shape.messages_per_officer * width(), Slot::unsent) {
   if (node_of_.size() != shape_.officers) throw std::invalid_argument("ledger: one node per officer");
 }
 
 void Ledger::record_sent(std::uint32_t sender, std::uint32_t seq) {
-  auto& s = slots_.at(slot(sender, seq));
-  if (s != Slot::unsent) throw std::logic_error("ledger: message sent twice");
-  s = Slot::sent;
-  ++sent_;
+  for (const std::uint32_t receiver : recipients_of(shape_, sender, seq)) {
+    auto& s = slots_.at(slot(sender, seq, receiver));
+    if (s != Slot::unsent) throw std::logic_error("ledger: message sent twice");
+    s = Slot::sent;
+    ++sent_;
+  }
 }
 
 Ledger::Receipt Ledger::record_received(const Probe& probe, std::int64_t now_ns) {
   // parse_probe bounded sender and seq by the run's shape.
-  auto& s = slots_.at(slot(probe.sender, probe.seq));
+  auto& s = slots_.at(slot(probe.sender, probe.seq, probe.receiver));
   if (s == Slot::unsent) {
     ++invented_;
     return Receipt::invented;
@@ -54,7 +56,7 @@ Ledger::Receipt Ledger::record_received(const Probe& probe, std::int64_t now_ns)
   s = Slot::received;
   ++received_;
   const bool cross = node_of_.at(probe.sender) != node_of_.at(probe.receiver);
-  (cross ? cross_ns_ : same_ns_).push_back(now_ns - probe.sent_ns);
+  (probe.group ? group_ns_ : cross ? cross_ns_ : same_ns_).push_back(now_ns - probe.sent_ns);
   return Receipt::fresh;
 }
 
@@ -68,9 +70,11 @@ Summary Ledger::summary() const {
   s.rejected = rejected_;
   std::vector<std::int64_t> all = cross_ns_;
   all.insert(all.end(), same_ns_.begin(), same_ns_.end());
+  all.insert(all.end(), group_ns_.begin(), group_ns_.end());
   s.all = latency_stats(std::move(all));
   s.cross_node = latency_stats(cross_ns_);
   s.same_node = latency_stats(same_ns_);
+  s.group = latency_stats(group_ns_);
   return s;
 }
 

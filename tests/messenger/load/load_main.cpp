@@ -119,6 +119,7 @@ class Officer {
   std::uint32_t next_seq_ = 0;
   std::int64_t next_ns_ = 0, period_ns_ = 0;
 
+  void send_probe(std::uint32_t to, std::uint32_t seq, const std::string& sent, bool group);
   static void on_connection(xmpp_conn_t*, xmpp_conn_event_t, int, xmpp_stream_error_t*, void*);
   static int on_message(xmpp_conn_t*, xmpp_stanza_t*, void*);
   static int on_presence(xmpp_conn_t*, xmpp_stanza_t*, void*);
@@ -230,23 +231,31 @@ std::int64_t Officer::send_due(std::int64_t now) {
     if (lag < 0) lag = now - next_ns_;
     const std::uint32_t seq = next_seq_++;
     next_ns_ += period_ns_;
-    const std::string to = officer_bare_jid(shape, peer_of(shape, index_, seq));
-    const std::string id = "p" + std::to_string(index_) + "-" + std::to_string(seq);
-    StanzaPtr msg{xmpp_message_new(ctx_, "chat", to.c_str(), id.c_str())};
-    StanzaPtr probe{xmpp_stanza_new(ctx_)};
-    if (!msg || !probe) throw std::runtime_error("out of memory building a stanza");
-    xmpp_message_set_body(msg.get(), shared_.body.c_str());
-    xmpp_stanza_set_name(probe.get(), "probe");
-    xmpp_stanza_set_ns(probe.get(), kProbeNamespace);
-    xmpp_stanza_set_attribute(probe.get(), "sender", std::to_string(index_).c_str());
-    xmpp_stanza_set_attribute(probe.get(), "seq", std::to_string(seq).c_str());
-    const std::int64_t sent = now_ns();
-    xmpp_stanza_set_attribute(probe.get(), "sent", std::to_string(sent).c_str());
-    xmpp_stanza_add_child(msg.get(), probe.get());
+    // A unit's message leaves as one stanza per other member, back to back, one send time.
+    const std::string sent = std::to_string(now_ns());
+    const bool group = is_group_seq(shape, seq);
+    for (const std::uint32_t to : recipients_of(shape, index_, seq)) send_probe(to, seq, sent, group);
     shared_.ledger.record_sent(index_, seq);
-    xmpp_send(conn_.get(), msg.get());
   }
   return lag;
+}
+
+void Officer::send_probe(std::uint32_t to, std::uint32_t seq, const std::string& sent, bool group) {
+  const auto& shape = shared_.options.shape;
+  const std::string jid = officer_bare_jid(shape, to);
+  const std::string id = "p" + std::to_string(index_) + "-" + std::to_string(seq) + "-" + std::to_string(to);
+  StanzaPtr msg{xmpp_message_new(ctx_, "chat", jid.c_str(), id.c_str())};
+  StanzaPtr probe{xmpp_stanza_new(ctx_)};
+  if (!msg || !probe) throw std::runtime_error("out of memory building a stanza");
+  xmpp_message_set_body(msg.get(), shared_.body.c_str());
+  xmpp_stanza_set_name(probe.get(), "probe");
+  xmpp_stanza_set_ns(probe.get(), kProbeNamespace);
+  xmpp_stanza_set_attribute(probe.get(), "sender", std::to_string(index_).c_str());
+  xmpp_stanza_set_attribute(probe.get(), "seq", std::to_string(seq).c_str());
+  xmpp_stanza_set_attribute(probe.get(), "sent", sent.c_str());
+  if (group) xmpp_stanza_set_attribute(probe.get(), "group", unit_id(unit_of(shape, index_)).c_str());
+  xmpp_stanza_add_child(msg.get(), probe.get());
+  xmpp_send(conn_.get(), msg.get());
 }
 
 std::optional<Server> parse_server(const std::string& text) {
@@ -282,8 +291,12 @@ int run(const Options& options, const std::vector<Server>& servers) {
   const auto count = [&](Officer::State st) {
     return static_cast<std::size_t>(std::count_if(officers.begin(), officers.end(), [st](const auto& o) { return o->state() == st; }));
   };
+  const std::uint64_t planned = planned_deliveries(shape);
   std::printf("load: %u officers on %zu node(s), %.2f msg/s each, %u messages each, %zu-byte bodies\n", shape.officers,
               servers.size(), options.rate, shape.messages_per_officer, shape.body_bytes);
+  if (shape.unit_size >= 2 && shape.group_every > 0)
+    std::printf("load: units of %u, every %u. message to the unit (fanned out by the sender): %llu deliveries planned\n",
+                shape.unit_size, shape.group_every, static_cast<unsigned long long>(planned));
 
   // Connect everyone, a few at a time: libstrophe does the TLS handshake blocking, one
   // connection after the other, so sockets opened all at once sit unserved until ejabberd's
@@ -305,7 +318,6 @@ int run(const Options& options, const std::vector<Server>& servers) {
   std::fflush(stdout);
 
   std::vector<std::int64_t> lags;
-  std::uint64_t planned = static_cast<std::uint64_t>(shape.officers) * shape.messages_per_officer;
   double send_s = 0, drain_s = 0;
   if (available == officers.size()) {
     // Steady rate, phases spread evenly over one period so the server sees a flat stream.
@@ -359,6 +371,7 @@ int run(const Options& options, const std::vector<Server>& servers) {
   print_latency("all", s.all);
   print_latency("cross-node", s.cross_node);
   print_latency("same-node", s.same_node);
+  if (s.group.count) print_latency("unit", s.group);
   const LatencyStats lag = latency_stats(lags);
   std::printf("load: generator send lag p50 %.2f ms  p99 %.2f ms  max %.2f ms (how late a send left its schedule)\n", lag.p50_ms,
               lag.p99_ms, lag.max_ms);
@@ -411,6 +424,10 @@ int main(int argc, char** argv) {
   app.add_option("--rate", o.rate, "messages a second each officer sends")->capture_default_str()->check(CLI::Range(0.01, 100.0));
   app.add_option("--body-bytes", o.shape.body_bytes, "body size (an OMEMO message's base64 is ~500 bytes)")
       ->capture_default_str()->check(CLI::Range(std::size_t{0}, kMaxBodyBytes));
+  app.add_option("--unit-size", o.shape.unit_size, "officers per unit (consecutive indices; 0: no unit channels)")
+      ->capture_default_str()->check(CLI::Range(0u, kMaxUnitSize));
+  app.add_option("--group-every", o.shape.group_every, "every Nth message of an officer goes to its unit (0: none)")
+      ->capture_default_str()->check(CLI::Range(0u, kMaxMessagesPerOfficer));
   app.add_option("--connect-timeout", o.connect_timeout_s, "seconds for every officer to be online")->capture_default_str()->check(CLI::Range(1.0, 600.0));
   app.add_option("--connect-concurrency", o.connect_concurrency, "logins in progress at a time")
       ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{kMaxOfficers}));
@@ -421,6 +438,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // run_load.sh follows the phases line by line
 
+  if (o.shape.unit_size == 1 || (o.shape.unit_size && o.shape.officers % o.shape.unit_size != 0)) {
+    std::fprintf(stderr, "load: --unit-size must be at least 2 and divide --officers\n");
+    return 2;
+  }
   std::vector<Server> servers;
   for (const auto& s : o.servers) {
     auto server = parse_server(s);

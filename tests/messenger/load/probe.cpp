@@ -1,5 +1,6 @@
 #include "probe.h"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -40,6 +41,32 @@ std::string officer_bare_jid(const RunShape& shape, std::uint32_t index) {
 std::uint32_t peer_of(const RunShape& shape, std::uint32_t sender, std::uint32_t seq) {
   const std::uint64_t step = (seq % 2 == 0) ? 1 : 2;
   return static_cast<std::uint32_t>((sender + step) % shape.officers);
+}
+
+bool is_group_seq(const RunShape& shape, std::uint32_t seq) {
+  return shape.unit_size >= 2 && shape.group_every > 0 && seq % shape.group_every == shape.group_every - 1;
+}
+
+std::uint32_t unit_of(const RunShape& shape, std::uint32_t officer) {
+  return shape.unit_size ? officer / shape.unit_size : 0;
+}
+
+std::string unit_id(std::uint32_t unit) { return "unit-" + std::to_string(unit); }
+
+std::vector<std::uint32_t> recipients_of(const RunShape& shape, std::uint32_t sender, std::uint32_t seq) {
+  if (!is_group_seq(shape, seq)) return {peer_of(shape, sender, seq)};
+  std::vector<std::uint32_t> members;
+  const std::uint32_t first = unit_of(shape, sender) * shape.unit_size;
+  for (std::uint32_t m = first; m < first + shape.unit_size && m < shape.officers; ++m)
+    if (m != sender) members.push_back(m);
+  return members;
+}
+
+std::uint64_t planned_deliveries(const RunShape& shape) {
+  std::uint64_t total = 0;
+  for (std::uint32_t seq = 0; seq < shape.messages_per_officer; ++seq)
+    total += is_group_seq(shape, seq) ? shape.unit_size - 1 : 1;
+  return total * shape.officers;
 }
 
 bool parse_decimal(std::string_view text, std::uint64_t max, std::uint64_t& out) {
@@ -89,7 +116,12 @@ ParsedProbe parse_probe(xmpp_stanza_t* stanza, const RunShape& shape, std::uint3
     return reject(RejectKind::forged, "probe claims sender " + std::to_string(claimed) + ", server says " + quoted(from));
   if (shape.messages_per_officer == 0 || !parse_decimal(attribute(probe, "seq"), shape.messages_per_officer - 1, seq))
     return reject(RejectKind::malformed, "probe seq " + quoted(attribute(probe, "seq")));
-  if (peer_of(shape, *sender, static_cast<std::uint32_t>(seq)) != receiver)
+  const bool group = is_group_seq(shape, static_cast<std::uint32_t>(seq));
+  const char* group_attr = xmpp_stanza_get_attribute(probe, "group");
+  if (group != (group_attr != nullptr) || (group && unit_id(unit_of(shape, *sender)) != group_attr))
+    return reject(RejectKind::malformed, "seq " + std::to_string(seq) + " with group " + quoted(group_attr ? group_attr : "(none)"));
+  const auto recipients = recipients_of(shape, *sender, static_cast<std::uint32_t>(seq));
+  if (std::find(recipients.begin(), recipients.end(), receiver) == recipients.end())
     return reject(RejectKind::misrouted, "seq " + std::to_string(seq) + " of officer " + std::to_string(*sender) + " is not for officer " + std::to_string(receiver));
   if (now_ns < shape.start_ns || !parse_decimal(attribute(probe, "sent"), static_cast<std::uint64_t>(now_ns), sent) ||
       static_cast<std::int64_t>(sent) < shape.start_ns)
@@ -105,7 +137,7 @@ ParsedProbe parse_probe(xmpp_stanza_t* stanza, const RunShape& shape, std::uint3
   for (char c : body_text)
     if (c != 'x') return reject(RejectKind::malformed, "body altered");
 
-  return Probe{*sender, receiver, static_cast<std::uint32_t>(seq), static_cast<std::int64_t>(sent)};
+  return Probe{*sender, receiver, static_cast<std::uint32_t>(seq), static_cast<std::int64_t>(sent), group};
 }
 
 }  // namespace twofold::messenger::load

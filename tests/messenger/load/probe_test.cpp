@@ -103,6 +103,54 @@ TEST_F(ProbeTest, null_stanza_is_rejected_not_dereferenced) {
   EXPECT_EQ(kind(parse_probe(nullptr, shape, 0, kNow)), RejectKind::malformed);
 }
 
+class UnitProbeTest : public ProbeTest {
+ protected:
+  // Units of 5: officers 0-4 and 5-9; every 2nd message (odd seq) goes to the unit.
+  void SetUp() override {
+    shape.unit_size = 5;
+    shape.group_every = 2;
+  }
+};
+
+TEST_F(UnitProbeTest, unit_message_reaches_every_other_member_only) {
+  EXPECT_EQ(recipients_of(shape, 6, 1), (std::vector<std::uint32_t>{5, 7, 8, 9}));
+  EXPECT_EQ(recipients_of(shape, 6, 0), (std::vector<std::uint32_t>{7}));
+  EXPECT_EQ(planned_deliveries(shape), 10u * (2 * 1 + 2 * 4));
+}
+
+TEST_F(UnitProbeTest, unit_message_to_a_member_is_accepted) {
+  auto p = parse(message("officer6@messages.test", "officer9@messages.test", "sender='6' seq='1' sent='2000000' group='unit-1'"), 9);
+  ASSERT_TRUE(std::holds_alternative<Probe>(p));
+  EXPECT_TRUE(std::get<Probe>(p).group);
+}
+
+TEST_F(UnitProbeTest, unit_message_outside_the_unit_is_misrouted) {
+  EXPECT_EQ(kind(parse(message("officer6@messages.test", "officer4@messages.test", "sender='6' seq='1' sent='2000000' group='unit-1'"), 4)),
+            RejectKind::misrouted);
+}
+
+TEST_F(UnitProbeTest, wrong_or_missing_or_extra_group_is_malformed) {
+  const std::string from = "officer6@messages.test", to = "officer9@messages.test";
+  EXPECT_EQ(kind(parse(message(from, to, "sender='6' seq='1' sent='2000000' group='unit-0'"), 9)), RejectKind::malformed);
+  EXPECT_EQ(kind(parse(message(from, to, "sender='6' seq='1' sent='2000000'"), 9)), RejectKind::malformed);
+  EXPECT_EQ(kind(parse(message(from, "officer7@messages.test", "sender='6' seq='0' sent='2000000' group='unit-1'"), 7)),
+            RejectKind::malformed);
+}
+
+TEST(Ledger, unit_message_counts_one_delivery_per_member) {
+  RunShape shape{"officer", "messages.test", 4, 2, 0, 0, 4, 2};
+  Ledger ledger(shape, {0, 1, 0, 1});
+  ledger.record_sent(0, 1);  // to officers 1, 2, 3
+  EXPECT_EQ(ledger.record_received(Probe{0, 2, 1, 100, true}, 200), Ledger::Receipt::fresh);
+  EXPECT_EQ(ledger.record_received(Probe{0, 2, 1, 100, true}, 300), Ledger::Receipt::duplicate);
+  EXPECT_EQ(ledger.record_received(Probe{0, 3, 1, 100, true}, 300), Ledger::Receipt::fresh);
+  const Summary s = ledger.summary();
+  EXPECT_EQ(s.sent, 3u);
+  EXPECT_EQ(s.received, 2u);
+  EXPECT_EQ(s.lost, 1u);
+  EXPECT_EQ(s.group.count, 2u);
+}
+
 TEST(Ledger, lost_duplicate_and_invented_are_told_apart) {
   RunShape shape{"officer", "messages.test", 3, 2, 0, 0};
   Ledger ledger(shape, {0, 1, 0});

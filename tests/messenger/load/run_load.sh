@@ -23,17 +23,19 @@ usage: run_load.sh [--nodes N] [--officers N] [--rate R] [--messages M] [--keep]
   --officers N   accounts registered and simulated (default 300)
   --rate R       messages a second each officer sends (default 1)
   --messages M   messages each officer sends (default 60)
+  --shaper B     ejabberd's per-connection rate limit in bytes/s (default 100000)
   --keep         keep the temp dir (configs, logs) for a look afterwards
 LOAD_OPTIONS are passed to the load program after the ones this script sets (see its --help).
 USAGE
 }
-nodes=2 officers=300 rate=1 messages=60 keep=0
+nodes=2 officers=300 rate=1 messages=60 shaper=100000 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
     --officers) officers=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
+    --shaper) shaper=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
@@ -42,7 +44,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 load=$(realpath "$1"); shift
-[[ $nodes =~ ^[1-9]$ && $officers =~ ^[0-9]+$ ]] || { echo "run_load: --nodes 1..9, --officers a number" >&2; exit 2; }
+[[ $nodes =~ ^[1-9]$ && $officers =~ ^[0-9]+$ && $shaper =~ ^[1-9][0-9]*$ ]] \
+  || { echo "run_load: --nodes 1..9, --officers and --shaper numbers" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 say() { echo "messenger_load: $*"; }
 
@@ -117,7 +120,7 @@ t0=$SECONDS
 for n in $(seq 1 "$nodes"); do
   dir="$work/node$n"
   mkdir -p "$dir/db"
-  sed -e "s#@DOMAIN@#$domain#; s#@PORT@#$(c2s_port "$n")#; s#@CERT@#$work/server.pem#; s#@CA@#$work/ca.pem#" \
+  sed -e "s#@DOMAIN@#$domain#; s#@PORT@#$(c2s_port "$n")#; s#@CERT@#$work/server.pem#; s#@CA@#$work/ca.pem#; s#@SHAPER@#$shaper#" \
     "$here/ejabberd.yml.in" > "$dir/ejabberd.yml"
   (
     cd "$dir"

@@ -98,7 +98,6 @@ class Officer {
   void disconnect();
   State state() const { return state_; }
   std::uint32_t index() const { return index_; }
-  bool lost_connection() const { return lost_connection_; }
   // Sends every message due by `now`; returns how late the first one was (ns), or -1.
   std::int64_t send_due(std::int64_t now);
   void schedule(std::int64_t first_ns, std::int64_t period_ns) {
@@ -115,7 +114,7 @@ class Officer {
   std::string full_jid_;
   std::unique_ptr<xmpp_conn_t, ConnDeleter> conn_;
   State state_ = State::connecting;
-  bool lost_connection_ = false;
+  bool closing_ = false;  // we asked for the disconnect: not a lost connection
   std::uint32_t next_seq_ = 0;
   std::int64_t next_ns_ = 0, period_ns_ = 0;
 
@@ -161,6 +160,7 @@ bool Officer::connect() {
 }
 
 void Officer::disconnect() {
+  closing_ = true;
   if (state_ != State::closed) xmpp_disconnect(conn_.get());
 }
 
@@ -184,7 +184,11 @@ void Officer::on_connection(xmpp_conn_t* conn, xmpp_conn_event_t status, int err
     self.shared_.events.note("connect failed", self.full_jid_ + " error " + std::to_string(error) +
                                                    (stream_error && stream_error->text ? std::string(" ") + stream_error->text : ""));
   }
-  self.lost_connection_ = was_up;
+  if (was_up && !self.closing_) {
+    ++self.shared_.disconnects;
+    self.shared_.events.note("connection lost", self.full_jid_ + " error " + std::to_string(error) +
+                                                    (stream_error && stream_error->text ? std::string(" ") + stream_error->text : ""));
+  }
   self.state_ = State::closed;
 }
 
@@ -350,7 +354,6 @@ int run(const Options& options, const std::vector<Server>& servers) {
     const std::int64_t quiet_deadline = now_ns() + kSecond;
     while (now_ns() < quiet_deadline) xmpp_run_once(ctx.get(), 10);
   }
-  for (auto& o : officers) shared.disconnects += o->lost_connection() ? 1 : 0;
   for (auto& o : officers) o->disconnect();
   const std::int64_t close_deadline = now_ns() + 10 * kSecond;
   while (count(Officer::State::closed) < officers.size() && now_ns() < close_deadline) xmpp_run_once(ctx.get(), 10);
@@ -380,7 +383,9 @@ int run(const Options& options, const std::vector<Server>& servers) {
 
   std::vector<std::string> why;
   if (available != officers.size()) why.push_back(std::to_string(officers.size() - available) + " officers never available");
-  if (s.sent != planned) why.push_back("sent " + std::to_string(s.sent) + " of " + std::to_string(planned) + " (time bound hit)");
+  if (s.sent != planned)
+    why.push_back("sent " + std::to_string(s.sent) + " of " + std::to_string(planned) +
+                  (shared.disconnects ? " (senders lost their connection)" : " (time bound hit)"));
   if (s.lost) why.push_back(std::to_string(s.lost) + " lost");
   if (s.duplicated) why.push_back(std::to_string(s.duplicated) + " duplicated");
   if (s.invented) why.push_back(std::to_string(s.invented) + " invented");

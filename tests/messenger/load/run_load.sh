@@ -220,6 +220,7 @@ if wait_line "^load: available $officers/" 300; then
   for n in $(seq 1 "$nodes"); do cpu_online[$n]=$(cpu_ticks "${pids[$n]}"); done
   if wait_line "^load: drained" $((messages * 3 + 120)); then
     for n in $(seq 1 "$nodes"); do
+      kill -0 "${pids[$n]}" 2>/dev/null || { say "node $n: gone"; continue; }
       say "node $n: RSS after the messages $(rss_kib "${pids[$n]}") KiB, CPU for the messages $(cpu_s $(( $(cpu_ticks "${pids[$n]}") - cpu_online[$n] ))) s"
     done
   fi

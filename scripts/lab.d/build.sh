@@ -109,7 +109,11 @@ resolve_used_versions() {
       else
         echo "$image $name $new" >>"$tmp"
         was=$(printf '%s\n' "${gone[@]}" | awk -v n="$name" '$1 == n { print $2 }' | head -1)
-        log "debs: $image: $name $new from the archive (${was:+replaces the vanished pin $was}${was:-new in its closure: a renamed package, e.g. a kernel ABI bump})"
+        if [ -n "$was" ]; then
+          log "debs: $image: $name $new from the archive (replaces the vanished pin $was)"
+        else
+          log "debs: $image: $name $new from the archive (new in its closure: a renamed package, e.g. a kernel ABI bump)"
+        fi
         replaced=$((replaced + 1))
       fi
     done < <(candidate_versions "${closure[@]}")

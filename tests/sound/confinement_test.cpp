@@ -1,7 +1,7 @@
 // The sound backend's allowlist in forked children: what the backend does after confining
 // (ALSA PCM requests, alsa-lib's own work on an opened PCM) survives; opening anything and
 // ALSA's control device kill.
-#include <alsa/asoundlib.h>
+#include <sound/asound.h> // the kernel's request numbers, not alsa-lib
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -77,7 +77,7 @@ TEST(SoundConfinement, AlsaControlRequestKills) {
     const int status = run_in_child([] {
         const int fd = open("/dev/null", O_RDWR);
         confine::install_seccomp(tested_allowlist(), confine::SeccompMode::Kill);
-        snd_ctl_card_info_t* info = nullptr;
+        snd_ctl_card_info* info = nullptr;
         ioctl(fd, SNDRV_CTL_IOCTL_CARD_INFO, info);
         return 0;
     });

@@ -287,6 +287,23 @@ TEST_F(SoundBackendTest, EventPortFloodAndAStuckEventPageCostOnlyThatGuest) {
     EXPECT_EQ(personal.backend_state(), "4");
 }
 
+TEST_F(SoundBackendTest, EventIdsStayConsecutiveAcrossDroppedEvents) {
+    ASSERT_TRUE(connect(personal));
+    auto buffer = personal.make_buffer(kBuffer);
+    ASSERT_EQ(call(personal, kPlayback, open_request(1, 48000, XENSND_PCM_FORMAT_S16_LE, 2, kBuffer, buffer.directory, 4)), 0);
+    for (std::uint16_t id = 2; id < 2 + XENSND_IN_RING_LEN + 5; ++id) {
+        ASSERT_EQ(call(personal, kPlayback, rw_request(id, XENSND_OP_WRITE, 0, 4)), 0); // the last 5 find the page full
+    }
+    const auto first = personal.take_events(kPlayback);
+    ASSERT_EQ(first.size(), XENSND_IN_RING_LEN);
+    EXPECT_EQ(first.back().id, XENSND_IN_RING_LEN - 1);
+    ASSERT_EQ(call(personal, kPlayback, rw_request(99, XENSND_OP_WRITE, 0, 4)), 0);
+    const auto next = personal.take_events(kPlayback);
+    ASSERT_EQ(next.size(), 1U);
+    EXPECT_EQ(next[0].id, XENSND_IN_RING_LEN); // xen-snd-front drops every event after a gap
+    EXPECT_EQ(next[0].op.cur_pos.position, 4U * (XENSND_IN_RING_LEN + 6));
+}
+
 TEST_F(SoundBackendTest, ImpossibleEventConsumerStopsEventsButNotRequests) {
     ASSERT_TRUE(connect(personal));
     auto buffer = personal.make_buffer(kBuffer);

@@ -33,6 +33,8 @@ void Stream::attach(xenbus::BoundRing requests, xenbus::BoundRing events) {
     events_.emplace(events.bytes.first(xen::kPageSize), kSndEventRing);
     request_port_ = requests.port;
     event_port_ = events.port;
+    // A new connection: xen-snd-front counts event ids from 0 on every freshly shared page.
+    next_event_id_ = 0;
 }
 
 void Stream::detach() noexcept {
@@ -249,13 +251,16 @@ void Stream::advance(std::uint32_t length) {
     open_->position += length;
     if (open_->request.period_bytes == 0 || !events_) return;
     const std::uint64_t position = open_->position;
-    const std::uint16_t id = next_event_id_++;
+    const std::uint16_t id = next_event_id_;
     const auto status = events_->push([position, id](xensnd_evt& event) noexcept {
         event.id = id;
         event.type = XENSND_EVT_CUR_POS;
         event.op.cur_pos.position = position;
     });
     if (status == rings::PushStatus::pushed) {
+        // Only published events take an id: xen-snd-front ignores every event after a gap in
+        // the ids (it expects each one to be its previous plus one), for the whole connection.
+        ++next_event_id_;
         ++counters_.events_sent;
         if (event_port_ != nullptr) event_port_->notify();
     } else {

@@ -68,7 +68,7 @@ private:
         xen::BoundPort port;
         AsioEventChannel::Registration registration;
     };
-    // One entry per ring_specs() entry; a vector of optionals-free entries built all or none.
+    // One entry per ring_specs() entry, all bound or none.
     struct Binding {
         std::vector<BoundSpec> rings;
     };

@@ -14,6 +14,7 @@ std::string_view to_string(DeviceType type) noexcept {
     case DeviceType::Console: return "console";
     case DeviceType::Vdispl: return "vdispl";
     case DeviceType::Echo: return "twofold-echo";
+    case DeviceType::Vsnd: return "vsnd";
     }
     return "invalid";
 }

@@ -112,46 +112,63 @@ void FrontendConnection::execute(const Step& step) {
     if (step.teardown) finish();
 }
 
+bool FrontendConnection::map_and_bind(const NodeReader& frontend, const RingSpec& spec, BoundSpec& out) {
+    const xen::DomId domid = paths_.frontend_domid();
+    if (spec.mapping == RingSpec::Mapping::Grant) {
+        auto refs = read_refs<xen::GrantRef>(frontend, spec, parse_grant_ref);
+        if (!refs) {
+            services_.log->warn("{}: refused frontend value: {}", name_, refs.error().message);
+            return false;
+        }
+        out.ring = services_.grants.map(domid, refs.value(), spec.access);
+    } else {
+        auto frames = read_refs<xen::Gfn>(frontend, spec, parse_gfn);
+        if (!frames) {
+            services_.log->warn("{}: refused frontend value: {}", name_, frames.error().message);
+            return false;
+        }
+        out.ring = services_.foreign.map(domid, frames.value(), spec.access);
+    }
+    if (out.ring.empty()) {
+        services_.log->warn("{}: ring mapping is empty", name_);
+        return false;
+    }
+    auto remote_port = frontend.read(spec.port_node, parse_port);
+    if (!remote_port) {
+        services_.log->warn("{}: refused frontend value: {}", name_, remote_port.error().message);
+        return false;
+    }
+    out.port = xen::BoundPort(services_.events, services_.events.bind_interdomain(domid, remote_port.value()));
+    return true;
+}
+
 bool FrontendConnection::bind() {
     const NodeReader frontend(services_.store, paths_.frontend());
-    const RingSpec spec = device_->ring_spec();
-    const xen::DomId domid = paths_.frontend_domid();
+    const std::vector<RingSpec> specs = device_->ring_specs();
+    if (specs.empty() || specs.size() > kMaxRingsPerDevice) {
+        services_.log->error("{}: device asks for {} rings", name_, specs.size());
+        return false;
+    }
     try {
         Binding binding;
-        if (spec.mapping == RingSpec::Mapping::Grant) {
-            auto refs = read_refs<xen::GrantRef>(frontend, spec, parse_grant_ref);
-            if (!refs) {
-                services_.log->warn("{}: refused frontend value: {}", name_, refs.error().message);
-                return false;
-            }
-            binding.ring = services_.grants.map(domid, refs.value(), spec.access);
-        } else {
-            auto frames = read_refs<xen::Gfn>(frontend, spec, parse_gfn);
-            if (!frames) {
-                services_.log->warn("{}: refused frontend value: {}", name_, frames.error().message);
-                return false;
-            }
-            binding.ring = services_.foreign.map(domid, frames.value(), spec.access);
+        binding.rings.resize(specs.size());
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            if (!map_and_bind(frontend, specs[i], binding.rings[i])) return false; // binding releases the rest
         }
-        if (binding.ring.empty()) {
-            services_.log->warn("{}: ring mapping is empty", name_);
-            return false;
-        }
-        auto remote_port = frontend.read(spec.port_node, parse_port);
-        if (!remote_port) {
-            services_.log->warn("{}: refused frontend value: {}", name_, remote_port.error().message);
-            return false;
-        }
-        binding.port = xen::BoundPort(services_.events, services_.events.bind_interdomain(domid, remote_port.value()));
         binding_.emplace(std::move(binding));
-        const BindContext context{paths_, binding_->ring.bytes(), binding_->port, frontend};
+        std::vector<BoundRing> rings;
+        rings.reserve(binding_->rings.size());
+        for (const auto& bound : binding_->rings) rings.push_back(BoundRing{bound.ring.bytes(), &bound.port});
+        const BindContext context{paths_, binding_->rings[0].ring.bytes(), binding_->rings[0].port, frontend, rings};
         if (auto accepted = device_->on_bind(context); !accepted) {
             services_.log->warn("{}: device refused the ring: {}", name_, accepted.error().message);
             unbind();
             return false;
         }
-        binding_->registration =
-            services_.ports.add(binding_->port.port(), [this](std::size_t budget) { return service(budget); });
+        for (std::size_t i = 0; i < binding_->rings.size(); ++i) {
+            binding_->rings[i].registration = services_.ports.add(
+                binding_->rings[i].port.port(), [this, i](std::size_t budget) { return service(i, budget); });
+        }
         return true;
     } catch (const std::exception& e) {
         // Mapping or binding failed (bad grant, dead domain, no resources): nothing stays held.
@@ -163,16 +180,16 @@ bool FrontendConnection::bind() {
 
 void FrontendConnection::unbind() noexcept {
     if (!binding_) return;
-    binding_->registration.reset(); // no handler runs from here on
+    for (auto& bound : binding_->rings) bound.registration.reset(); // no handler runs from here on
     device_->on_closing();          // the device drops its views before they are unmapped
-    binding_.reset();               // unbinds the port, then unmaps the ring
+    binding_.reset();               // unbinds the ports, then unmaps the rings
 }
 
-Work FrontendConnection::service(std::size_t budget) {
+Work FrontendConnection::service(std::size_t index, std::size_t budget) {
     if (!binding_ || finished_) return Work::Done;
     ServiceOutcome outcome;
     try {
-        outcome = device_->on_event(budget);
+        outcome = device_->on_ring_event(index, budget);
     } catch (const std::exception& e) {
         outcome.error = e.what();
     }

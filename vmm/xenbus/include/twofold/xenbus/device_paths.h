@@ -18,6 +18,7 @@ enum class DeviceType : std::uint8_t {
     Console, // xen/io/console.h
     Vdispl,  // xen/io/displif.h
     Echo,    // twofold's reference request/response device (bring-up and the hostile suite)
+    Vsnd,    // xen/io/sndif.h
 };
 std::string_view to_string(DeviceType type) noexcept;
 

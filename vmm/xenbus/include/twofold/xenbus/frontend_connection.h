@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,10 +63,14 @@ public:
     [[nodiscard]] bool held() const noexcept { return backoff_.held(BindBackoff::Clock::now()); }
 
 private:
-    struct Binding {
+    struct BoundSpec {
         xen::MappedPages ring;
         xen::BoundPort port;
         AsioEventChannel::Registration registration;
+    };
+    // One entry per ring_specs() entry, all bound or none.
+    struct Binding {
+        std::vector<BoundSpec> rings;
     };
 
     void on_frontend_changed();
@@ -76,7 +81,8 @@ private:
     void hold_after_failure();
     bool write_backend_state(XenbusState state);
     [[nodiscard]] bool device_online() const;
-    Work service(std::size_t budget);
+    Work service(std::size_t index, std::size_t budget);
+    bool map_and_bind(const NodeReader& frontend, const RingSpec& spec, BoundSpec& out);
     void finish();
 
     BackendServices services_;

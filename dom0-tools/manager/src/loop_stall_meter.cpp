@@ -6,36 +6,40 @@ namespace {
 constexpr auto kKeep = std::chrono::minutes(1); // longer than any switch phase may wait
 } // namespace
 
-LoopStallMeter::LoopStallMeter(boost::asio::io_context& io, std::chrono::milliseconds tick) : timer_(io), tick_(tick) {}
+LoopStallMeter::LoopStallMeter(boost::asio::io_context& io, std::chrono::milliseconds tick)
+    : state_(std::make_shared<State>(io, tick)) {}
 
 void LoopStallMeter::start() {
-    last_ = Clock::now();
-    arm();
+    state_->last = Clock::now();
+    arm(state_);
 }
 
-void LoopStallMeter::stop() { timer_.cancel(); }
+void LoopStallMeter::stop() { state_->timer.cancel(); }
 
-void LoopStallMeter::arm() {
-    timer_.expires_after(tick_);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec) return; // stopped (or the meter is going away)
+void LoopStallMeter::arm(const std::shared_ptr<State>& state) {
+    state->timer.expires_after(state->tick);
+    state->timer.async_wait([weak = std::weak_ptr<State>(state)](const boost::system::error_code& ec) {
+        const auto s = weak.lock();
+        if (ec || !s) return; // stopped, or the meter is gone
         const auto now = Clock::now();
-        const auto late = now - last_ - tick_;
-        last_ = now;
-        if (late > tick_) stalls_.push_back({now, late});
-        while (!stalls_.empty() && now - stalls_.front().ended > kKeep) stalls_.pop_front();
-        arm();
+        const auto late = now - s->last - s->tick;
+        s->last = now;
+        if (late > s->tick) s->stalls.push_back({now, late});
+        while (!s->stalls.empty() && now - s->stalls.front().ended > kKeep) s->stalls.pop_front();
+        arm(s);
     });
 }
 
 LoopStallMeter::Clock::duration LoopStallMeter::stalled_since(Clock::time_point since) const {
     Clock::duration total{};
-    for (const Stall& s : stalls_) {
+    for (const Stall& s : state_->stalls) {
         if (s.ended > since) total += s.length;
     }
     // A stall still going on (this very call runs late) has no tick yet: count it too.
     const auto now = Clock::now();
-    if (const auto running = now - last_ - tick_; running > tick_ && last_ >= since) total += running;
+    if (const auto running = now - state_->last - state_->tick; running > state_->tick && state_->last >= since) {
+        total += running;
+    }
     return total;
 }
 

@@ -583,9 +583,10 @@ void Manager::run_commands(std::vector<Command>& commands) {
 void Manager::arm_switch_timeout(std::uint64_t epoch, std::chrono::steady_clock::duration wait, int extensions) {
     auto timer = std::make_unique<asio::steady_timer>(io_, wait);
     const auto armed = std::chrono::steady_clock::now();
-    timer->async_wait([this, epoch, armed, wait, extensions](const boost::system::error_code& ec) {
-        if (ec) {
-            return; // cancelled: the timer (and maybe the manager) is gone; touch nothing
+    timer->async_wait([this, epoch, armed, wait, extensions, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+        // Cancelled, or fired just before the manager went away (no longer cancellable): touch nothing.
+        if (ec || alive.expired()) {
+            return;
         }
         switch_timers_.erase(epoch);
         // The backends had the whole wait only if this loop could read their answers meanwhile.

@@ -79,7 +79,11 @@ void PersonaNotices::forget(const std::string& persona) {
 }
 
 void PersonaNotices::arm() {
-    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    // A wait that completed just before this object went away is no longer cancellable: the
+    // handler checks that the object is still there before touching it.
+    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+        if (alive.expired()) return;
         if (ec) {
             if (ec != boost::asio::error::operation_aborted) {
                 spdlog::error("persona notices: waiting for watch events: {}", ec.message());

@@ -10,6 +10,7 @@
 // loop was stalled, and waits that much longer (bounded).
 #include <chrono>
 #include <deque>
+#include <memory>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,12 +37,18 @@ private:
         Clock::time_point ended;
         Clock::duration length;
     };
-    void arm();
+    // The tick's handler holds this weakly: a tick that had already fired when the meter went
+    // away (its completion queued, no longer cancellable) finds nothing and stops.
+    struct State {
+        State(boost::asio::io_context& io, std::chrono::milliseconds t) : timer(io), tick(t) {}
+        boost::asio::steady_timer timer;
+        std::chrono::milliseconds tick;
+        Clock::time_point last{};
+        std::deque<Stall> stalls; // the last minute's, oldest first
+    };
+    static void arm(const std::shared_ptr<State>& state);
 
-    boost::asio::steady_timer timer_;
-    std::chrono::milliseconds tick_;
-    Clock::time_point last_{};
-    std::deque<Stall> stalls_; // the last minute's, oldest first
+    std::shared_ptr<State> state_;
 };
 
 } // namespace twofold::manager

@@ -179,6 +179,7 @@ private:
     std::vector<SwitchWaiter> switch_waiters_;
     std::map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> switch_timers_;
     LoopStallMeter stall_meter_{io_};
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0); // held weakly by handlers that may outlive a cancel
     std::unique_ptr<control::ControlServer> control_;
     std::unique_ptr<HardwareKey> key_;
     boost::asio::steady_timer supervision_timer_;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,7 @@ private:
     std::map<std::string, Watched> watched_;
     std::uint64_t next_token_ = 0;
     std::uint64_t refused_ = 0;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0); // see arm()
 };
 
 } // namespace twofold::manager

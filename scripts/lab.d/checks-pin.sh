@@ -82,7 +82,7 @@ check_pin_prompt() {  # run
     check_result "prompt: right PIN unlocks and presents secure" 1 "foreground ${fg:-?} (manager's switch lines: ${run#"$lab_root"/}/pin-switch.txt)"
     pin_switch_evidence=1
   fi
-  check_screen "$run" "prompt: secure on screen after the unlock" pin-prompt-unlocked.ppm secure
+  check_unlocked_screen "$run"
   leaked=$(prompt_keys_in_guests "$run" "$first")
   check_result "prompt: no PIN key reached either guest (key logs)" "$([ -z "$leaked" ]; echo $?)" \
     "${leaked:+$(head -3 <<<"$leaked" | tr -d '\r' | tr '\n' ';')}${leaked:-no digit or Enter key line in personal's or secure's key log since the prompt opened}"
@@ -110,3 +110,24 @@ check_pin_prompt() {  # run
   fi
 }
 pin_wrong_message="WRONG PIN - 4 TRIES LEFT"
+
+# After the unlock the screen must show secure's own content under its strip: its test
+# pattern, or (once the messenger has started on tty1, which clears the console first and
+# draws when it has loaded its state) the messenger's header. Polled for up to 60 s: board run
+# test-20261207-142936 caught the console between the messenger's clear and its first frame.
+check_unlocked_screen() {  # run
+  local run=$1 file=pin-prompt-unlocked.ppm out ui deadline=$((SECONDS + 60)) rc
+  while :; do
+    screendump "$run" "$file"
+    sleep 1
+    rc=0 ui=""
+    out=$(python3 "$lab_root/vmm/display/tools/check-screendump" "$run/$file" secure 2>&1) || rc=1
+    if [ $rc != 0 ] && grep -q 'indicator secure' <<<"$out"; then
+      ui=$(msg_screen "$run" "$file" "SECURE  officer1@${msg_domain}") && rc=0
+      [ $rc = 0 ] && out="indicator secure; messenger on screen: $ui"
+    fi
+    [ $rc = 0 ] || [ $SECONDS -ge $deadline ] && break
+    sleep 3
+  done
+  check_result "prompt: secure on screen after the unlock" $rc "$file: $(tr '\n' ' ' <<<"$out" | cut -c1-200)"
+}

@@ -359,7 +359,8 @@ build_org_keys() {
 lab_org_msg=$lab_org_keys/messaging
 msg_domain=messages.org.example
 build_org_messaging() {
-  [ -s "$lab_org_msg/officer1.toml" ] && [ -s "$lab_org_msg/hq.toml" ] && return 0
+  # (An hq.toml from before the cluster, naming the single server, is made again.)
+  [ -s "$lab_org_msg/officer1.toml" ] && grep -q '^host = "10.8.1.11"$' "$lab_org_msg/hq.toml" 2>/dev/null && return 0
   need_tools openssl
   [ -x "$lab_messenger" ] || die "no host twofold-messenger ($lab_messenger)"
   rm -rf "$lab_org_msg"; mkdir -p "$lab_org_msg"; chmod 700 "$lab_org_msg"
@@ -377,16 +378,17 @@ build_org_messaging() {
     (umask 077; "$lab_messenger" keygen >"$lab_org_msg/$who.keys" && openssl rand -hex 16 >"$lab_org_msg/$who.password") \
       || die "cannot enrol $who (twofold-messenger keygen)"
   done
-  org_provisioning officer1 1001 /etc/twofold/org-ca.pem hq 2001 HQ >"$lab_org_msg/officer1.toml"
-  org_provisioning hq 2001 "$lab_org_msg/ca.pem" officer1 1001 "Officer 1" >"$lab_org_msg/hq.toml"
+  # The phone logs in on the cluster's node a, headquarters on node b (carrier.sh).
+  org_provisioning officer1 1001 /etc/twofold/org-ca.pem hq 2001 HQ 10.8.1.10 >"$lab_org_msg/officer1.toml"
+  org_provisioning hq 2001 "$lab_org_msg/ca.pem" officer1 1001 "Officer 1" 10.8.1.11 >"$lab_org_msg/hq.toml"
   log "org: messaging CA, server certificate, accounts officer1 (the phone) and hq in ${lab_org_msg#"$lab_root"/}"
 }
 org_key_of() { sed -n 's/^identity_public = "\(.*\)"$/\1/p' "$lab_org_msg/$1.keys"; }
-org_provisioning() {  # local device ca-path peer peer-device peer-name
+org_provisioning() {  # local device ca-path peer peer-device peer-name server-address
   printf '# Provisioned by the lab organisation (scripts/lab.d/build.sh) for %s@%s.\n' "$1" "$msg_domain"
   printf '[account]\njid = "%s@%s"\npassword = "%s"\ndevice_id = %s\n' "$1" "$msg_domain" "$(cat "$lab_org_msg/$1.password")" "$2"
   grep '^identity_' "$lab_org_msg/$1.keys"
-  printf '\n[server]\nhost = "10.8.1.10"\nport = 5222\ndomain = "%s"\nca = "%s"\n' "$msg_domain" "$3"
+  printf '\n[server]\nhost = "%s"\nport = 5222\ndomain = "%s"\nca = "%s"\n' "$7" "$msg_domain" "$3"
   printf '\n[[contact]]\njid = "%s@%s"\nname = "%s"\ndevices = [ { id = %s, identity = "%s" } ]\n' \
     "$4" "$msg_domain" "$6" "$5" "$(org_key_of "$4")"
 }

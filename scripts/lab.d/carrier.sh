@@ -5,8 +5,8 @@
 #                    (HTTP), the public resolver 198.51.100.53 (dnsmasq), and a link to
 #   twofold-org      the organisation: its VPN gateway (WireGuard, userspace wireguard-go:
 #                    the host kernel may have no wireguard module) at 203.0.113.10:51820,
-#                    inside the tunnel 10.8.0.1/16, its messaging server 10.8.1.10:5222 (prosody) and
-#                    resolver 10.8.0.53. No forwarding in the organisation: the tunnel leads
+#                    inside the tunnel 10.8.0.1/16, its messaging server (a 2-node ejabberd
+#                    cluster, c2s on 10.8.1.10:5222 and 10.8.1.11:5222) and resolver 10.8.0.53. No forwarding in the organisation: the tunnel leads
 #                    to the organisation's own addresses only.
 # Neither namespace has a route to the host's own network. QEMU's filter-dump records every
 # frame on the board's NIC (carrier.pcap in the run folder): the carrier's view, which the
@@ -29,7 +29,17 @@ carrier_spawn() {  # run ns log command...
 }
 
 stop_carrier() {  # run
-  local pid
+  local pid t
+  # The messaging nodes first, and waited for (bounded): SIGTERM makes an Erlang node stop
+  # cleanly, closing its mnesia files, which the next boot's node reopens.
+  if [ -f "$1/org-ejabberd.pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$1/org-ejabberd.pids"
+    while read -r pid; do
+      for t in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    done <"$1/org-ejabberd.pids"
+    rm -f "$1/org-ejabberd.pids"
+  fi
   if [ -f "$1/carrier.pids" ]; then
     while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$1/carrier.pids"
     rm -f "$1/carrier.pids"
@@ -85,7 +95,7 @@ start_carrier() {  # run
     --bind-interfaces --listen-address=10.8.0.53 --user=root --pid-file= --log-queries \
     --log-facility=- --address=/messages.org.example/10.8.1.10
   # The internet host (HTTP, Python's http.server) and the organisation's messaging server
-  # (prosody, with the tunnel witness's banner beside it: carrier_start_messaging).
+  # (the ejabberd cluster, with the tunnel witness's banner beside it: carrier_start_messaging).
   mkdir -p "$run/internet-host"
   echo TWOFOLD-INTERNET-HOST >"$run/internet-host/index.html"
   carrier_spawn "$run" "$carrier_ns" "$run/internet-host.log" python3 -m http.server 80 \
@@ -97,42 +107,100 @@ start_carrier() {  # run
   ip tuntap add dev "$carrier_tap" mode tap || die "cannot create the tap $carrier_tap"
 }
 
-# The organisation's messaging server (docs/messaging.md, "On the board"): prosody on
-# 10.8.1.10:5222 from the project's template, with the lab organisation's certificate and the
-# accounts `scripts/lab build` made (build/lab/org/messaging). Its store lives beside the
-# board's state (${lab_state_dir:-run}), so the power cycles of one test share it, as the
-# phone's sealed volume is shared. Also here:
+# The organisation's messaging server (docs/messaging.md, "On the board"): a cluster of two
+# ejabberd nodes from the load test's template (tests/messenger/load/ejabberd.yml.in), node A
+# serving c2s on 10.8.1.10:5222 (the address the phone is provisioned with), node B on
+# 10.8.1.11:5222 (headquarters logs in there, so every message crosses the cluster). Same
+# domain and certificate, the lab organisation's (build/lab/org/messaging), and the accounts
+# `scripts/lab build` made. The nodes speak Erlang distribution only on the namespace's
+# loopback (their own epmd on 127.0.0.1:4370, distribution ports 4371/4372): nothing of the
+# cluster's interconnect is reachable through the tunnel. Their mnesia directories live beside
+# the board's state (${lab_state_dir:-run}), so the power cycles of one test share them, as
+# the phone's sealed volume is shared; a later boot finds the cluster already formed. Also here:
 #   - the tunnel helper's TCP witness, a banner on 10.8.1.10:5250 that keeps the first line of
-#     every connection in org-server.log (it was on 5222 before prosody took the port);
+#     every connection in org-server.log (it was on 5222 before the messaging server took it);
 #   - the organisation's enrolment service for the messenger (10.8.1.10:8081, reachable only
 #     through the tunnel): it serves the phone's provisioning file once the lab's checks put it
 #     there (checks-msg.sh), as device management would enrol the device;
 #   - the peer at headquarters, `twofold-messenger run` with its line interface: commands are
 #     written to msg-hq.fifo, what it prints goes to msg-hq.out.
+org_nodes=(a b)
+declare -A org_node_ip=([a]=10.8.1.10 [b]=10.8.1.11) org_node_dist=([a]=4371 [b]=4372)
+org_epmd_port=4370
+org_node_name() { echo "twofold-org$1@localhost"; }
+
+# ejabberdctl COMMAND... against node a or b, inside the organisation's namespace: ejabberd's
+# own ejabberd_ctl module called as /usr/sbin/ejabberdctl calls it, without its su to the
+# system account (which owns none of the lab's files), as tests/messenger/load/run_load.sh does.
+org_ctl() {  # run node command...
+  local run=$1 node=$2; shift 2
+  ip netns exec "$org_ns" env HOME="$run/org-ejabberd-home" ERL_EPMD_PORT=$org_epmd_port \
+    ERL_LIBS="$(cat "$run/org-ejabberd.libs")" ERL_INETRC="$run/org-ejabberd.inetrc" \
+    erl -sname "ctl-$$-$RANDOM@localhost" -setcookie "$(cat "$run/org-ejabberd.cookie")" \
+    -kernel inet_dist_use_interface '{127,0,0,1}' -hidden -noinput \
+    -s ejabberd_ctl -extra "$(org_node_name "$node")" "$@"
+}
+
 carrier_start_messaging() {  # run
   local run=$1 org=$lab_build/org/messaging state=${lab_state_dir:-$1}
   carrier_spawn "$run" "$org_ns" "$run/org-server.err" socat TCP-LISTEN:5250,bind=10.8.1.10,fork,reuseaddr \
     SYSTEM:"echo TWOFOLD-ORG-SERVER; head -n 1 >>'$run/org-server.log'"
   [ -s "$org/officer1.toml" ] && [ -x "$lab_messenger" ] || { warn "no lab messaging organisation (build/lab/org/messaging); run: scripts/lab build"; return 0; }
-  need_tools prosody prosodyctl
-  local dir=$state/org-prosody a
-  mkdir -p "$dir/data" "$dir/certs" "$run/org-enrol/messenger"
-  sed -e "s#@DOMAIN@#messages.org.example#; s#@PORT@#5222#; s#@INTERFACE@#10.8.1.10#; s#@DATA@#$dir/data#" \
-      -e "s#@CERTDIR@#$dir/certs#; s#@CERT@#$org/server.pem#; s#@KEY@#$org/server.key#" \
-      -e "s#@PIDFILE@#$run/prosody.pid#; s#@LOG@#$run/prosody.log#" \
-      "$lab_root/guests/secure/messenger/prosody/prosody.cfg.lua.in" >"$run/prosody.cfg.lua"
-  # Accounts: created by the organisation (prosodyctl register), never in-band.
-  for a in officer1 hq; do
-    prosodyctl --config "$run/prosody.cfg.lua" register "$a" messages.org.example "$(cat "$org/$a.password")" \
-      >>"$run/prosody.err" 2>&1 || warn "prosodyctl register $a failed ($run/prosody.err)"
+  need_tools erl epmd openssl
+  local libs; libs=$(sed -n "s/^ERL_LIBS='\(.*\)'$/\1/p" /usr/sbin/ejabberdctl 2>/dev/null || true)
+  compgen -G "$libs/ejabberd-*/ebin/ejabberd.beam" >/dev/null || die "ejabberd is not installed (scripts/setup lab installs it)"
+  echo "$libs" >"$run/org-ejabberd.libs"
+  (umask 077; openssl rand -hex 16 >"$run/org-ejabberd.cookie")
+  mkdir -p "$run/org-ejabberd-home" "$run/org-enrol/messenger"
+  # Host names from /etc/hosts only ("localhost" of the node names): the namespace has no
+  # resolver for the host's, and each lookup of it cost an ejabberdctl call seconds.
+  echo '{lookup, [file]}.' >"$run/org-ejabberd.inetrc"
+  carrier_in "$org_ns" ip addr add 10.8.1.11/32 dev lo
+  carrier_spawn "$run" "$org_ns" "$run/org-epmd.log" epmd -address 127.0.0.1 -port $org_epmd_port
+  local n dir
+  for n in "${org_nodes[@]}"; do
+    dir=$state/org-ejabberd-$n
+    mkdir -p "$dir/db"
+    (umask 077; cat "$org/server.pem" "$org/server.key" >"$dir/server.pem")
+    sed -e "s#@DOMAIN@#$msg_domain#; s#@IP@#${org_node_ip[$n]}#; s#@PORT@#5222#; s#@CERT@#$dir/server.pem#" \
+        -e "s#@CA@#$org/ca.pem#; s#@SHAPER@#100000#" \
+        "$lab_root/tests/messenger/load/ejabberd.yml.in" >"$dir/ejabberd.yml"
+    # Its own pid list: stop_carrier waits for these to end, so that a node's mnesia files are
+    # closed before the next boot's node opens them.
+    ip netns exec "$org_ns" setsid env HOME="$run/org-ejabberd-home" ERL_EPMD_PORT=$org_epmd_port ERL_LIBS="$libs" \
+      ERL_INETRC="$run/org-ejabberd.inetrc" \
+      ERL_MAX_PORTS=32000 EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$run/ejabberd-$n.log" \
+      erl -sname "$(org_node_name "$n")" -setcookie "$(cat "$run/org-ejabberd.cookie")" +K true \
+      +sbwt none +sbwtdcpu none +sbwtdio none -kernel inet_dist_use_interface '{127,0,0,1}' \
+      inet_dist_listen_min "${org_node_dist[$n]}" inet_dist_listen_max "${org_node_dist[$n]}" \
+      -mnesia dir "\"$dir/db\"" -s ejabberd -noinput >>"$run/ejabberd-$n.out" 2>&1 </dev/null &
+    echo $! >>"$run/org-ejabberd.pids"
   done
-  carrier_spawn "$run" "$org_ns" "$run/prosody.err" prosody --config "$run/prosody.cfg.lua" -F
+  local deadline=$((SECONDS + 90))
+  for n in "${org_nodes[@]}"; do
+    until org_ctl "$run" "$n" status 2>/dev/null | grep -q "is started"; do
+      [ $SECONDS -lt $deadline ] || { warn "ejabberd node $n did not start ($run/ejabberd-$n.out)"; break; }
+      sleep 1
+    done
+  done
+  # The cluster: node b joins node a once (the join is kept in both nodes' mnesia schema).
+  if ! org_ctl "$run" b list_cluster 2>/dev/null | tr -d "'" | grep -qx "$(org_node_name a)"; then
+    org_ctl "$run" b join_cluster "$(org_node_name a)" >>"$run/org-ejabberd.err" 2>&1 \
+      || warn "join_cluster on node b failed ($run/org-ejabberd.err)"
+  fi
+  # Accounts: created by the organisation (ejabberdctl register), never in-band; an account
+  # that exists from an earlier boot is kept.
+  local a
+  for a in officer1 hq; do
+    org_ctl "$run" a check_account "$a" "$msg_domain" >/dev/null 2>&1 \
+      || org_ctl "$run" a register "$a" "$msg_domain" "$(cat "$org/$a.password")" >>"$run/org-ejabberd.err" 2>&1 \
+      || warn "ejabberdctl register $a failed ($run/org-ejabberd.err)"
+  done
   carrier_spawn "$run" "$org_ns" "$run/org-enrol.log" python3 -m http.server 8081 \
     --bind 10.8.1.10 --directory "$run/org-enrol"
-  local i
-  for i in $(seq 1 100); do grep -q "Activated service 'c2s'" "$run/prosody.log" 2>/dev/null && break; sleep 0.1; done
   # Headquarters: online from the start, so its OMEMO bundle is on the server before the phone
-  # looks for it. The holder keeps the fifo open between the commands the checks write.
+  # looks for it. Its provisioning names node b (build.sh). The holder keeps the fifo open
+  # between the commands the checks write.
   rm -f "$run/msg-hq.fifo"; mkfifo "$run/msg-hq.fifo"
   ip netns exec "$org_ns" setsid "$lab_messenger" run --provisioning "$org/hq.toml" --state "$state/msg-hq-state" \
     <"$run/msg-hq.fifo" >>"$run/msg-hq.out" 2>&1 &

@@ -4,8 +4,10 @@
 # screen, the peer at headquarters (twofold-messenger run in the organisation's namespace,
 # carrier.sh) prints it decrypted and replies, and the reply is found on the secure screen in
 # a QMP screen dump (msg-screen.py: the text rendered with the console's font, matched pixel for
-# pixel). Then prosody's store is searched for the message text (must be absent), and after the
-# power cycle (boot 2) the phone's history on the sealed volume must still hold both messages.
+# pixel). The organisation's server is a 2-node ejabberd cluster (carrier.sh): the phone logs in
+# on node a, headquarters on node b, so the message and the reply cross the cluster. Both nodes'
+# stores are searched for the message text (must be absent), and after the power cycle (boot 2)
+# the phone's history on the sealed volume must still hold both messages.
 # Every check here passed on the board in run test-20261207-131750 (scripts/test --only lab,
 # images of commit f547e69); they are checks, not gaps.
 
@@ -51,6 +53,17 @@ msg_wait_screen() {  # run file seconds text...
   done
 }
 
+# The sessions the cluster knows, as node N reports them (ejabberdctl connected_users_info:
+# jid/resource, connection, address, port, priority, node, ...), tab-separated.
+msg_sessions() {  # run node
+  org_ctl "$1" "$2" connected_users_info 2>/dev/null | tr -d "'"
+}
+
+# The cluster node a session of USER is on, as node N reports it ("" if none).
+msg_session_node() {  # sessions-text user
+  awk -F'\t' -v u="$2@$msg_domain" 'index($1, u "/") == 1 && $2 == "c2s_tls" { print $6; exit }' <<<"$1"
+}
+
 msg_wait_file() {  # file fixed-string seconds
   local deadline=$((SECONDS + $3))
   until grep -qF -- "$2" "$1" 2>/dev/null; do
@@ -66,8 +79,19 @@ check_messaging() {  # run
     return 0
   fi
   msg_wait_file "$run/msg-hq.out" "== online" 30 && rc=0 || rc=1
-  check_result "messaging: prosody + hq peer online" $rc \
-    "prosody on 10.8.1.10:5222 (org namespace); hq: $(head -c 200 "$run/msg-hq.out" 2>/dev/null | tr '\n' ';')"
+  check_result "messaging: ejabberd cluster + hq online" $rc \
+    "ejabberd nodes a 10.8.1.10:5222, b 10.8.1.11:5222 (org namespace); hq: $(head -c 200 "$run/msg-hq.out" 2>/dev/null | tr '\n' ';')"
+  # The cluster: each node lists both (list_cluster reads mnesia's running nodes).
+  local n m listed detail="" 
+  rc=0
+  for n in "${org_nodes[@]}"; do
+    listed=$(org_ctl "$run" "$n" list_cluster 2>&1 | tr -d "'" | tr '\n' ' ')
+    for m in "${org_nodes[@]}"; do
+      grep -qw -- "$(org_node_name "$m")" <<<"$listed" || rc=1
+    done
+    detail+="node $n lists: ${listed:-nothing}; "
+  done
+  check_result "messaging: cluster nodes list each other" $rc "$detail"
 
   # The officer brings secure to the front (as the switch checks do: twofold switch).
   switch_to "$run" secure && rc=0 || rc=1
@@ -79,9 +103,27 @@ check_messaging() {  # run
   wait_for_log "$run" '\[secure\] .*TWOFOLD-MSG secure provisioned' 90 || true
   line=$(log_line "$run" '\[secure\] .*TWOFOLD-MSG secure (provisioned|ui exited)')
   check_result "messaging: phone provisioned (/data)" "$([[ $line == *"secure provisioned"* ]]; echo $?)" "${line:-not seen: TWOFOLD-MSG secure provisioned}"
-  msg_wait_file "$run/prosody.log" "Authenticated as officer1@$msg_domain" 90 && rc=0 || rc=1
-  check_result "messaging: phone logged in over TLS" $rc \
-    "$(grep -m1 -F "Authenticated as officer1@" "$run/prosody.log" 2>/dev/null | cut -c1-160 || echo "no login of officer1 in prosody.log")"
+  # Logged in: the cluster holds a session of officer1 over TLS (connection c2s_tls).
+  local sessions t0=$SECONDS
+  while :; do
+    sessions=$(msg_sessions "$run" a)
+    [ -n "$(msg_session_node "$sessions" officer1)" ] && break
+    [ $((SECONDS - t0)) -lt 90 ] || break
+    sleep 2
+  done
+  line=$(awk -F'\t' -v u="officer1@$msg_domain/" 'index($1, u) == 1 { print $1, $2, "from", $3, "on", $6; exit }' <<<"$sessions")
+  check_result "messaging: phone logged in over TLS" "$([ -n "$(msg_session_node "$sessions" officer1)" ]; echo $?)" \
+    "${line:-no c2s_tls session of officer1 in connected_users_info of node a}"
+  # Every message crosses the cluster: the phone is on node a, headquarters on node b, and
+  # both nodes see both sessions where they are.
+  rc=0 detail=""
+  for n in "${org_nodes[@]}"; do
+    sessions=$(msg_sessions "$run" "$n")
+    [ "$(msg_session_node "$sessions" officer1)" = "$(org_node_name a)" ] \
+      && [ "$(msg_session_node "$sessions" hq)" = "$(org_node_name b)" ] || rc=1
+    detail+="node $n: officer1 on $(msg_session_node "$sessions" officer1 | cut -d@ -f1), hq on $(msg_session_node "$sessions" hq | cut -d@ -f1); "
+  done
+  check_result "messaging: officer1, hq on different nodes" $rc "${detail:-no sessions}"
   out=$(msg_wait_screen "$run" msg-1-online.ppm 60 "SECURE  officer1@$msg_domain  online" "> HQ") && rc=0 || rc=1
   check_result "messaging: screen shows the messenger" $rc "msg-1-online.ppm: $(tr '\n' ';' <<<"$out" | cut -c1-220)"
 
@@ -105,16 +147,22 @@ check_messaging() {  # run
   msg_wait_file "$run/msg-hq.out" "read by officer1@$msg_domain" 30 && rc=0 || rc=1
   check_result "messaging: read marker back to hq" $rc "$(grep -m1 -F 'read by' "$run/msg-hq.out" 2>/dev/null || echo 'no read marker at hq')"
 
-  # No plaintext on the server: prosody's whole store, searched for the tag; the store must
-  # hold the phone's OMEMO bundle (positive control: the search looks where the data is).
-  local store=$state/org-prosody/data hits bundle
-  hits=$(grep -rlF -- "$tag" "$store" 2>/dev/null | head -3 | tr '\n' ' ' || true)
-  bundle=$(grep -rlF 'eu.siacs.conversations.axolotl' "$store" 2>/dev/null | wc -l || true)
-  if [ -z "$hits" ] && [ "${bundle:-0}" -gt 0 ]; then
-    check_result "messaging: no plaintext in prosody" 0 "'$tag' in none of $(find "$store" -type f | wc -l) files; $bundle hold OMEMO data"
-  else
-    check_result "messaging: no plaintext in prosody" 1 "tag in: ${hits:-none}; files with OMEMO data: ${bundle:-0}"
-  fi
+  # No plaintext on the server: each node's whole mnesia directory (its tables' files and
+  # logs: the offline queue, PEP items, rosters, accounts), searched for the tag. Each must
+  # hold OMEMO data, the PEP node names eu.siacs.conversations.axolotl.* and the bundles: mnesia
+  # writes them as Erlang terms whose binaries stay readable (positive control: the search
+  # looks where the data is, on both nodes, so the cluster replicated it).
+  local store hits bundle files
+  rc=0 detail=""
+  for n in "${org_nodes[@]}"; do
+    store=$state/org-ejabberd-$n/db
+    hits=$(grep -rlF -- "$tag" "$store" 2>/dev/null | head -3 | tr '\n' ' ' || true)
+    bundle=$(grep -rlF 'eu.siacs.conversations.axolotl' "$store" 2>/dev/null | wc -l || true)
+    files=$(find "$store" -type f 2>/dev/null | wc -l)
+    [ -z "$hits" ] && [ "${bundle:-0}" -gt 0 ] || rc=1
+    detail+="node $n: '$tag' in ${hits:-none} of $files files, $bundle hold OMEMO data; "
+  done
+  check_result "messaging: no plaintext in ejabberd" $rc "$detail"
   # Nor on the carrier's side: the tag is searched in the board's capture after power-off
   # (check_messaging_after_reboot).
 

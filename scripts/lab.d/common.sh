@@ -22,7 +22,7 @@ declare -A lab_tool_package=(
   [truncate]=coreutils [sha256sum]=coreutils [flock]=util-linux [swtpm]=swtpm
   [tpm2_pcrextend]=tpm2-tools [python3]=python3 [fdtput]=device-tree-compiler
   [ip]=iproute2 [wg]=wireguard-tools [wireguard-go]=wireguard-go [dnsmasq]=dnsmasq-base
-  [tcpdump]=tcpdump
+  [tcpdump]=tcpdump [erl]=erlang-base [epmd]=erlang-base [openssl]=openssl
 )
 
 need_tools() {

@@ -120,7 +120,7 @@ t0=$SECONDS
 for n in $(seq 1 "$nodes"); do
   dir="$work/node$n"
   mkdir -p "$dir/db"
-  sed -e "s#@DOMAIN@#$domain#; s#@PORT@#$(c2s_port "$n")#; s#@CERT@#$work/server.pem#; s#@CA@#$work/ca.pem#; s#@SHAPER@#$shaper#" \
+  sed -e "s#@DOMAIN@#$domain#; s#@IP@#127.0.0.1#; s#@PORT@#$(c2s_port "$n")#; s#@CERT@#$work/server.pem#; s#@CA@#$work/ca.pem#; s#@SHAPER@#$shaper#" \
     "$here/ejabberd.yml.in" > "$dir/ejabberd.yml"
   (
     cd "$dir"

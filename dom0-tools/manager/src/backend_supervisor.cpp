@@ -452,35 +452,27 @@ void BackendSupervisor::send_focus(FocusHolder holder, const std::optional<std::
     if (b->last_focus_epoch == epoch) {
         return; // this backend holds several holders: one order, one ack
     }
-    if (b->outbox.size() >= kMaxBackendOutbox) {
-        kill_backend(*b, "does not read its focus orders");
-        return;
-    }
-    b->last_focus_epoch = epoch;
-    b->outbox.push_back(focus::format(focus::ToBackend{focus::Focus{persona, epoch, prompt}}) + "\n");
-    write_next(b);
+    if (queue_line(b, focus::ToBackend{focus::Focus{persona, epoch, prompt}})) b->last_focus_epoch = epoch;
 }
 
 void BackendSupervisor::send_prompt_update(FocusHolder holder, const focus::PromptUpdate& update) {
-    const auto b = holder_backend(holder);
-    if (!b) return; // the display died: the prompt is redrawn whole when it returns
-    if (b->outbox.size() >= kMaxBackendOutbox) {
-        kill_backend(*b, "does not read its focus orders");
-        return;
-    }
-    b->outbox.push_back(focus::format(focus::ToBackend{update}) + "\n");
-    write_next(b);
+    // The display died: the prompt is redrawn whole when it returns.
+    if (const auto b = holder_backend(holder)) queue_line(b, focus::ToBackend{update});
 }
 
 void BackendSupervisor::send_notice(FocusHolder holder, const focus::Notice& notice) {
-    const auto b = holder_backend(holder);
-    if (!b) return; // the display died: the manager sends its marks again at the next hello
+    // The display died: the manager sends its marks again at the next hello.
+    if (const auto b = holder_backend(holder)) queue_line(b, focus::ToBackend{notice});
+}
+
+bool BackendSupervisor::queue_line(const std::shared_ptr<Backend>& b, const focus::ToBackend& message) {
     if (b->outbox.size() >= kMaxBackendOutbox) {
         kill_backend(*b, "does not read its focus orders");
-        return;
+        return false;
     }
-    b->outbox.push_back(focus::format(focus::ToBackend{notice}) + "\n");
+    b->outbox.push_back(focus::format(message) + "\n");
     write_next(b);
+    return true;
 }
 
 void BackendSupervisor::write_next(const std::shared_ptr<Backend>& b) {

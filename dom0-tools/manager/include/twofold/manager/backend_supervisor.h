@@ -124,6 +124,9 @@ private:
     void report_audit_drops(Backend& b, bool all);
     void protocol_error(Backend& b, const std::string& what);
     void kill_backend(Backend& b, const std::string& reason);
+    // Queues one line on the backend's focus link; a backend whose outbox is full is killed
+    // instead (false).
+    bool queue_line(const std::shared_ptr<Backend>& b, const focus::ToBackend& message);
     void write_next(const std::shared_ptr<Backend>& b);
     // The running backend holding `holder`, if any.
     [[nodiscard]] std::shared_ptr<Backend> holder_backend(FocusHolder holder) const;

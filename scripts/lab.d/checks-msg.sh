@@ -175,9 +175,10 @@ check_messaging() {  # run
 # secure's colour: no text of the message, personal's own pixels untouched. Bringing secure to
 # the front clears the mark.
 check_messaging_notice() {  # run
-  local run=$1 tag out rc status t0
+  local run=$1 tag out rc status t0 before id
   switch_to "$run" personal || true
   tag=tfnote$((RANDOM % 9000 + 1000))
+  before=$(wc -l <"$run/msg-hq.out" 2>/dev/null || echo 0)
   echo "/to officer1@$msg_domain background $tag" >"$run/msg-hq.fifo"
   t0=$SECONDS status=""
   while [ $((SECONDS - t0)) -lt 60 ]; do
@@ -199,7 +200,23 @@ check_messaging_notice() {  # run
   else
     check_result "messaging: the mark carries nothing of the message" 1 "$(tr -s '\r\n' ' ' <<<"$out" | cut -c1-200)"
   fi
+  # Read markers (docs/messaging.md): hq's conversation is open on secure's screen, but nobody
+  # can have read the message while personal is in front; the marker goes once secure is.
+  id=$(tail -n +"$((before + 1))" "$run/msg-hq.out" 2>/dev/null | grep -m1 -oE '^== [^ ]+ queued' | cut -d' ' -f2 || true)
+  if [ -z "$id" ]; then
+    check_result "messaging: no read marker while secure is in the background" 1 "hq printed no id for the message"
+  elif grep -qF -- "== $id read by" "$run/msg-hq.out"; then
+    check_result "messaging: no read marker while secure is in the background" 1 "hq: $(grep -m1 -F -- "== $id read by" "$run/msg-hq.out")"
+  else
+    check_result "messaging: no read marker while secure is in the background" 0 \
+      "message $id: $(grep -cF -- "== $id delivered" "$run/msg-hq.out") delivery receipt, no read marker, $((SECONDS - t0)) s with personal in front"
+  fi
   switch_to "$run" secure || true
+  if [ -n "$id" ] && msg_wait_file "$run/msg-hq.out" "== $id read by" 30; then
+    check_result "messaging: read marker once secure is in front" 0 "hq: $(grep -m1 -F -- "== $id read by" "$run/msg-hq.out")"
+  else
+    check_result "messaging: read marker once secure is in front" 1 "no read marker for ${id:-the message} 30 s after the switch to secure"
+  fi
   status=$(dom0_exec "$run" 30 'twofold status' | tr -d '\r') || status=""
   if grep -q '^foreground: secure' <<<"$status" && ! grep -q '^strip mark' <<<"$status"; then
     check_result "messaging: mark cleared when secure is in front" 0 "twofold status: foreground secure, no strip mark"

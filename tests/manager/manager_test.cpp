@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <future>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "twofold/audit/verifier.h"
 #include "twofold/loopback/hypervisor.h"
 #include "twofold/manager/pv_devices.h"
+#include "twofold/manager/xenstore_permission_guard.h"
 #include "twofold/policy/checker.h"
 
 #ifndef TWOFOLD_SOURCE_DIR
@@ -249,6 +251,39 @@ TEST_F(ManagerTest, SwitchChangesForegroundAndIsAudited) {
     EXPECT_GE(report.records, 4u);
     EXPECT_EQ(report.unsealed_records, 0u) << "a stopping manager seals its log";
     EXPECT_TRUE(report.signatures_checked);
+}
+
+// docs/messaging.md, "Read markers": the secure persona may read whether it is on screen (its
+// messenger sends a read marker only then); the personal persona is not told (it would learn
+// when secure is used), and the guest cannot change dom0's value.
+TEST_F(ManagerTest, OnlyTheSecurePersonaIsToldWhetherItIsInFront) {
+    start_manager();
+    const json status = call(R"({"version":1,"id":1,"command":"status"})");
+    std::map<std::string, xen::DomId> domid;
+    for (const auto& p : status["result"]["personas"]) {
+        domid[p["name"].get<std::string>()] = static_cast<xen::DomId>(p["domid"].get<int>());
+    }
+    ASSERT_EQ(domid.size(), 2u) << status.dump();
+    const auto node = [&](const std::string& persona) {
+        return "/local/domain/" + std::to_string(domid.at(persona)) + "/twofold/foreground";
+    };
+    auto dom0 = hv_.platform(xen::kDom0)->open_xenstore();
+    // The test driver's domids have no loopback domain: dom0 reads, and the permissions say
+    // what the guest may do.
+    auto& secure_store = dom0;
+    EXPECT_EQ(secure_store->read(node(secure_)), "0") << "personal is in front";
+    EXPECT_EQ(dom0->read(node(personal_)), std::nullopt);
+    ASSERT_TRUE(call(R"({"version":1,"id":2,"command":"switch","args":{"persona":")" + secure_ + R"("}})")["ok"].get<bool>());
+    EXPECT_EQ(secure_store->read(node(secure_)), "1");
+    ASSERT_TRUE(call(R"({"version":1,"id":3,"command":"switch"})")["ok"].get<bool>());
+    EXPECT_EQ(secure_store->read(node(secure_)), "0");
+    for (const auto& path : {node(secure_), "/local/domain/" + std::to_string(domid.at(secure_)) + "/twofold"}) {
+        const auto perms = dom0->get_permissions(path);
+        ASSERT_TRUE(perms) << path;
+        EXPECT_EQ(describe(*perms), "n0,r" + std::to_string(domid.at(secure_))) << path;
+    }
+    EXPECT_EQ(dom0->read(node(secure_)), "0");
+    EXPECT_EQ(dom0->read(node(personal_)), std::nullopt);
 }
 
 TEST_F(ManagerTest, ConcurrentSwitchRequestsAllGetAnAnswerAndEndConsistent) {

@@ -109,6 +109,7 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
                 });
             });
     }
+    if (xenstore_) foreground_nodes_ = std::make_unique<ForegroundNodes>(*xenstore_);
     if (notice_watch_) {
         notices_ = std::make_unique<PersonaNotices>(io_, *notice_watch_,
                                                     [this](const std::string& persona) { persona_notice(persona); });
@@ -249,6 +250,9 @@ void Manager::plumb_devices(const std::string& persona, int domid) {
         }
     }
     const auto& p = *personas_.at(persona).policy;
+    if (foreground_nodes_ && p.kind.value == policy::PersonaKind::secure) {
+        foreground_nodes_->attach(persona, static_cast<xen::DomId>(domid), foreground_->place());
+    }
     // A device is offered only when its backend is configured: a guest kernel waits at boot
     // (up to 30 s for vfb/vkbd, longer for a console) for every device it has a driver for.
     const auto served = [this](const char* backend) { return backends_ && backends_->configured(backend); };
@@ -535,6 +539,7 @@ void Manager::run_commands(std::vector<Command>& commands) {
             arm_switch_timeout(arm->epoch, options_.switch_timeout, 0);
         } else if (const auto* commit = std::get_if<SwitchCommitted>(&command)) {
             spdlog::info("foreground: {} -> {} ({})", commit->from, commit->to, to_string(commit->source));
+            if (foreground_nodes_) foreground_nodes_->foreground_is(commit->to);
             if (commit->to == kPinPromptPlace) {
                 audit("prompt.open", prompt_.persona(), {{"from", commit->from}, {"source", to_string(commit->source)}, {"epoch", commit->epoch}});
             } else {

@@ -17,6 +17,7 @@
 
 #include "twofold/messenger/client.h"
 #include "twofold/messenger/conversations.h"
+#include "twofold/messenger/in_front.h"
 
 namespace twofold::messenger {
 namespace {
@@ -167,12 +168,15 @@ int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem
   Conversations conv(provisioning);
   ComposeLine compose;
   bool dirty = true;
+  // Not while another persona or dom0's PIN prompt is on screen: a read marker says a person saw it.
+  const auto in_front = InFrontWatch::open("/dev/xen/xenbus");
+  const auto seen = [&] { return !in_front || in_front->in_front(); };
   ClientEvents events;
   Client* self = nullptr;
   events.message = [&](const HistoryEntry& e) {
     conv.arrived(e);
     notify(on_message);
-    if (e.conversation == conv.selected() && self) mark_latest_displayed(*self, conv);
+    if (e.conversation == conv.selected() && self && seen()) mark_latest_displayed(*self, conv);
     dirty = true;
   };
   events.delivery = [&](const std::string&, const std::string&, Delivery) { dirty = true; };
@@ -185,6 +189,10 @@ int run_ui(const std::filesystem::path& provisioning_file, const std::filesystem
   while (!stop_requested) {
     client.run_once(std::chrono::milliseconds(30));
     reap_notifiers();
+    if (in_front && in_front->poll() && in_front->in_front()) {
+      mark_latest_displayed(client, conv);  // what arrived in the background is on screen now
+      dirty = true;
+    }
     // The tunnel may come up after the persona, or drop: keep trying to connect, every 5 s.
     if (!client.online() && !client.connecting() && std::chrono::steady_clock::now() > next_retry) {
       client.connect();

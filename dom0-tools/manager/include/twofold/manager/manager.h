@@ -34,6 +34,7 @@
 #include "twofold/manager/reconcile.h"
 #include "twofold/manager/restart_budget.h"
 #include "twofold/manager/loop_stall_meter.h"
+#include "twofold/manager/foreground_nodes.h"
 #include "twofold/manager/persona_notices.h"
 #include "twofold/manager/xenstore_permission_guard.h"
 #include "twofold/policy/policy.h"
@@ -171,6 +172,7 @@ private:
     std::unique_ptr<XenstorePermissionGuard> permission_guard_;
     std::unique_ptr<xen::XenStore> notice_watch_;
     std::unique_ptr<PersonaNotices> notices_;
+    std::unique_ptr<ForegroundNodes> foreground_nodes_; // secure personas told whether they are in front
     std::set<std::string> notice_marks_; // personas whose mark is on dom0's strip
 
     std::unique_ptr<DomainControl> libvirt_;

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <optional>
 #include <set>
 #include <cstdio>
 #include <deque>
@@ -64,19 +63,23 @@ class Rig : public ModemPort, public PersonaPort {
   std::vector<int> measure() {
     std::vector<int> latencies;
     Clock::time_point next_probe = now_;
-    std::optional<Clock::time_point> sent;
+    // A flag beside the time, not std::optional: GCC 12 -O2 reports the optional's value as
+    // maybe-uninitialized in the subtraction below (-Werror stopped the host build).
+    bool waiting = false;
+    Clock::time_point sent = now_;
     while (latencies.size() < static_cast<std::size_t>(kProbes)) {
-      if (!sent && now_ >= next_probe) {
+      if (!waiting && now_ >= next_probe) {
         output_[kObserver].clear();
         write(kObserver, "AT+CSQ\r");
         sent = now_;
+        waiting = true;
         next_probe = now_ + milliseconds(kProbeEveryMs);
       }
       keep_other_busy();
       step();
-      if (sent && output_[kObserver].find("\r\nOK\r\n") != std::string::npos) {
-        latencies.push_back(static_cast<int>(std::chrono::duration_cast<milliseconds>(now_ - *sent).count()));
-        sent.reset();
+      if (waiting && output_[kObserver].find("\r\nOK\r\n") != std::string::npos) {
+        latencies.push_back(static_cast<int>(std::chrono::duration_cast<milliseconds>(now_ - sent).count()));
+        waiting = false;
       }
     }
     return latencies;

@@ -108,8 +108,7 @@ dom0_bench() {  # run: the same bench from dom0 itself to the internet host, pri
   [ -n "$out" ] && echo "$out"
 }
 
-# The personal persona's flood, and what the internet host's sink received of it (kbit/s, the
-# median of its one-second counts).
+# The personal persona's flood, and what the internet host's sink received of it (kbit/s).
 net_flood_start() {  # run n: the n-th flood of the run
   net_order "$1" personal flood "$net_flood_secs"
   wait_for_count "$1" "TWOFOLD-NET personal flood started secs=$net_flood_secs" "$2" 60
@@ -118,10 +117,18 @@ net_flood_wait() {  # run n: until the n-th flood is over
   wait_for_count "$1" 'TWOFOLD-NET personal flood done' "$2" $((net_flood_secs + 90))
 }
 sink_lines() { wc -l <"$1/sink-flood.log" 2>/dev/null || echo 0; }
-flood_rate() {  # run from-line: what the flood sink received after that line of its log (the sum of its uploads), kbit/s
+flood_rate() {  # run from-line: what the flood sink received after that line of its log, kbit/s
+  # All uploads' bytes over the longest upload's time. A sum of each upload's own rate is wrong
+  # when one upload is short: run test-20261207-165959 had a 5368-byte upload of 64 ms
+  # (671 kbit/s) beside three of 62 s, and the sum (1449 kbit/s) read as a flood above the
+  # shaper's 1000 kbit/s ceiling; the aggregate was 778 kbit/s.
   # awk alone: a grep that matches nothing fails the pipeline (pipefail) and with it the test.
-  awk -v from="$2" 'NR > from && /TWOFOLD-SINK/ { for (i = 1; i <= NF; i++) if ($i ~ /^kbit=/) s += substr($i, 6) }
-    END { print s + 0 }' "$1/sink-flood.log" 2>/dev/null || echo 0
+  awk -v from="$2" 'NR > from && /TWOFOLD-SINK/ {
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^bytes=/) b += substr($i, 7)
+        if ($i ~ /^ms=/ && substr($i, 4) + 0 > ms) ms = substr($i, 4) + 0
+      } }
+    END { print (ms > 0 ? int(b * 8 / ms) : 0) }' "$1/sink-flood.log" 2>/dev/null || echo 0
 }
 
 bench_line() {  # name "RTT KBIT" [baseline "RTT KBIT"]: one figure line, with the ratio to dom0's baseline

@@ -91,12 +91,15 @@ check_pin_prompt() {  # run
   # Not inside a longer hex or decimal run: the audit log's hash chain and signatures are hex,
   # and a 4-digit PIN turns up in them by chance (it did: "...ab2468c8..." in a chain value).
   local re="(^|[^0-9a-fA-F])(${lab_pin:0:1}[${lab_pin:1:1}]${lab_pin:2}|${pin_wrong:0:1}[${pin_wrong:1:1}]${pin_wrong:2})([^0-9a-fA-F]|\$)"
-  out=$(dom0_exec "$run" 60 "grep -rlE '$re' /var/log /run/twofold /var/lib/twofold/audit 2>/dev/null | head -5; echo files-end") || out=""
+  # The verdict is one short token, leakfiles=N: a kernel line on dom0's console can land inside
+  # any line of the answer (run test-20261207-183109: "[ 76.628866] hrtimer: interrupt took
+  # 12058688 ns files-end" failed the old end-marker test), and file names come as "leak: ...".
+  out=$(dom0_exec "$run" 60 "f=\$(grep -rlE '$re' /var/log /run/twofold /var/lib/twofold/audit 2>/dev/null | head -5); [ -n \"\$f\" ] && echo \"\$f\" | sed 's/^/leak: /'; echo leakfiles=\$(printf '%s' \"\$f\" | grep -c .)") || out=""
   leaked=$(tail -n +"$first" "$run/serial.log" | cut -d' ' -f3- | grep -aE "(^|[^0-9a-fA-F])($lab_pin|$pin_wrong)([^0-9a-fA-F]|\$)" | head -3 || true)
-  # The personas' relayed lines ("[secure] ...") can land on dom0's console between the
-  # command's own output lines; they are not file names grep printed.
-  out=$(tr -d '\r' <<<"$out" | grep -vE '^\[(personal|secure)\] ' || true)
-  if grep -q '^files-end' <<<"$out" && [ -z "$(grep -v '^files-end' <<<"$out" | grep -v '^ *$')" ] && [ -z "$leaked" ]; then
+  local files
+  files=$(tr -d '\r' <<<"$out" | grep -oE 'leakfiles=[0-9]+' | tail -1 || true)
+  out=$(tr -d '\r' <<<"$out" | grep -E 'leak: |leakfiles=' || true)
+  if [ "$files" = leakfiles=0 ] && [ -z "$leaked" ]; then
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 0 "grep for $lab_pin and $pin_wrong: none"
   else
     check_result "prompt: the PIN is in no dom0 log, audit record or serial line" 1 "$(tr -s '\r\n' ' ' <<<"$out" | cut -c1-200) ${leaked:0:200}"

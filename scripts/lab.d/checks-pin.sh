@@ -92,7 +92,7 @@ check_pin_prompt() {  # run
   # and a 4-digit PIN turns up in them by chance (it did: "...ab2468c8..." in a chain value).
   local re="(^|[^0-9a-fA-F])(${lab_pin:0:1}[${lab_pin:1:1}]${lab_pin:2}|${pin_wrong:0:1}[${pin_wrong:1:1}]${pin_wrong:2})([^0-9a-fA-F]|\$)"
   # The verdict is one short token, leakfiles=N: a kernel line on dom0's console can land inside
-  # any line of the answer (run test-20261207-183109: "[ 76.628866] hrtimer: interrupt took
+  # any line of the answer (run test-20261207-183149: "[ 76.628866] hrtimer: interrupt took
   # 12058688 ns files-end" failed the old end-marker test), and file names come as "leak: ...".
   out=$(dom0_exec "$run" 60 "f=\$(grep -rlE '$re' /var/log /run/twofold /var/lib/twofold/audit 2>/dev/null | head -5); [ -n \"\$f\" ] && echo \"\$f\" | sed 's/^/leak: /'; echo leakfiles=\$(printf '%s' \"\$f\" | grep -c .)") || out=""
   leaked=$(tail -n +"$first" "$run/serial.log" | cut -d' ' -f3- | grep -aE "(^|[^0-9a-fA-F])($lab_pin|$pin_wrong)([^0-9a-fA-F]|\$)" | head -3 || true)

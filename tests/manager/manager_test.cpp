@@ -270,13 +270,12 @@ TEST_F(ManagerTest, OnlyTheSecurePersonaIsToldWhetherItIsInFront) {
     auto dom0 = hv_.platform(xen::kDom0)->open_xenstore();
     // The test driver's domids have no loopback domain: dom0 reads, and the permissions say
     // what the guest may do.
-    auto& secure_store = dom0;
-    EXPECT_EQ(secure_store->read(node(secure_)), "0") << "personal is in front";
+    EXPECT_EQ(dom0->read(node(secure_)), "0") << "personal is in front";
     EXPECT_EQ(dom0->read(node(personal_)), std::nullopt);
     ASSERT_TRUE(call(R"({"version":1,"id":2,"command":"switch","args":{"persona":")" + secure_ + R"("}})")["ok"].get<bool>());
-    EXPECT_EQ(secure_store->read(node(secure_)), "1");
+    EXPECT_EQ(dom0->read(node(secure_)), "1");
     ASSERT_TRUE(call(R"({"version":1,"id":3,"command":"switch"})")["ok"].get<bool>());
-    EXPECT_EQ(secure_store->read(node(secure_)), "0");
+    EXPECT_EQ(dom0->read(node(secure_)), "0");
     for (const auto& path : {node(secure_), "/local/domain/" + std::to_string(domid.at(secure_)) + "/twofold"}) {
         const auto perms = dom0->get_permissions(path);
         ASSERT_TRUE(perms) << path;

@@ -31,15 +31,10 @@ std::uint32_t word(std::string_view bytes, std::size_t at) {
 }  // namespace
 
 std::string InFrontState::request(std::uint32_t type, std::string_view payload) {
-  std::string out;
-  frame(type, next_req_++, payload, out);
-  return out;
-}
-
-void InFrontState::frame(std::uint32_t type, std::uint32_t req_id, std::string_view payload, std::string& out) {
-  const std::uint32_t header[4] = {type, req_id, 0, static_cast<std::uint32_t>(payload.size())};
-  out.append(reinterpret_cast<const char*>(header), sizeof header);
+  const std::uint32_t header[4] = {type, next_req_++, 0, static_cast<std::uint32_t>(payload.size())};
+  std::string out(reinterpret_cast<const char*>(header), sizeof header);
   out.append(payload);
+  return out;
 }
 
 std::string InFrontState::start() {

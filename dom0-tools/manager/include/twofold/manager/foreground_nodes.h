@@ -10,34 +10,33 @@
 // being used. The flow it opens (the user's switches, never anything the personal persona does)
 // goes only toward the secure persona.
 #include <map>
+#include <optional>
 #include <string>
-#include <string_view>
 
 #include "twofold/xen/types.h"
 #include "twofold/xen/xenstore.h"
 
 namespace twofold::manager {
 
-// The node, relative to the persona's home.
-inline constexpr std::string_view kForegroundNodeOfPersona = "twofold/foreground";
-
 class ForegroundNodes {
 public:
     explicit ForegroundNodes(xen::XenStore& store) : store_(store) {}
 
-    // A (re)started secure persona: its node is written at once for `place`, the current
-    // foreground (a persona's name or dom0's prompt).
+    // A (re)started secure persona: its node is made and written at once for `place`, the
+    // current foreground (a persona's name or dom0's prompt).
     void attach(const std::string& persona, xen::DomId domid, const std::string& place);
-    void forget(const std::string& persona) { domids_.erase(persona); }
     // The foreground settled on `place`: rewrites every node whose value changed.
     void foreground_is(const std::string& place);
 
 private:
-    void write(const std::string& persona, xen::DomId domid, bool in_front);
+    struct Node {
+        xen::DomId domid{};
+        std::optional<bool> written; // nullopt: not written (or the last write failed)
+    };
+    void write(const std::string& persona, Node& node, bool in_front);
 
     xen::XenStore& store_;
-    std::map<std::string, xen::DomId> domids_;
-    std::map<std::string, bool> written_;
+    std::map<std::string, Node> nodes_;
 };
 
 } // namespace twofold::manager

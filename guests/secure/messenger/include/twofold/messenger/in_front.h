@@ -33,7 +33,6 @@ class InFrontState {
 
  private:
   [[nodiscard]] std::string request(std::uint32_t type, std::string_view payload);
-  void frame(std::uint32_t type, std::uint32_t req_id, std::string_view payload, std::string& out);
 
   std::string buffer_;
   std::uint32_t next_req_ = 1;

@@ -1,6 +1,8 @@
-// twofold-input-backend: serves vkbd to the configured personas and routes dom0's input
-// devices to the foreground one only. Started by twofold-manager with --focus-fd; standalone
-// (lab debugging) with --foreground.
+// twofold-input-backend: routes dom0's input devices to the foreground persona only. With
+// --peer-fd (how the manager runs it) it is the input owner: it holds the devices and no Xen
+// handle, and each persona's ring is written by that persona's twofold-vkbd-backend over the
+// link the manager made. Without, it serves vkbd to every persona itself (one process with
+// Xen handles for both; lab debugging, with --foreground when no manager runs).
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "twofold/input/confinement.h"
 #include "twofold/input/evdev_source.h"
 #include "twofold/input/input_backend.h"
+#include "twofold/input/input_owner.h"
 #include "twofold/xen/platform.h"
 #include "twofold/xenbus/proxied_xenstore.h"
 
@@ -36,6 +39,7 @@ struct Options {
     std::string foreground;
     std::optional<int> focus_fd;
     std::optional<int> xenstore_fd; // the manager's xenstore proxy (no xenstored connection of our own)
+    std::vector<std::string> peer_fds; // NAME=FD: each persona's vkbd writer link
     std::string log_level = "info";
     confine::Options confine = confine::default_options("twofold-input");
 };
@@ -52,6 +56,79 @@ std::vector<std::unique_ptr<input::InputSource>> open_sources(const Options& opt
         }
     }
     return sources;
+}
+
+std::vector<std::pair<std::string, xen::UniqueFd>> parse_peer_fds(const std::vector<std::string>& texts) {
+    std::vector<std::pair<std::string, xen::UniqueFd>> links;
+    for (const auto& text : texts) {
+        const auto eq = text.find('=');
+        int fd = -1;
+        if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--peer-fd " + text + ": expected NAME=FD");
+        try {
+            std::size_t used = 0;
+            fd = std::stoi(text.substr(eq + 1), &used);
+            if (used != text.size() - eq - 1) fd = -1;
+        } catch (const std::exception&) {
+            fd = -1;
+        }
+        if (fd < 3) throw std::invalid_argument("--peer-fd " + text + ": FD must be an inherited descriptor (3 or more)");
+        links.emplace_back(text.substr(0, eq), xen::UniqueFd(fd));
+    }
+    return links;
+}
+
+// The input owner: devices and routing here, each persona's ring in its own writer process.
+int run_owner(const Options& options, std::vector<input::PersonaConfig> personas, input::GuestResolution resolution,
+              std::uint32_t switch_key, spdlog::logger& log_ref, std::shared_ptr<spdlog::logger> log) {
+    focus::FocusClient* audit_link = nullptr;
+    input::InputOwner owner(
+        input::InputOwnerConfig{std::move(personas), resolution, switch_key}, parse_peer_fds(options.peer_fds), log,
+        [&audit_link](const focus::AuditEvent& event) {
+            if (audit_link) audit_link->send(event);
+        },
+        [&audit_link](focus::PromptKey key) {
+            if (audit_link) audit_link->send(focus::PromptKeyPress{key}); // PIN prompt keys: to the manager only
+        });
+    for (auto& source : open_sources(options, log_ref)) owner.add_source(std::move(source));
+    if (owner.source_count() == 0) log_ref.warn("no input device given (--device/--device-name): guests get no input");
+
+    std::unique_ptr<focus::FocusClient> focus_link;
+    if (options.focus_fd) {
+        focus_link = std::make_unique<focus::FocusClient>(
+            owner.io(), xen::UniqueFd(*options.focus_fd), focus::Hello{"input", {focus::Holder::Input}},
+            [&owner](const focus::Focus& order) -> std::optional<std::string> {
+                const auto answer = owner.apply_focus(order);
+                if (const auto* refused = std::get_if<focus::Refuse>(&answer)) return refused->reason;
+                return std::nullopt;
+            },
+            [&owner, &log_ref](const std::string& why) {
+                log_ref.info("focus link closed ({}); exiting", why);
+                owner.stop();
+            },
+            log);
+        audit_link = focus_link.get();
+    } else if (!options.foreground.empty()) {
+        const auto answer = owner.apply_focus(focus::Focus{options.foreground, 0});
+        if (const auto* refused = std::get_if<focus::Refuse>(&answer)) {
+            log_ref.error("--foreground: {}", refused->reason);
+            return 2;
+        }
+    }
+    owner.start();
+    if (focus_link) focus_link->start();
+
+    // Devices grabbed, links and the focus socket open: confine before any input is read.
+    const auto confined = confine::apply(options.confine, input::input_owner_allowlist());
+    if (confined.confined) {
+        log_ref.info("input owner confined as {} (seccomp {}, {} syscalls); no Xen handle", options.confine.user,
+                     confine::to_string(options.confine.mode), confined.seccomp.installed);
+    } else {
+        log_ref.warn("running unconfined (--no-confine)");
+    }
+    boost::asio::signal_set signals(owner.io(), SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) { owner.stop(); });
+    owner.run();
+    return 0;
 }
 
 int run(const Options& options) {
@@ -74,6 +151,9 @@ int run(const Options& options) {
         return 2;
     }
     config.switch_key = *switch_key;
+    if (!options.peer_fds.empty()) {
+        return run_owner(options, config.personas, config.resolution, config.switch_key, *log, log);
+    }
 
     auto sources = open_sources(options, *log);
     if (sources.empty()) log->warn("no input device given (--device/--device-name): guests get no input");
@@ -146,6 +226,9 @@ int main(int argc, char** argv) {
     app.add_option("--persona", options.personas, "DOMAIN_NAME:secure|personal (repeatable)")->required();
     app.add_option("--foreground", options.foreground, "standalone: the persona that gets input");
     app.add_option("--focus-fd", options.focus_fd, "focus link socket inherited from twofold-manager");
+    app.add_option("--peer-fd", options.peer_fds,
+                   "NAME=FD: the link to persona NAME's vkbd writer (repeatable; from twofold-manager). "
+                   "With it this process holds no Xen handle");
     app.add_option("--xenstore-fd", options.xenstore_fd, "xenstore proxy socket inherited from twofold-manager");
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")->capture_default_str();
     confine::add_options(app, options.confine);

@@ -34,17 +34,22 @@ xenbus::Result<FrontendRequests> read_frontend_requests(const xenbus::NodeReader
     return requests;
 }
 
-VkbdDevice::VkbdDevice(InputRouter& router, PersonaId persona, GuestResolution resolution,
-                       std::shared_ptr<spdlog::logger> log)
-    : router_(router), persona_(persona), resolution_(resolution), log_(std::move(log)) {}
+VkbdDevice::VkbdDevice(GuestAttachments& router, PersonaId persona, GuestResolution resolution,
+                       std::shared_ptr<spdlog::logger> log, PageMapping mapping)
+    : router_(router), persona_(persona), mapping_(mapping), resolution_(resolution), log_(std::move(log)) {}
 
 VkbdDevice::~VkbdDevice() { on_closing(); }
 
 xenbus::RingSpec VkbdDevice::ring_spec() const {
     xenbus::RingSpec spec;
-    spec.ring_ref_node = XENKBD_FIELD_RING_GREF;
     spec.port_node = XENKBD_FIELD_EVT_CHANNEL;
-    spec.mapping = xenbus::RingSpec::Mapping::Grant;
+    if (mapping_ == PageMapping::Grant) {
+        spec.ring_ref_node = XENKBD_FIELD_RING_GREF;
+        spec.mapping = xenbus::RingSpec::Mapping::Grant;
+    } else {
+        spec.ring_ref_node = XENKBD_FIELD_RING_REF;
+        spec.mapping = xenbus::RingSpec::Mapping::Foreign;
+    }
     spec.access = xen::Access::ReadWrite; // we write in-ring events and in_prod, out_cons
     return spec;
 }

@@ -10,6 +10,12 @@ namespace twofold::input {
 inline constexpr std::uint64_t kEvdevQueryMask = 0xC000FF00;
 inline constexpr std::uint64_t kEvdevQueryValue = (2ULL << 30) | (std::uint64_t{'E'} << 8);
 
+// The single-process backend: evdev queries, and each frontend's event channel and grant.
 confine::SyscallAllowlist input_allowlist();
+// The input owner: evdev queries only (it holds no Xen handle).
+confine::SyscallAllowlist input_owner_allowlist();
+// A per-persona vkbd writer: its frontend's event channel and the shared page mapped by frame
+// number (privcmd, restricted to its domain before confinement); no grant device, no evdev.
+confine::SyscallAllowlist vkbd_writer_allowlist();
 
 } // namespace twofold::input

@@ -16,6 +16,7 @@
 #include "twofold/input/input_source.h"
 #include "twofold/input/personas.h"
 #include "twofold/input/router.h"
+#include "twofold/input/source_pump.h"
 #include "twofold/xen/platform.h"
 #include "twofold/xenbus/backend_runtime.h"
 #include "twofold/xenbus/backend_service.h"
@@ -24,8 +25,6 @@ namespace twofold::input {
 
 // KEY_POWER: the policy's default hardware switch key.
 inline constexpr std::uint32_t kDefaultSwitchKey = 116;
-// Raw events read from one source per wake before yielding to the rest of the loop.
-inline constexpr std::size_t kRawEventsPerWake = 256;
 
 struct InputBackendConfig {
     std::vector<PersonaConfig> personas;
@@ -63,8 +62,6 @@ public:
     [[nodiscard]] const xenbus::BackendService& service() const noexcept { return service_; }
 
 private:
-    class Pump;
-    void remove_pump(const Pump* pump);
     void audit(focus::AuditEvent event) const;
 
     std::shared_ptr<spdlog::logger> log_;
@@ -74,7 +71,7 @@ private:
     InputRouter router_;
     xenbus::BackendRuntime runtime_;
     xenbus::BackendService service_;
-    std::list<std::unique_ptr<Pump>> pumps_;
+    std::list<std::unique_ptr<SourcePump>> pumps_;
 };
 
 } // namespace twofold::input

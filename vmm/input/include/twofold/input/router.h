@@ -75,7 +75,18 @@ private:
     std::optional<std::chrono::steady_clock::time_point> last_;
 };
 
-class InputRouter {
+// Where a persona's vkbd frontend reports that it connected, went away, or consumed its ring:
+// the router itself in a single-process backend, the link to the input owner in a
+// per-persona vkbd writer (vkbd_writer.h).
+class GuestAttachments {
+public:
+    virtual ~GuestAttachments() = default;
+    virtual void attach(PersonaId persona, GuestInput& guest) = 0;
+    virtual void detach(PersonaId persona, const GuestInput& guest) noexcept = 0;
+    virtual void guest_ready(PersonaId persona, const GuestInput& guest) = 0;
+};
+
+class InputRouter final : public GuestAttachments {
 public:
     // Where a key typed into dom0's PIN prompt goes (the focus link to the manager). Never
     // logged: the keys are the officer's PIN.
@@ -86,13 +97,13 @@ public:
 
     // A persona's frontend connected (replaces an earlier one of the same persona, e.g. after
     // the guest rebooted) or went away. Detach only acts if `guest` is still the attached one.
-    void attach(PersonaId persona, GuestInput& guest);
-    void detach(PersonaId persona, const GuestInput& guest) noexcept;
+    void attach(PersonaId persona, GuestInput& guest) override;
+    void detach(PersonaId persona, const GuestInput& guest) noexcept override;
     [[nodiscard]] bool attached(PersonaId persona) const;
 
     void route(std::span<const GuestEvent> events);
     // The persona's guest consumed events: releases a full ring kept back at a switch go now.
-    void guest_ready(PersonaId persona, const GuestInput& guest);
+    void guest_ready(PersonaId persona, const GuestInput& guest) override;
     // Releases what the old foreground holds (delivered to it before this returns), then
     // makes `persona` (or nobody) the foreground.
     SwitchReleases switch_to(std::optional<PersonaId> persona);

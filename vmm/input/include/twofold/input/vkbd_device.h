@@ -3,8 +3,8 @@
 // router's GuestInput for its persona. We advertise an absolute pointer and multi-touch at the
 // configured guest resolution; the frontend's request-abs-pointer / request-multi-touch say
 // which of them it wants (parsed with the xenbus value parsers). The shared page is mapped by
-// grant (page-gref): a frontend that publishes only the older page-ref frame number is refused,
-// so dom0 never needs foreign-mapping rights over a guest for input.
+// grant (page-gref) where the process has a grant device, or by its frame number (page-ref)
+// where the process's privcmd handle reaches only this frontend's domain (PageMapping).
 //
 // The in ring carries our events (never blocking: a full ring drops); the out ring has no
 // event defined by kbdif.h, so whatever the guest writes there is consumed within the
@@ -44,7 +44,13 @@ struct VkbdCounters {
 
 class VkbdDevice final : public xenbus::Device, public GuestInput {
 public:
-    VkbdDevice(InputRouter& router, PersonaId persona, GuestResolution resolution, std::shared_ptr<spdlog::logger> log);
+    // How the shared page is mapped: by grant (page-gref) in a backend that keeps a grant
+    // device, by frame number (page-ref, xen-kbdfront publishes both) through a privcmd handle
+    // restricted to the frontend's domain in a per-persona writer, which has no grant device.
+    enum class PageMapping : unsigned char { Grant, RestrictedForeign };
+
+    VkbdDevice(GuestAttachments& router, PersonaId persona, GuestResolution resolution, std::shared_ptr<spdlog::logger> log,
+               PageMapping mapping = PageMapping::Grant);
     ~VkbdDevice() override;
 
     [[nodiscard]] xenbus::RingSpec ring_spec() const override;
@@ -63,8 +69,9 @@ public:
 private:
     struct Rings;
 
-    InputRouter& router_;
+    GuestAttachments& router_;
     PersonaId persona_;
+    PageMapping mapping_;
     GuestResolution resolution_;
     std::shared_ptr<spdlog::logger> log_;
     FrontendRequests requests_;

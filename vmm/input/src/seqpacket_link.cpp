@@ -1,5 +1,6 @@
 #include "twofold/input/seqpacket_link.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -23,6 +24,11 @@ bool SeqPacketLink::send(std::span<const std::byte> message) noexcept {
     if (broken_reported_) return false;
     const ssize_t n = ::send(descriptor_.native_handle(), message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     return n == static_cast<ssize_t>(message.size());
+}
+
+bool SeqPacketLink::peer_closed() noexcept {
+    pollfd entry{descriptor_.native_handle(), POLLRDHUP, 0};
+    return ::poll(&entry, 1, 0) == 1 && (entry.revents & (POLLHUP | POLLRDHUP)) != 0;
 }
 
 void SeqPacketLink::wait() {
@@ -57,12 +63,12 @@ void SeqPacketLink::drain() {
             broken_(why);
             return;
         }
-        if (n == 0) {
-            // SEQPACKET: 0 is the peer's close (an empty message cannot be sent on it).
+        if (n == 0 && peer_closed()) {
             broken_reported_ = true;
             broken_("the other side closed the link");
             return;
         }
+        // 0 otherwise is an empty message (SEQPACKET has them): the parser refuses it.
         message_(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(n)));
         if (alive.expired()) return; // the handler destroyed this link
     }

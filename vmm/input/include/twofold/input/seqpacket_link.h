@@ -41,6 +41,8 @@ public:
 private:
     void wait();
     void drain();
+    // recv() gives 0 both for an empty message and after the other side closed.
+    [[nodiscard]] bool peer_closed() noexcept;
 
     boost::asio::io_context& io_;
     boost::asio::posix::stream_descriptor descriptor_;

@@ -172,7 +172,8 @@ BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendCo
         if (!config.per_persona) continue; // taken by the loop above
         for (const auto& p : personas) {
             BackendConfig instance = config;
-            instance.user = config.user + "-" + p.name; // each instance its own uid
+            // Each instance its own uid: one taken over cannot signal or ptrace the other.
+            instance.user = (config.user.empty() ? "twofold-" + config.name : config.user) + "-" + p.name;
             auto b = std::make_shared<Backend>(io, std::move(instance), p);
             if (config.peer) {
                 auto [ours, theirs] = peer_pair();

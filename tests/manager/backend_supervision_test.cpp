@@ -9,15 +9,19 @@
 
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
 #include "twofold/audit/sink.h"
 #include "twofold/audit/verifier.h"
+#include "twofold/focus/focus_protocol.h"
+#include "twofold/loopback/hypervisor.h"
 #include "twofold/manager/libvirt.h"
 #include "twofold/manager/manager.h"
 #include "twofold/policy/checker.h"
@@ -591,6 +595,408 @@ TEST_F(BackendSupervisionTest, SwitchToALockedPersonaOpensThePromptAndItsKeysRea
     ASSERT_TRUE(back["ok"].get<bool>()) << back.dump();
     EXPECT_FALSE(status()["pin_prompt"]["open"].get<bool>());
     EXPECT_NE(audit_text().find("prompt.close"), std::string::npos);
+}
+
+} // namespace
+} // namespace twofold::manager
+
+// Per-persona backends (issue 14, item 2): the supervisor alone, on its own loop thread, with
+// the loopback's xenstore behind the proxies, so that the tests choose the personas' domids.
+namespace twofold::manager {
+namespace {
+
+struct Recorded {
+    std::string kind;
+    std::optional<std::string> persona;
+    json fields;
+};
+
+// What the supervisor reports, kept for the test thread (it runs on the loop's).
+class RecordingEvents : public BackendEvents {
+public:
+    void holders_registered(const std::string& backend, const std::vector<FocusHolder>&) override {
+        const std::scoped_lock lock(mutex_);
+        registered_.push_back(backend);
+    }
+    void holders_lost(const std::string&, const std::vector<FocusHolder>&) override {}
+    void focus_acknowledged(FocusHolder, std::uint64_t) override {}
+    void focus_refused(FocusHolder, std::uint64_t, const std::string&) override {}
+    void backend_audit(const std::string& kind, const std::optional<std::string>& persona, json fields) override {
+        const std::scoped_lock lock(mutex_);
+        audits_.push_back({kind, persona, std::move(fields)});
+    }
+    std::vector<Recorded> audits() {
+        const std::scoped_lock lock(mutex_);
+        return audits_;
+    }
+    std::vector<std::string> registered() {
+        const std::scoped_lock lock(mutex_);
+        return registered_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<Recorded> audits_;
+    std::vector<std::string> registered_;
+};
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// The line of a fake's log that starts with `prefix` (the last one), or "".
+std::string last_line(const std::string& log, const std::string& prefix) {
+    std::string found;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0) found = line;
+    }
+    return found;
+}
+
+class PerPersonaSupervisionTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        static int counter = 0;
+        dir_ = std::filesystem::temp_directory_path() /
+               ("twofold-perpersona-" + std::to_string(::getpid()) + "x" + std::to_string(++counter));
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        personal_dom_ = hv_.create_domain("personal");
+        secure_dom_ = hv_.create_domain("secure");
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    void TearDown() override {
+        on_loop([this] {
+            if (supervisor_) supervisor_->stop_all(300ms);
+            supervisor_.reset();
+        });
+        work_.reset();
+        io_.stop();
+        thread_.join();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // A fake backend; an instance of it logs to dir_/<name>.log.<persona>.
+    BackendConfig fake(const std::string& name, std::vector<std::string> args) {
+        BackendConfig c;
+        c.name = name;
+        c.command = {TWOFOLD_FAKE_BACKEND, "--name", name, "--holds", "", "--log", (dir_ / (name + ".log")).string()};
+        c.command.insert(c.command.end(), args.begin(), args.end());
+        c.user = "twofold-" + name;
+        c.restart.max_attempts = 3;
+        c.restart.window_seconds = 60;
+        c.restart.first_delay = 20ms;
+        c.restart.max_delay = 100ms;
+        c.hello_timeout = 3000ms;
+        return c;
+    }
+    BackendConfig instance(const std::string& name, std::vector<std::string> args, std::optional<std::string> peer = std::nullopt) {
+        auto c = fake(name, std::move(args));
+        c.per_persona = true;
+        c.peer = std::move(peer);
+        return c;
+    }
+    std::string log_of(const std::string& name, const std::string& persona = "") {
+        return read_file(dir_ / (name + ".log" + (persona.empty() ? "" : "." + persona)));
+    }
+
+    void start(std::vector<BackendConfig> backends) {
+        on_loop([&] {
+            supervisor_ = std::make_unique<BackendSupervisor>(
+                io_, std::move(backends), std::vector<SupervisedPersona>{{"personal", "personal"}, {"secure", "secure"}},
+                events_);
+            supervisor_->start(false);
+            supervisor_->start(true);
+        });
+    }
+    void persona_domain(const std::string& persona, xen::DomId domid) {
+        on_loop([&] { supervisor_->persona_domain(persona, domid); });
+    }
+    json status_of(const std::string& label) {
+        json all;
+        on_loop([&] { all = supervisor_->status(); });
+        for (const auto& b : all) {
+            if (b["name"] == label) return b;
+        }
+        return nullptr;
+    }
+    bool running(const std::string& label) {
+        const auto b = status_of(label);
+        return !b.is_null() && b["state"] == "running";
+    }
+    // Running, and not as `old`: from one status, since a killed process shows "running" until
+    // it is reaped and its successor's pid comes with "starting".
+    bool running_again(const std::string& label, pid_t old) {
+        const auto b = status_of(label);
+        return !b.is_null() && b["state"] == "running" && b["pid"].is_number() && b["pid"].get<pid_t>() != old;
+    }
+    std::optional<pid_t> pid_of(const std::string& label) {
+        std::optional<pid_t> pid;
+        on_loop([&] { pid = supervisor_->pid_of(label); });
+        return pid;
+    }
+    bool audited(const std::string& kind, const std::string& text = "") {
+        for (const auto& r : events_.audits()) {
+            if (r.kind == kind && r.fields.dump().find(text) != std::string::npos) return true;
+        }
+        return false;
+    }
+    std::string audit_dump() {
+        std::string out;
+        for (const auto& r : events_.audits()) out += r.kind + " " + r.persona.value_or("-") + " " + r.fields.dump() + "\n";
+        return out;
+    }
+    bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 10s) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return pred();
+    }
+    // Runs `action` on the supervisor's loop and waits for it.
+    void on_loop(const std::function<void()>& action) {
+        std::promise<void> done;
+        asio::post(io_, [&] {
+            action();
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+
+    loopback::Hypervisor hv_;
+    xen::DomId personal_dom_ = 0;
+    xen::DomId secure_dom_ = 0;
+    std::filesystem::path dir_;
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+    RecordingEvents events_;
+    std::unique_ptr<BackendSupervisor> supervisor_;
+    std::thread thread_;
+};
+
+TEST_F(PerPersonaSupervisionTest, InstancesStartOnlyWithTheirPersonasDomainWithTheirArgvAndFds) {
+    start({fake("input", {"--log-argv"}), instance("vkbd", {"--log-argv"}, "input")});
+    ASSERT_TRUE(eventually([&] { return running("input"); })) << audit_dump();
+    std::this_thread::sleep_for(200ms); // an instance started by start() would be up by now
+    EXPECT_EQ(status_of("vkbd/personal")["state"], "stopped");
+    EXPECT_EQ(status_of("vkbd/secure")["state"], "stopped");
+    EXPECT_FALSE(pid_of("vkbd/personal"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "vkbd.log.personal"));
+    bool configured = false;
+    on_loop([&] { configured = supervisor_->configured("vkbd") && !supervisor_->configured("vkbd/personal"); });
+    EXPECT_TRUE(configured);
+
+    persona_domain("personal", 7);
+    ASSERT_TRUE(eventually([&] { return running("vkbd/personal"); })) << audit_dump();
+    const auto st = status_of("vkbd/personal");
+    EXPECT_EQ(st["persona"], "personal");
+    EXPECT_EQ(st["domid"], 7);
+    EXPECT_EQ(st["pid"], *pid_of("vkbd/personal"));
+    EXPECT_EQ(status_of("vkbd/secure")["state"], "stopped") << "the other persona's domain does not exist yet";
+
+    const auto log = log_of("vkbd", "personal");
+    const std::string expected_tail = " --focus-fd 3 --user twofold-vkbd-personal --persona personal:personal --domid 7 --peer-fd 5";
+    const auto argv = last_line(log, "argv ");
+    ASSERT_GE(argv.size(), expected_tail.size()) << log;
+    EXPECT_EQ(argv.substr(argv.size() - expected_tail.size()), expected_tail) << log;
+    EXPECT_NE(log.find("fd 3 stream\n"), std::string::npos) << log;
+    EXPECT_NE(log.find("fd 5 seqpacket\n"), std::string::npos) << log;
+    EXPECT_EQ(count_of(log, "\nfd "), 2u) << "fd 3 and fd 5, every other one closed: " << log;
+
+    // The peer: each persona's link, in the personas' order, and nothing else.
+    const auto peer_log = log_of("input");
+    const auto peer_argv = last_line(peer_log, "argv ");
+    const std::string peer_tail = " --focus-fd 3 --user twofold-input --peer-fd personal=5 --peer-fd secure=6";
+    ASSERT_GE(peer_argv.size(), peer_tail.size()) << peer_log;
+    EXPECT_EQ(peer_argv.substr(peer_argv.size() - peer_tail.size()), peer_tail) << peer_log;
+    EXPECT_EQ(peer_argv.find("--persona"), std::string::npos);
+    EXPECT_NE(peer_log.find("fd 5 seqpacket\nfd 6 seqpacket\n"), std::string::npos) << peer_log;
+    EXPECT_EQ(count_of(peer_log, "\nfd "), 3u) << peer_log;
+
+    persona_domain("secure", 9);
+    ASSERT_TRUE(eventually([&] { return running("vkbd/secure"); })) << audit_dump();
+    EXPECT_NE(last_line(log_of("vkbd", "secure"), "argv ").find("--user twofold-vkbd-secure --persona secure:secure --domid 9 --peer-fd 5"),
+              std::string::npos)
+        << log_of("vkbd", "secure");
+    EXPECT_TRUE(audited("backend.start", "vkbd/secure"));
+    EXPECT_TRUE(events_.registered().empty());
+
+    const auto pids = std::vector<pid_t>{*pid_of("input"), *pid_of("vkbd/personal"), *pid_of("vkbd/secure")};
+    on_loop([&] { supervisor_->stop_all(300ms); });
+    for (const auto pid : pids) EXPECT_NE(::kill(pid, 0), 0) << "stop_all ends and reaps pid " << pid;
+    EXPECT_EQ(status_of("vkbd/secure")["state"], "stopped");
+}
+
+// The point of it: a taken-over instance reaches its own persona's xenstore only, while a
+// backend serving every persona still reaches both.
+TEST_F(PerPersonaSupervisionTest, AnInstancesProxyAdmitsOnlyItsOwnPersonasDomain) {
+    auto dom0 = hv_.platform(xen::kDom0)->open_xenstore();
+    const auto node = [](xen::DomId domid, const std::string& type) {
+        return "/local/domain/" + std::to_string(domid) + "/device/" + type + "/0/state";
+    };
+    for (const auto domid : {personal_dom_, secure_dom_}) {
+        dom0->write(node(domid, "vkbd"), "1");
+        dom0->write(node(domid, "vfb"), "1");
+    }
+    auto vkbd = instance("vkbd", {"--log-argv", "--xs-read", node(personal_dom_, "vkbd"), "--xs-read", node(secure_dom_, "vkbd")});
+    vkbd.xenstore = "vkbd";
+    auto display = fake("display", {"--xs-read", node(personal_dom_, "vfb"), "--xs-read", node(secure_dom_, "vfb")});
+    display.xenstore = "vfb";
+    display.after_personas = true;
+    // As the manager does: the personas' domains, then the backends waiting for them.
+    on_loop([&] {
+        supervisor_ = std::make_unique<BackendSupervisor>(
+            io_, std::vector<BackendConfig>{vkbd, display},
+            std::vector<SupervisedPersona>{{"personal", "personal"}, {"secure", "secure"}}, events_,
+            [this] { return hv_.platform(xen::kDom0)->open_xenstore(); });
+        supervisor_->persona_domain("personal", personal_dom_);
+        supervisor_->persona_domain("secure", secure_dom_);
+        supervisor_->start(true);
+    });
+    // Lines, not the argv line's "--xs-read" arguments.
+    const auto read_twice = [&](const std::string& log) { return count_of(log, "\nxs-read ") >= 2; };
+    ASSERT_TRUE(eventually([&] {
+        return read_twice(log_of("vkbd", "personal")) && read_twice(log_of("vkbd", "secure")) && read_twice(log_of("display"));
+    })) << log_of("vkbd", "personal") << log_of("vkbd", "secure") << log_of("display") << audit_dump();
+    const auto personal = log_of("vkbd", "personal");
+    const auto secure = log_of("vkbd", "secure");
+    EXPECT_NE(personal.find("xs-read " + node(personal_dom_, "vkbd") + " value 1"), std::string::npos) << personal;
+    EXPECT_NE(personal.find("xs-read " + node(secure_dom_, "vkbd") + " errno 13"), std::string::npos) << personal;
+    EXPECT_NE(secure.find("xs-read " + node(secure_dom_, "vkbd") + " value 1"), std::string::npos) << secure;
+    EXPECT_NE(secure.find("xs-read " + node(personal_dom_, "vkbd") + " errno 13"), std::string::npos) << secure;
+    EXPECT_NE(last_line(personal, "argv ").find("--xenstore-fd 4 --persona personal:personal --domid " + std::to_string(personal_dom_)),
+              std::string::npos)
+        << personal;
+    EXPECT_NE(personal.find("fd 4 stream\n"), std::string::npos) << personal;
+    const auto shared = log_of("display");
+    EXPECT_NE(shared.find("xs-read " + node(personal_dom_, "vfb") + " value 1"), std::string::npos) << shared;
+    EXPECT_NE(shared.find("xs-read " + node(secure_dom_, "vfb") + " value 1"), std::string::npos) << shared;
+    EXPECT_TRUE(eventually([&] { return status_of("vkbd/personal")["xenstore"]["denied"] == 1; })) << status_of("vkbd/personal").dump();
+}
+
+// The peer link is one SEQPACKET pair per persona, made once: instance X's fd 5 and the peer's
+// fd for X are its two ends, before and after either side restarts.
+TEST_F(PerPersonaSupervisionTest, PeerLinkJoinsEachPersonasInstanceAndSurvivesRestarts) {
+    start({fake("input", {"--peer-talk"}), instance("vkbd", {"--peer-talk"}, "input")});
+    persona_domain("personal", 7);
+    persona_domain("secure", 9);
+    ASSERT_TRUE(eventually([&] {
+        return count_of(log_of("input"), "peer-recv personal from-personal\n") == 1 &&
+               count_of(log_of("input"), "peer-recv secure from-secure\n") == 1 &&
+               count_of(log_of("vkbd", "personal"), "peer-recv self echo-from-personal\n") == 1 &&
+               count_of(log_of("vkbd", "secure"), "peer-recv self echo-from-secure\n") == 1;
+    })) << log_of("input") << log_of("vkbd", "personal") << log_of("vkbd", "secure") << audit_dump();
+    EXPECT_EQ(count_of(log_of("input"), "peer-recv personal from-secure"), 0u) << log_of("input");
+    EXPECT_EQ(count_of(log_of("input"), "peer-recv secure from-personal"), 0u) << log_of("input");
+
+    // The personal instance dies: its successor talks to the same peer process on the same pair.
+    const auto peer_pid = *pid_of("input");
+    const auto first = *pid_of("vkbd/personal");
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] {
+        return count_of(log_of("input"), "peer-recv personal from-personal\n") == 2 &&
+               count_of(log_of("vkbd", "personal"), "peer-recv self echo-from-personal\n") == 2;
+    })) << log_of("input") << log_of("vkbd", "personal") << audit_dump();
+    EXPECT_NE(*pid_of("vkbd/personal"), first);
+    EXPECT_EQ(*pid_of("input"), peer_pid) << "the peer was not restarted with it";
+    EXPECT_EQ(status_of("vkbd/personal")["restarts"], 1);
+
+    // The peer dies: its successor finds the secure instance's link on its fd for secure.
+    ASSERT_EQ(::kill(peer_pid, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return running_again("input", peer_pid); })) << audit_dump();
+    const auto secure_pid = *pid_of("vkbd/secure");
+    ASSERT_EQ(::kill(secure_pid, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return count_of(log_of("input"), "peer-recv secure from-secure\n") == 2; }))
+        << log_of("input") << audit_dump();
+    EXPECT_EQ(count_of(log_of("input"), "peer-recv personal from-secure"), 0u) << log_of("input");
+}
+
+TEST_F(PerPersonaSupervisionTest, ANewDomainRespawnsTheInstanceAtOnceOutsideItsBudget) {
+    auto vkbd = instance("vkbd", {"--log-argv"});
+    vkbd.restart.max_attempts = 1;
+    start({vkbd});
+    persona_domain("personal", 7);
+    ASSERT_TRUE(eventually([&] { return running("vkbd/personal"); })) << audit_dump();
+    const auto first = *pid_of("vkbd/personal");
+
+    persona_domain("personal", 7); // the same domain found again
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(pid_of("vkbd/personal"), first);
+    EXPECT_EQ(count_of(log_of("vkbd", "personal"), "start "), 1u);
+    EXPECT_FALSE(audited("backend.domain-changed"));
+
+    persona_domain("personal", 11); // recreated
+    ASSERT_TRUE(eventually([&] { return running_again("vkbd/personal", first); })) << audit_dump();
+    EXPECT_NE(last_line(log_of("vkbd", "personal"), "argv ").find("--domid 11"), std::string::npos) << log_of("vkbd", "personal");
+    EXPECT_EQ(status_of("vkbd/personal")["domid"], 11);
+    EXPECT_EQ(status_of("vkbd/personal")["restarts"], 0);
+    EXPECT_NE(::kill(first, 0), 0) << "the instance of the old domain is gone";
+    EXPECT_TRUE(audited("backend.domain-changed", "\"domid\":11"));
+    const auto second = *pid_of("vkbd/personal");
+    persona_domain("personal", 12);
+    ASSERT_TRUE(eventually([&] { return running_again("vkbd/personal", second); })) << audit_dump();
+
+    // Two replacements later its one restart is still there for a real crash.
+    ASSERT_EQ(::kill(*pid_of("vkbd/personal"), SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] {
+        const auto b = status_of("vkbd/personal");
+        return b["state"] == "running" && b["restarts"] == 1;
+    }))
+        << status_of("vkbd/personal").dump() << audit_dump();
+    EXPECT_FALSE(audited("backend.restart-abandoned"));
+    for (const auto& r : events_.audits()) {
+        if (r.kind == "backend.domain-changed") {
+            EXPECT_EQ(r.persona, "personal") << audit_dump();
+        }
+    }
+}
+
+TEST_F(PerPersonaSupervisionTest, AnInstanceClaimingAFocusHolderIsKilled) {
+    auto vkbd = instance("vkbd", {"--holds", "input"}); // the last --holds wins in the fake
+    vkbd.restart.max_attempts = 1;
+    start({vkbd});
+    persona_domain("personal", 7);
+    ASSERT_TRUE(eventually([&] { return status_of("vkbd/personal")["state"] == "failed"; }))
+        << status_of("vkbd/personal").dump() << audit_dump();
+    EXPECT_TRUE(audited("backend.hello-rejected", "holds no focus holder")) << audit_dump();
+    EXPECT_TRUE(audited("backend.protocol-error", "claims focus holders")) << audit_dump();
+    EXPECT_TRUE(events_.registered().empty()) << "no holder was ever registered";
+    EXPECT_TRUE(status_of("vkbd/personal")["holds"].empty());
+}
+
+// The control of the test above: the same instance without holders is left running.
+TEST_F(PerPersonaSupervisionTest, AnInstanceWithoutHoldersRuns) {
+    start({instance("vkbd", {})});
+    persona_domain("personal", 7);
+    ASSERT_TRUE(eventually([&] { return running("vkbd/personal"); })) << audit_dump();
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(running("vkbd/personal"));
+    EXPECT_FALSE(audited("backend.hello-rejected")) << audit_dump();
+}
+
+TEST_F(PerPersonaSupervisionTest, AnInstancesAuditEventsAreItsOwnPersonasOnly) {
+    const auto event = [](const std::string& name, const json& fields) {
+        return focus::format(focus::ToManager{focus::AuditEvent{name, fields}});
+    };
+    start({instance("vkbd", {"--raw", event("vkbd.unnamed", json::object()), "--raw", event("vkbd.own", {{"persona", "personal"}}),
+                             "--raw", event("vkbd.other", {{"persona", "secure"}}), "--raw", event("vkbd.last", json::object())})});
+    persona_domain("personal", 7);
+    ASSERT_TRUE(eventually([&] { return audited("vkbd.last"); })) << audit_dump();
+    for (const auto& r : events_.audits()) {
+        if (r.kind == "vkbd.unnamed" || r.kind == "vkbd.own" || r.kind == "vkbd.last") {
+            EXPECT_EQ(r.persona, "personal") << audit_dump();
+            EXPECT_EQ(r.fields["backend"], "vkbd/personal");
+        }
+    }
+    EXPECT_TRUE(audited("vkbd.unnamed"));
+    EXPECT_TRUE(audited("vkbd.own"));
+    EXPECT_FALSE(audited("vkbd.other")) << "never recorded, under either persona: " << audit_dump();
+    EXPECT_TRUE(audited("backend.protocol-error", "names another persona than its own")) << audit_dump();
+    EXPECT_TRUE(running("vkbd/personal")) << "one error is counted, not fatal";
 }
 
 } // namespace

@@ -122,6 +122,141 @@ TEST(BackendsConfig, UnknownKeyInBackendNamesTheKnownOnes) {
     EXPECT_TRUE(mentions(load, "known keys: name, command"));
 }
 
+// The input split of issue 14: one evdev reader (the peer) and a ring writer per persona.
+constexpr const char* kPerPersona = R"(version = 1
+[[backend]]
+name = "input"
+command = ["/usr/libexec/twofold/twofold-input-backend", "--persona", "personal:personal"]
+
+[[backend]]
+name = "vkbd"
+command = ["/usr/libexec/twofold/twofold-vkbd-backend"]
+per_persona = true
+peer = "input"
+xenstore = "vkbd"
+)";
+
+// An input backend and a vkbd one, with `vkbd_extra` lines (from line 9) and `command_extra`
+// arguments added to the vkbd entry.
+BackendsLoad per_persona_with(const std::string& vkbd_extra, const std::string& command_extra = "") {
+    std::string text = R"(version = 1
+[[backend]]
+name = "input"
+command = ["/usr/libexec/twofold/twofold-input-backend"]
+
+[[backend]]
+name = "vkbd"
+command = ["/usr/libexec/twofold/twofold-vkbd-backend")" + command_extra + R"(]
+)" + vkbd_extra;
+    return load_backends_config(text, "b.toml");
+}
+
+TEST(BackendsConfig, PerPersonaBackendWithItsPeer) {
+    const auto load = load_backends_config(kPerPersona, "backends.toml");
+    ASSERT_TRUE(load.config) << (load.errors.empty() ? "" : load.errors.front());
+    const auto& input = load.config->backends[0];
+    const auto& vkbd = load.config->backends[1];
+    EXPECT_FALSE(input.per_persona) << "per_persona defaults to false";
+    EXPECT_FALSE(input.peer);
+    EXPECT_TRUE(vkbd.per_persona);
+    EXPECT_EQ(vkbd.peer, "input");
+    EXPECT_EQ(vkbd.user, "twofold-vkbd") << "the supervisor appends -<persona>";
+    EXPECT_EQ(vkbd.xenstore, "vkbd");
+}
+
+TEST(BackendsConfig, PerPersonaWithoutPeerIsValid) {
+    const auto load = per_persona_with("per_persona = true\n");
+    ASSERT_TRUE(load.config) << (load.errors.empty() ? "" : load.errors.front());
+    EXPECT_TRUE(load.config->backends[1].per_persona);
+    EXPECT_FALSE(load.config->backends[1].peer);
+}
+
+TEST(BackendsConfig, PeerWithoutPerPersonaIsRefusedAtItsLine) {
+    const auto load = per_persona_with("peer = \"input\"\n");
+    EXPECT_FALSE(load.config);
+    ASSERT_EQ(load.errors.size(), 1u);
+    EXPECT_NE(load.errors[0].find("b.toml:9:"), std::string::npos) << load.errors[0];
+    EXPECT_NE(load.errors[0].find("only allowed with per_persona = true"), std::string::npos) << load.errors[0];
+    EXPECT_NE(load.errors[0].find("hint:"), std::string::npos);
+}
+
+TEST(BackendsConfig, PeerNamingNoBackendIsRefused) {
+    const auto load = per_persona_with("per_persona = true\npeer = \"evdev\"\n");
+    EXPECT_FALSE(load.config);
+    ASSERT_EQ(load.errors.size(), 1u);
+    EXPECT_NE(load.errors[0].find("b.toml:10:"), std::string::npos) << load.errors[0];
+    EXPECT_NE(load.errors[0].find("names no [[backend]] of this file: 'evdev'"), std::string::npos) << load.errors[0];
+}
+
+TEST(BackendsConfig, PeerThatIsPerPersonaIsRefused) {
+    const auto itself = per_persona_with("per_persona = true\npeer = \"vkbd\"\n");
+    EXPECT_TRUE(mentions(itself, "which is per_persona itself")) << (itself.errors.empty() ? "" : itself.errors.front());
+    const auto load = load_backends_config(R"(version = 1
+[[backend]]
+name = "input"
+command = ["/usr/bin/a"]
+per_persona = true
+[[backend]]
+name = "vkbd"
+command = ["/usr/bin/b"]
+per_persona = true
+peer = "input"
+)",
+                                           "b.toml");
+    EXPECT_FALSE(load.config);
+    EXPECT_TRUE(mentions(load, "b.toml:10:")) << (load.errors.empty() ? "" : load.errors.front());
+    EXPECT_TRUE(mentions(load, "'input', which is per_persona itself"));
+}
+
+TEST(BackendsConfig, OnePeerServesOnePerPersonaBackend) {
+    const auto load = load_backends_config(R"(version = 1
+[[backend]]
+name = "input"
+command = ["/usr/bin/a"]
+[[backend]]
+name = "vkbd"
+command = ["/usr/bin/b"]
+per_persona = true
+peer = "input"
+[[backend]]
+name = "vkbd-two"
+command = ["/usr/bin/c"]
+per_persona = true
+peer = "input"
+)",
+                                           "b.toml");
+    EXPECT_FALSE(load.config);
+    EXPECT_TRUE(mentions(load, "'input' is already the peer of 'vkbd'"));
+}
+
+TEST(BackendsConfig, PerPersonaBackendMayNotWaitForThePersonas) {
+    const auto load = per_persona_with("per_persona = true\nafter_personas = true\n");
+    EXPECT_FALSE(load.config);
+    ASSERT_EQ(load.errors.size(), 1u);
+    EXPECT_NE(load.errors[0].find("b.toml:10:"), std::string::npos) << load.errors[0];
+    EXPECT_NE(load.errors[0].find("'after_personas' cannot be true for a per_persona backend"), std::string::npos);
+    EXPECT_TRUE(per_persona_with("per_persona = true\nafter_personas = false\n").config);
+}
+
+TEST(BackendsConfig, PerPersonaFlagsMustBeOfTheirType) {
+    EXPECT_TRUE(mentions(per_persona_with("per_persona = \"yes\"\n"), "'per_persona' must be true or false"));
+    EXPECT_TRUE(mentions(per_persona_with("per_persona = true\npeer = 3\n"), "'peer' must be the name"));
+}
+
+TEST(BackendsConfig, ManagerAddedOptionsAreReserved) {
+    // --peer-fd is the manager's in every backend (a peer gets one per persona).
+    EXPECT_TRUE(mentions(per_persona_with("", ", \"--peer-fd\", \"5\""), "must not contain --peer-fd"));
+    EXPECT_TRUE(mentions(per_persona_with("", ", \"--peer-fd=personal=5\""), "must not contain --peer-fd"));
+    // --persona and --domid are the manager's in an instance: a second --persona would make it
+    // serve two.
+    EXPECT_TRUE(mentions(per_persona_with("per_persona = true\n", ", \"--persona\", \"secure:secure\""),
+                         "per_persona backend's 'command' must not contain --persona"));
+    EXPECT_TRUE(mentions(per_persona_with("per_persona = true\n", ", \"--domid=3\""),
+                         "per_persona backend's 'command' must not contain --domid"));
+    // A backend serving every persona names them itself (etc/backends.toml does).
+    EXPECT_TRUE(per_persona_with("", ", \"--persona\", \"secure:secure\"").config);
+}
+
 TEST(BackendsConfig, ShippedLabFileIsValid) {
     const auto load = load_backends_file(std::string(TWOFOLD_SOURCE_DIR) + "/dom0-tools/manager/etc/backends.toml");
     EXPECT_TRUE(load.config) << (load.errors.empty() ? "" : load.errors.front());

@@ -18,21 +18,37 @@
 //                         answer sent and "start PID" at start; T is CLOCK_MONOTONIC in
 //                         microseconds, one clock for every process, so several fake backends'
 //                         logs can be merged into one timeline
-// It also accepts the contract's --user NAME and ignores it.
+//   --log-argv            log "argv ARG ARG ..." (everything after the program) and, for each
+//                         open fd from 3 to 31, "fd N stream|seqpacket|other" at start
+//   --peer-talk           on its peer links: an instance (--peer-fd N) sends "from-PERSONA"
+//                         once, and every process logs "peer-recv WHO MESSAGE" per message
+//                         received (WHO: "self" for an instance, the persona for a peer's
+//                         --peer-fd PERSONA=N), and a peer answers each with "echo-MESSAGE"
+//   --xs-read PATH        after the hello, read PATH through the proxied xenstore on
+//                         --xenstore-fd and log "xs-read PATH value V|missing|errno N"
+// It also accepts the contract's --user NAME and ignores it. An instance (--persona NAME:KIND)
+// logs to FILE.NAME instead of FILE, so that each persona's instance has its own log.
 #include <fcntl.h>
+#include <poll.h>
 #include <time.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "twofold/focus/focus_protocol.h"
 #include "twofold/focus/line_splitter.h"
+#include "twofold/xen/error.h"
+#include "twofold/xenbus/proxied_xenstore.h"
 
 namespace {
 
@@ -55,6 +71,15 @@ struct Args {
     std::vector<std::string> on_prompt_lines; // sent after answering a focus order with a prompt
     std::string log;
     int fd = -1;
+    bool log_argv = false;
+    bool peer_talk = false;
+    std::vector<std::string> xs_reads;
+    int xenstore_fd = -1;
+    std::string persona; // an instance's, from --persona NAME:KIND
+    std::vector<std::pair<std::string, int>> peers; // "self" (instance) or persona -> fd
+    std::vector<std::string> argv;
+    // The peer thread logs too: one line at a time.
+    std::shared_ptr<std::mutex> log_mutex = std::make_shared<std::mutex>();
 };
 
 std::vector<focus::Holder> parse_holds(const std::string& list) {
@@ -73,6 +98,7 @@ std::vector<focus::Holder> parse_holds(const std::string& list) {
 
 Args parse(int argc, char** argv) {
     Args a;
+    for (int i = 1; i < argc; ++i) a.argv.emplace_back(argv[i]);
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         const auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
@@ -93,7 +119,21 @@ Args parse(int argc, char** argv) {
         else if (arg == "--log") a.log = next();
         else if (arg == "--focus-fd") a.fd = std::atoi(next().c_str());
         else if (arg == "--user") next();
+        else if (arg == "--log-argv") a.log_argv = true;
+        else if (arg == "--peer-talk") a.peer_talk = true;
+        else if (arg == "--xs-read") a.xs_reads.push_back(next());
+        else if (arg == "--xenstore-fd") a.xenstore_fd = std::atoi(next().c_str());
+        else if (arg == "--persona") {
+            const std::string p = next();
+            a.persona = p.substr(0, p.find(':'));
+        } else if (arg == "--peer-fd") {
+            const std::string v = next();
+            const auto eq = v.find('=');
+            if (eq == std::string::npos) a.peers.emplace_back("self", std::atoi(v.c_str()));
+            else a.peers.emplace_back(v.substr(0, eq), std::atoi(v.substr(eq + 1).c_str()));
+        }
     }
+    if (!a.persona.empty() && !a.log.empty()) a.log += "." + a.persona;
     return a;
 }
 
@@ -107,7 +147,68 @@ void send_line(int fd, const std::string& line) {
 }
 
 void log_line(const Args& a, const std::string& line) {
+    const std::scoped_lock lock(*a.log_mutex);
     if (!a.log.empty()) std::ofstream(a.log, std::ios::app) << line << '\n';
+}
+
+std::string socket_type(int fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return "other";
+    if (type == SOCK_STREAM) return "stream";
+    if (type == SOCK_SEQPACKET) return "seqpacket";
+    return "other";
+}
+
+void log_argv_and_fds(const Args& a) {
+    std::string line = "argv";
+    for (const auto& arg : a.argv) line += " " + arg;
+    log_line(a, line);
+    for (int fd = 3; fd < 32; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1) log_line(a, "fd " + std::to_string(fd) + " " + socket_type(fd));
+    }
+}
+
+// Runs for the process's life: the peer links' messages, logged and (by a peer) echoed.
+void peer_talk(const Args& a) {
+    for (const auto& [who, fd] : a.peers) {
+        if (who == "self") {
+            const std::string hello = "from-" + a.persona;
+            if (::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) < 0) log_line(a, "peer-send-failed");
+        }
+    }
+    std::vector<pollfd> fds;
+    for (const auto& peer : a.peers) fds.push_back({peer.second, POLLIN, 0});
+    for (;;) {
+        if (::poll(fds.data(), fds.size(), -1) < 0) continue;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if ((fds[i].revents & POLLIN) == 0) continue;
+            char buf[256];
+            const auto n = ::recv(fds[i].fd, buf, sizeof buf, 0);
+            if (n <= 0) continue;
+            const std::string message(buf, static_cast<std::size_t>(n));
+            log_line(a, "peer-recv " + a.peers[i].first + " " + message);
+            if (a.peers[i].first != "self") {
+                const std::string echo = "echo-" + message;
+                (void)::send(fds[i].fd, echo.data(), echo.size(), MSG_NOSIGNAL);
+            }
+        }
+    }
+}
+
+// Returns the store: the proxy takes a closed xenstore link for a broken backend.
+std::unique_ptr<twofold::xenbus::ProxiedXenStore> xs_read(const Args& a) {
+    if (a.xs_reads.empty()) return nullptr;
+    auto store = std::make_unique<twofold::xenbus::ProxiedXenStore>(twofold::xen::UniqueFd(a.xenstore_fd));
+    for (const auto& path : a.xs_reads) {
+        try {
+            const auto value = store->read(path);
+            log_line(a, "xs-read " + path + (value ? " value " + *value : " missing"));
+        } catch (const twofold::xen::XenError& e) {
+            log_line(a, "xs-read " + path + " errno " + std::to_string(e.errno_value()));
+        }
+    }
+    return store;
 }
 
 std::string now_us() {
@@ -136,7 +237,10 @@ int main(int argc, char** argv) {
     if (a.fd < 0) return 2;
     if (a.linger) ::signal(SIGTERM, SIG_IGN);
     log_line(a, "start " + std::to_string(::getpid()));
+    if (a.log_argv) log_argv_and_fds(a);
+    if (a.peer_talk && !a.peers.empty()) std::thread([&a] { peer_talk(a); }).detach();
     if (!a.no_hello) send_line(a.fd, focus::format(focus::ToManager{focus::Hello{a.name, a.holds}}));
+    const auto store = xs_read(a);
     if (a.crash_after_hello) {
         if (a.crash_once.empty() || ::access(a.crash_once.c_str(), F_OK) != 0) {
             if (!a.crash_once.empty()) std::ofstream(a.crash_once) << "crashed\n";

@@ -9,9 +9,11 @@
 #include <libvirt/virterror.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -224,6 +226,39 @@ TEST_F(ManagerTest, PlumbsDisplayInputAndModemDevicesInXenstore) {
         EXPECT_TRUE(plumbed(domid, PvDeviceType::Vkbd, 0));
         EXPECT_TRUE(plumbed(domid, PvDeviceType::Console, 1));
     }
+}
+
+// A per_persona backend: the manager runs one instance per persona of the policy, each told
+// that persona's name and kind (from the policy) and its domain's domid.
+TEST_F(ManagerTest, PerPersonaBackendGetsAnInstancePerPersonaWithItsKindAndDomid) {
+    BackendConfig input;
+    input.name = "input";
+    input.command = {"/bin/sh", "-c", "echo \"$*\" >>" + (dir_ / "argv").string() + "; exec sleep 60", "input"};
+    input.per_persona = true;
+    backends_.push_back(input);
+    start_manager();
+    const auto status = call(R"({"version":1,"id":1,"command":"status"})")["result"];
+    std::map<std::string, xen::DomId> domid;
+    for (const auto& p : status["personas"]) domid[p["name"].get<std::string>()] = static_cast<xen::DomId>(p["domid"].get<int>());
+    ASSERT_EQ(domid.size(), 2u) << status.dump();
+    std::string argv;
+    for (int i = 0; i < 500 && std::count(argv.begin(), argv.end(), '\n') < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::ifstream in(dir_ / "argv");
+        argv.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    EXPECT_NE(argv.find("--user twofold-input-" + personal_ + " --persona " + personal_ + ":personal --domid " +
+                        std::to_string(domid.at(personal_)) + "\n"),
+              std::string::npos)
+        << argv;
+    EXPECT_NE(argv.find("--user twofold-input-" + secure_ + " --persona " + secure_ + ":secure --domid " +
+                        std::to_string(domid.at(secure_)) + "\n"),
+              std::string::npos)
+        << argv;
+    std::set<std::string> names;
+    for (const auto& b : status["backends"]) names.insert(b["name"].get<std::string>());
+    EXPECT_EQ(names, (std::set<std::string>{"input/" + personal_, "input/" + secure_})) << status["backends"].dump();
+    for (const auto d : persona_domids()) EXPECT_TRUE(plumbed(d, PvDeviceType::Vkbd, 0)) << "configured(\"input\") holds";
 }
 
 // A guest kernel waits at boot for every device it has a driver for: a device without a

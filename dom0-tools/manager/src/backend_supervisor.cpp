@@ -5,7 +5,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <map>
+#include <stdexcept>
+#include <utility>
 #include <system_error>
 #include <thread>
 
@@ -71,13 +75,16 @@ const char* to_string(BackendState state) noexcept {
 }
 
 struct BackendSupervisor::Backend {
-    Backend(asio::io_context& io, BackendConfig c)
-        : config(std::move(c)),
+    Backend(asio::io_context& io, BackendConfig c, std::optional<SupervisedPersona> p = std::nullopt)
+        : config(std::move(c)), persona(std::move(p)), label(persona ? config.name + "/" + persona->name : config.name),
           budget(config.restart.max_attempts, std::chrono::seconds(config.restart.window_seconds), config.restart.first_delay,
                  config.restart.max_delay),
           hello_timer(io), restart_timer(io) {}
 
     BackendConfig config;
+    // Set for an instance of a per_persona backend: the one persona it serves.
+    std::optional<SupervisedPersona> persona;
+    std::string label; // how logs, audit records and status() name it
     RestartBudget budget;
     BackendState state = BackendState::Stopped;
     pid_t pid = -1; // set while the process exists (until reaped)
@@ -103,13 +110,78 @@ struct BackendSupervisor::Backend {
     };
     std::map<std::string, AuditWindow> audit_windows; // persona ("" for none) -> this second
     std::unique_ptr<XenStoreProxy> proxy; // its xenstore, while it runs (config.xenstore)
+    // An instance: the domain of its persona it serves (it starts once this is known), its end
+    // of the link with the peer (fd 5 at every spawn), and whether it was killed for a new
+    // domain (then it starts again at once, outside its budget).
+    std::optional<xen::DomId> domid;
+    xen::UniqueFd peer_end;
+    bool replace = false;
+    // A peer: each persona's end of the link with that persona's instance (fds 5, 6, ...).
+    std::vector<std::pair<std::string, xen::UniqueFd>> peer_links;
+
+    // The persona an audit record about this process is for: an instance's, else none.
+    [[nodiscard]] std::optional<std::string> audit_persona() const {
+        return persona ? std::optional<std::string>(persona->name) : std::nullopt;
+    }
 };
 
-BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events,
+namespace {
+
+// A link between one persona's instance and the peer. SEQPACKET: the two speak in messages
+// (an input event, a batch), and neither has to find message boundaries in a stream.
+std::pair<xen::UniqueFd, xen::UniqueFd> peer_pair() {
+    int fds[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+        throw std::system_error(errno, std::generic_category(), "socketpair for a peer link");
+    }
+    return {xen::UniqueFd(fds[0]), xen::UniqueFd(fds[1])};
+}
+
+} // namespace
+
+BackendSupervisor::BackendSupervisor(asio::io_context& io, std::vector<BackendConfig> backends,
+                                     std::vector<SupervisedPersona> personas, BackendEvents& events,
                                      XenStoreOpener open_xenstore)
     : io_(io), events_(events), open_xenstore_(std::move(open_xenstore)), sigchld_(io, SIGCHLD) {
+    for (const auto& p : personas) {
+        // The name travels in argv and in the focus protocol's persona fields.
+        if (!focus::is_valid_name(p.name) || (p.kind != "secure" && p.kind != "personal")) {
+            throw std::invalid_argument("persona '" + p.name + "' (" + p.kind + ") cannot be told to a backend");
+        }
+    }
+    const auto find = [&backends](const std::string& name) {
+        return std::find_if(backends.begin(), backends.end(), [&](const BackendConfig& c) { return c.name == name; });
+    };
+    for (const auto& config : backends) {
+        if (!config.peer) continue;
+        const auto peer = find(*config.peer);
+        if (!config.per_persona || peer == backends.end() || peer->per_persona) {
+            throw std::invalid_argument("backend '" + config.name + "': peer '" + *config.peer +
+                                        "' is not a backend serving every persona");
+        }
+    }
+    std::map<std::string, std::shared_ptr<Backend>> shared; // the ones serving every persona
     for (auto& config : backends) {
-        backends_.push_back(std::make_shared<Backend>(io, std::move(config)));
+        if (!config.per_persona) {
+            auto b = std::make_shared<Backend>(io, std::move(config));
+            shared.emplace(b->config.name, b);
+            backends_.push_back(std::move(b));
+        }
+    }
+    for (auto& config : backends) {
+        if (!config.per_persona) continue; // taken by the loop above
+        for (const auto& p : personas) {
+            BackendConfig instance = config;
+            // Each instance its own uid: one taken over cannot signal or ptrace the other.
+            instance.user = (config.user.empty() ? "twofold-" + config.name : config.user) + "-" + p.name;
+            auto b = std::make_shared<Backend>(io, std::move(instance), p);
+            if (config.peer) {
+                auto [ours, theirs] = peer_pair();
+                b->peer_end = std::move(ours);
+                shared.at(*config.peer)->peer_links.emplace_back(p.name, std::move(theirs));
+            }
+            backends_.push_back(std::move(b));
+        }
     }
     wait_for_children();
 }
@@ -151,7 +223,7 @@ void BackendSupervisor::reap() {
 
 void BackendSupervisor::start(bool after_personas) {
     for (const auto& b : backends_) {
-        if (b->config.after_personas == after_personas && b->state == BackendState::Stopped && !stopping_) {
+        if (!b->persona && b->config.after_personas == after_personas && b->state == BackendState::Stopped && !stopping_) {
             spawn(b);
         }
     }
@@ -160,6 +232,7 @@ void BackendSupervisor::start(bool after_personas) {
 void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
     std::vector<std::string> argv = b->config.command;
     argv.insert(argv.end(), {"--focus-fd", std::to_string(kFocusFd), "--user", b->config.user});
+    std::vector<ExtraFd> extra;
     // The manager's xenstored connection for this backend's proxy, opened before the backend
     // exists: a backend that would have no xenstore is not started.
     const bool proxied = b->config.xenstore.has_value() && static_cast<bool>(open_xenstore_);
@@ -170,10 +243,23 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
             store = open_xenstore_();
             argv.insert(argv.end(), {"--xenstore-fd", std::to_string(kXenStoreFd)});
         }
-        child = spawn_with_focus_link(argv, proxied);
+        if (b->persona) {
+            // The one persona it serves: its Xen handles are restricted to this domain.
+            argv.insert(argv.end(), {"--persona", b->persona->name + ":" + b->persona->kind, "--domid", std::to_string(*b->domid)});
+            if (b->peer_end.valid()) {
+                argv.insert(argv.end(), {"--peer-fd", std::to_string(kFirstExtraFd)});
+                extra.push_back({b->peer_end.get(), kFirstExtraFd});
+            }
+        }
+        for (const auto& [persona, fd] : b->peer_links) {
+            const int as = kFirstExtraFd + static_cast<int>(extra.size());
+            argv.insert(argv.end(), {"--peer-fd", persona + "=" + std::to_string(as)});
+            extra.push_back({fd.get(), as});
+        }
+        child = spawn_with_focus_link(argv, proxied, extra);
     } catch (const std::exception& e) {
-        spdlog::error("backend {}: {}", b->config.name, e.what());
-        events_.backend_audit("backend.start-failed", std::nullopt, {{"backend", b->config.name}, {"error", e.what()}});
+        spdlog::error("backend {}: {}", b->label, e.what());
+        events_.backend_audit("backend.start-failed", b->audit_persona(), {{"backend", b->label}, {"error", e.what()}});
         schedule_restart(b);
         return;
     }
@@ -197,8 +283,10 @@ void BackendSupervisor::spawn(const std::shared_ptr<Backend>& b) {
                                     std::to_string(dropped) + " bytes dropped)");
         });
     if (proxied) start_proxy(b, std::move(child.xenstore), std::move(store));
-    spdlog::info("backend {}: started pid {}", b->config.name, b->pid);
-    events_.backend_audit("backend.start", std::nullopt, {{"backend", b->config.name}, {"pid", b->pid}, {"attempt", b->restarts}});
+    spdlog::info("backend {}: started pid {}", b->label, b->pid);
+    json started{{"backend", b->label}, {"pid", b->pid}, {"attempt", b->restarts}};
+    if (b->domid) started["domid"] = *b->domid;
+    events_.backend_audit("backend.start", b->audit_persona(), std::move(started));
 
     b->hello_timer.expires_after(b->config.hello_timeout);
     b->hello_timer.async_wait([this, weak = std::weak_ptr<Backend>(b), gen](const boost::system::error_code& ec) {
@@ -215,20 +303,27 @@ void BackendSupervisor::start_proxy(const std::shared_ptr<Backend>& b, xen::Uniq
                                     std::unique_ptr<xen::XenStore> store) {
     const auto gen = b->generation;
     const std::weak_ptr<Backend> weak = b;
-    const std::string name = b->config.name;
+    const std::string name = b->label;
+    const auto persona = b->audit_persona();
     b->proxy = std::make_unique<XenStoreProxy>(
         io_, std::move(socket), std::move(store), device_type(*b->config.xenstore),
-        [this, name](const std::string& kind, json fields) {
+        [this, name, persona](const std::string& kind, json fields) {
             fields["backend"] = name; // the manager's word on whose request it was
-            events_.backend_audit(kind, std::nullopt, std::move(fields));
+            events_.backend_audit(kind, persona, std::move(fields));
         },
         [this, weak, gen](const std::string& why) {
             const auto self = weak.lock();
             if (!self || self->generation != gen) return;
             kill_backend(*self, "xenstore proxy: " + why);
         });
-    b->proxy->set_frontends(persona_domids());
+    b->proxy->set_frontends(frontends_of(*b));
     b->proxy->start();
+}
+
+std::set<xen::DomId> BackendSupervisor::frontends_of(const Backend& b) const {
+    // An instance never reaches the other persona's domain, whatever it asks.
+    if (b.persona) return {*b.domid};
+    return persona_domids();
 }
 
 std::set<xen::DomId> BackendSupervisor::persona_domids() const {
@@ -240,9 +335,46 @@ std::set<xen::DomId> BackendSupervisor::persona_domids() const {
 void BackendSupervisor::persona_domain(const std::string& persona, xen::DomId domid) {
     persona_domains_[persona] = domid;
     const auto domids = persona_domids();
-    for (const auto& b : backends_) {
-        if (b->proxy) b->proxy->set_frontends(domids);
+    for (const auto& b : std::vector<std::shared_ptr<Backend>>(backends_)) {
+        if (!b->persona) {
+            if (b->proxy) b->proxy->set_frontends(domids);
+        } else if (b->persona->name == persona) {
+            instance_domain(b, domid);
+        }
     }
+}
+
+void BackendSupervisor::instance_domain(const std::shared_ptr<Backend>& b, xen::DomId domid) {
+    if (stopping_ || b->domid == domid) {
+        return; // the same domain found again (a reconcile): the instance already serves it
+    }
+    const auto before = b->domid;
+    b->domid = domid;
+    switch (b->state) {
+    case BackendState::Stopped:
+        spawn(b);
+        return;
+    case BackendState::Restarting:
+        // Its next attempt is for the new domain, and needs no wait: nothing of it failed.
+        b->restart_timer.cancel();
+        b->state = BackendState::Stopped;
+        spawn(b);
+        return;
+    case BackendState::Failed:
+        return; // its budget is spent: a new domain does not buy it another
+    case BackendState::Starting:
+    case BackendState::Running:
+        break;
+    }
+    events_.backend_audit("backend.domain-changed", b->audit_persona(),
+                          {{"backend", b->label}, {"pid", b->pid}, {"domid", domid}, {"was", before ? json(*before) : json(nullptr)}});
+    if (b->doomed) {
+        return; // killed already for what it did: restarted within its budget, for the new domain
+    }
+    // Its proxy closes now: the old process reaches no domain while it is being killed.
+    b->proxy.reset();
+    kill_backend(*b, "its persona's domain changed (domid " + std::to_string(domid) + ")");
+    b->replace = true;
 }
 
 void BackendSupervisor::read_more(const std::shared_ptr<Backend>& b) {
@@ -326,10 +458,21 @@ void BackendSupervisor::on_line(Backend& b, std::string_view line) {
 }
 
 void BackendSupervisor::on_hello(Backend& b, const focus::Hello& hello) {
+    // An instance says the entry's name ("input", not "input/personal"): the name is the
+    // backend's, the persona the manager's.
     if (hello.backend != b.config.name) {
-        events_.backend_audit("backend.hello-rejected", std::nullopt,
-                              {{"backend", b.config.name}, {"announced", hello.backend}, {"reason", "wrong backend name"}});
+        events_.backend_audit("backend.hello-rejected", b.audit_persona(),
+                              {{"backend", b.label}, {"announced", hello.backend}, {"reason", "wrong backend name"}});
         kill_backend(b, "announced itself as '" + hello.backend + "'");
+        return;
+    }
+    // A focus holder serves whichever persona is in front: a process serving one persona
+    // cannot hold one.
+    if (b.persona && !hello.holds.empty()) {
+        events_.backend_audit("backend.hello-rejected", b.audit_persona(),
+                              {{"backend", b.label}, {"reason", "a per-persona instance holds no focus holder"}});
+        protocol_error(b, "hello of a per-persona instance claims focus holders");
+        kill_backend(b, "a per-persona instance claimed focus holders");
         return;
     }
     std::vector<FocusHolder> holds;
@@ -340,9 +483,9 @@ void BackendSupervisor::on_hello(Backend& b, const focus::Hello& hello) {
                                std::find(other->holds.begin(), other->holds.end(), holder) != other->holds.end();
             if (taken) {
                 events_.backend_audit("backend.hello-rejected", std::nullopt,
-                                      {{"backend", b.config.name}, {"holder", to_string(holder)}, {"held_by", other->config.name},
+                                      {{"backend", b.label}, {"holder", to_string(holder)}, {"held_by", other->label},
                                        {"reason", "holder already held"}});
-                kill_backend(b, std::string("claims ") + to_string(holder) + ", held by " + other->config.name);
+                kill_backend(b, std::string("claims ") + to_string(holder) + ", held by " + other->label);
                 return;
             }
         }
@@ -351,10 +494,10 @@ void BackendSupervisor::on_hello(Backend& b, const focus::Hello& hello) {
     b.state = BackendState::Running;
     b.holds = holds;
     b.hello_timer.cancel();
-    spdlog::info("backend {}: ready (pid {}, {} holder(s))", b.config.name, b.pid, holds.size());
-    events_.backend_audit("backend.ready", std::nullopt, {{"backend", b.config.name}, {"pid", b.pid}, {"holds", holder_names(holds)}});
+    spdlog::info("backend {}: ready (pid {}, {} holder(s))", b.label, b.pid, holds.size());
+    events_.backend_audit("backend.ready", b.audit_persona(), {{"backend", b.label}, {"pid", b.pid}, {"holds", holder_names(holds)}});
     if (!holds.empty()) {
-        events_.holders_registered(b.config.name, holds);
+        events_.holders_registered(b.label, holds);
     }
 }
 
@@ -365,9 +508,18 @@ void BackendSupervisor::on_audit(Backend& b, const focus::AuditEvent& event) {
         return;
     }
     std::optional<std::string> persona;
-    if (const auto it = event.fields.find("persona");
-        it != event.fields.end() && it->is_string() && focus::is_valid_name(it->get<std::string>())) {
-        persona = it->get<std::string>();
+    const auto named = event.fields.find("persona");
+    if (named != event.fields.end() && named->is_string() && focus::is_valid_name(named->get<std::string>())) {
+        persona = named->get<std::string>();
+    }
+    if (b.persona) {
+        // An instance speaks for its own persona only: a record it files under the other one
+        // (or under a name that is no persona) would be a false entry in that persona's log.
+        if (named != event.fields.end() && persona != b.persona->name) {
+            protocol_error(b, "audit event '" + event.event + "' names another persona than its own");
+            return;
+        }
+        persona = b.persona->name;
     }
     const auto now = Clock::now();
     report_audit_drops(b, false); // the windows that ended, whichever persona this event is for
@@ -379,7 +531,7 @@ void BackendSupervisor::on_audit(Backend& b, const focus::AuditEvent& event) {
         return;
     }
     json fields = event.fields;
-    fields["backend"] = b.config.name; // the manager's word on who said it, not the backend's
+    fields["backend"] = b.label; // the manager's word on who said it, not the backend's
     events_.backend_audit(event.event, persona, std::move(fields));
 }
 
@@ -399,7 +551,7 @@ void BackendSupervisor::report_audit_drops(Backend& b, bool all) {
             continue;
         }
         if (window.dropped > 0) {
-            json fields{{"backend", b.config.name}, {"dropped", window.dropped}};
+            json fields{{"backend", b.label}, {"dropped", window.dropped}};
             if (who == "*") fields["personas"] = "beyond the first " + std::to_string(kMaxBackendAuditPersonas);
             events_.backend_audit("backend.audit-dropped",
                                   who.empty() || who == "*" ? std::nullopt : std::optional<std::string>(who), std::move(fields));
@@ -413,8 +565,8 @@ void BackendSupervisor::protocol_error(Backend& b, const std::string& what) {
         return;
     }
     ++b.protocol_errors;
-    spdlog::warn("backend {}: protocol error: {}", b.config.name, what);
-    events_.backend_audit("backend.protocol-error", std::nullopt, {{"backend", b.config.name}, {"error", what.substr(0, 256)}});
+    spdlog::warn("backend {}: protocol error: {}", b.label, what);
+    events_.backend_audit("backend.protocol-error", b.audit_persona(), {{"backend", b.label}, {"error", what.substr(0, 256)}});
     if (b.protocol_errors >= kMaxBackendProtocolErrors) {
         kill_backend(b, "too many protocol errors");
     }
@@ -426,8 +578,8 @@ void BackendSupervisor::kill_backend(Backend& b, const std::string& reason) {
     }
     b.doomed = true;
     b.kill_reason = reason;
-    spdlog::error("backend {}: killing pid {}: {}", b.config.name, b.pid, reason);
-    events_.backend_audit("backend.killed", std::nullopt, {{"backend", b.config.name}, {"pid", b.pid}, {"reason", reason}});
+    spdlog::error("backend {}: killing pid {}: {}", b.label, b.pid, reason);
+    events_.backend_audit("backend.killed", b.audit_persona(), {{"backend", b.label}, {"pid", b.pid}, {"reason", reason}});
     // Not reaped yet, so the pid cannot have been reused. on_exit() runs from SIGCHLD.
     ::kill(b.pid, SIGKILL);
 }
@@ -509,22 +661,26 @@ void BackendSupervisor::on_exit(const std::shared_ptr<Backend>& b, int status) {
     auto lost = std::move(b->holds);
     b->holds.clear();
     const std::string how = describe_exit(status);
-    spdlog::warn("backend {}: pid {} {}", b->config.name, pid, how);
-    json fields{{"backend", b->config.name}, {"pid", pid}, {"how", how}};
+    spdlog::warn("backend {}: pid {} {}", b->label, pid, how);
+    json fields{{"backend", b->label}, {"pid", pid}, {"how", how}};
     if (!b->kill_reason.empty()) {
         fields["killed_because"] = b->kill_reason;
     }
     report_audit_drops(*b, true); // before its exit: nothing it sent goes uncounted
-    events_.backend_audit("backend.exit", std::nullopt, std::move(fields));
+    events_.backend_audit("backend.exit", b->audit_persona(), std::move(fields));
     b->doomed = false;
+    const bool replace = std::exchange(b->replace, false);
     if (stopping_) {
         b->state = BackendState::Stopped;
+    } else if (replace) {
+        b->state = BackendState::Stopped;
+        spawn(b); // for its persona's new domain: not a failure, so not from its budget
     } else {
         schedule_restart(b);
     }
     if (!lost.empty()) {
         // After the state change: commands the foreground machine issues now skip this backend.
-        events_.holders_lost(b->config.name, lost);
+        events_.holders_lost(b->label, lost);
     }
 }
 
@@ -537,9 +693,9 @@ void BackendSupervisor::schedule_restart(const std::shared_ptr<Backend>& b) {
     const auto next = b->budget.next_attempt(now);
     if (!next) {
         b->state = BackendState::Failed;
-        spdlog::error("backend {}: restart budget exhausted; not restarting", b->config.name);
-        events_.backend_audit("backend.restart-abandoned", std::nullopt,
-                              {{"backend", b->config.name}, {"attempts", b->budget.attempts_in_window(now)}});
+        spdlog::error("backend {}: restart budget exhausted; not restarting", b->label);
+        events_.backend_audit("backend.restart-abandoned", b->audit_persona(),
+                              {{"backend", b->label}, {"attempts", b->budget.attempts_in_window(now)}});
         return;
     }
     b->state = BackendState::Restarting;
@@ -551,7 +707,7 @@ void BackendSupervisor::schedule_restart(const std::shared_ptr<Backend>& b) {
         }
         self->budget.record_attempt(Clock::now());
         ++self->restarts;
-        events_.backend_audit("backend.restart", std::nullopt, {{"backend", self->config.name}, {"attempt", self->restarts}});
+        events_.backend_audit("backend.restart", self->audit_persona(), {{"backend", self->label}, {"attempt", self->restarts}});
         spawn(self);
     });
 }
@@ -598,11 +754,15 @@ void BackendSupervisor::stop_all(std::chrono::milliseconds grace) {
 json BackendSupervisor::status() const {
     json out = json::array();
     for (const auto& b : backends_) {
-        json entry{{"name", b->config.name},
+        json entry{{"name", b->label},
                    {"pid", b->pid > 0 ? json(b->pid) : json(nullptr)},
                    {"state", to_string(b->state)},
                    {"restarts", b->restarts},
                    {"holds", holder_names(b->holds)}};
+        if (b->persona) {
+            entry["persona"] = b->persona->name;
+            entry["domid"] = b->domid ? json(*b->domid) : json(nullptr);
+        }
         if (b->proxy) {
             const auto& stats = b->proxy->stats();
             entry["xenstore"] = {{"requests", stats.requests}, {"denied", stats.denied}, {"events", stats.events}};
@@ -621,7 +781,7 @@ bool BackendSupervisor::configured(const std::string& backend) const {
 
 std::optional<pid_t> BackendSupervisor::pid_of(const std::string& backend) const {
     for (const auto& b : backends_) {
-        if (b->config.name == backend && b->pid > 0) {
+        if (b->label == backend && b->pid > 0) {
             return b->pid;
         }
     }

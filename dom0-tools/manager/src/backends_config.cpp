@@ -1,7 +1,9 @@
 #include "twofold/manager/backends_config.h"
 
 #include <fstream>
+#include <algorithm>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -87,7 +89,8 @@ T integer(const toml::table& table, std::string_view key, T fallback, std::int64
     return static_cast<T>(value->get());
 }
 
-std::vector<std::string> command_of(const toml::table& table, const toml::source_region& where, Errors& errors) {
+std::vector<std::string> command_of(const toml::table& table, const toml::source_region& where, bool per_persona,
+                                    Errors& errors) {
     std::vector<std::string> argv;
     const toml::node* node = table.get("command");
     if (node == nullptr) {
@@ -116,9 +119,16 @@ std::vector<std::string> command_of(const toml::table& table, const toml::source
         const auto reserved = [&arg](std::string_view option) {
             return arg == option || arg.rfind(std::string(option) + "=", 0) == 0;
         };
-        if (reserved("--focus-fd") || reserved("--user") || reserved("--xenstore-fd")) {
+        if (reserved("--focus-fd") || reserved("--user") || reserved("--xenstore-fd") || reserved("--peer-fd")) {
             errors.at(element.source(), "'command' must not contain " + arg.substr(0, arg.find('=')),
-                      "the manager adds --focus-fd and --xenstore-fd itself and passes 'user' as --user");
+                      "the manager adds --focus-fd, --xenstore-fd and --peer-fd itself and passes 'user' as --user");
+            return {};
+        }
+        // A backend serving every persona names them itself; an instance is told its one
+        // persona by the manager, and a second --persona would widen what it serves.
+        if (per_persona && (reserved("--persona") || reserved("--domid"))) {
+            errors.at(element.source(), "a per_persona backend's 'command' must not contain " + arg.substr(0, arg.find('=')),
+                      "the manager adds --persona NAME:KIND and --domid N for each persona's instance");
             return {};
         }
         argv.push_back(arg);
@@ -155,7 +165,8 @@ void read_restart(const toml::table& backend, BackendRestart& restart, Errors& e
 }
 
 std::optional<BackendConfig> read_backend(const toml::table& table, Errors& errors) {
-    reject_unknown_keys(table, {"name", "command", "user", "after_personas", "xenstore", "hello_timeout_ms", "restart"}, "[[backend]]", errors);
+    reject_unknown_keys(table, {"name", "command", "user", "after_personas", "xenstore", "hello_timeout_ms", "restart", "per_persona", "peer"},
+                        "[[backend]]", errors);
     BackendConfig config;
     const toml::node* name = table.get("name");
     if (name == nullptr || name->as_string() == nullptr || !is_name(name->as_string()->get(), 32) ||
@@ -165,7 +176,14 @@ std::optional<BackendConfig> read_backend(const toml::table& table, Errors& erro
     } else {
         config.name = name->as_string()->get();
     }
-    config.command = command_of(table, table.source(), errors);
+    if (const toml::node* per_persona = table.get("per_persona")) {
+        if (per_persona->as_boolean() == nullptr) {
+            errors.at(per_persona->source(), "'per_persona' must be true or false");
+        } else {
+            config.per_persona = per_persona->as_boolean()->get();
+        }
+    }
+    config.command = command_of(table, table.source(), config.per_persona, errors);
     config.user = "twofold-" + config.name;
     if (const toml::node* user = table.get("user")) {
         if (user->as_string() == nullptr || !is_name(user->as_string()->get(), 32)) {
@@ -180,6 +198,21 @@ std::optional<BackendConfig> read_backend(const toml::table& table, Errors& erro
             errors.at(after->source(), "'after_personas' must be true or false");
         } else {
             config.after_personas = after->as_boolean()->get();
+            if (config.after_personas && config.per_persona) {
+                errors.at(after->source(), "'after_personas' cannot be true for a per_persona backend",
+                          "each instance starts when its persona's domain exists; drop after_personas");
+            }
+        }
+    }
+    if (const toml::node* peer = table.get("peer")) {
+        // Whether it names another backend is checked once the whole file is read.
+        if (peer->as_string() == nullptr || !is_name(peer->as_string()->get(), 32)) {
+            errors.at(peer->source(), "'peer' must be the name of another [[backend]]");
+        } else if (!config.per_persona) {
+            errors.at(peer->source(), "'peer' is only allowed with per_persona = true",
+                      "the peer links each persona's instance to the one process owning the device");
+        } else {
+            config.peer = peer->as_string()->get();
         }
     }
     if (const toml::node* xenstore = table.get("xenstore")) {
@@ -199,6 +232,34 @@ std::optional<BackendConfig> read_backend(const toml::table& table, Errors& erro
         return std::nullopt;
     }
     return config;
+}
+
+// A peer must be another backend of the file, serving every persona (it owns the device the
+// instances share), and the peer of one per_persona backend only: its `--peer-fd PERSONA=FD`
+// arguments name personas, not backends.
+void check_peers(const toml::array& array, const BackendsConfig& config, Errors& errors) {
+    std::map<std::string, std::string> peered; // peer -> the per_persona backend naming it
+    for (const auto& element : array) {
+        const toml::node* name = element.as_table()->get("name");
+        const toml::node* peer = element.as_table()->get("peer");
+        if (name == nullptr || name->as_string() == nullptr || peer == nullptr) continue;
+        const auto self = std::find_if(config.backends.begin(), config.backends.end(),
+                                       [&](const BackendConfig& b) { return b.name == name->as_string()->get(); });
+        if (self == config.backends.end() || !self->peer) continue; // already reported
+        const std::string& wanted = *self->peer;
+        const auto target = std::find_if(config.backends.begin(), config.backends.end(),
+                                         [&](const BackendConfig& b) { return b.name == wanted; });
+        if (target == config.backends.end()) {
+            errors.at(peer->source(), "'peer' names no [[backend]] of this file: '" + wanted + "'",
+                      "peer = the name of the backend that owns the shared device");
+        } else if (target->per_persona) {
+            errors.at(peer->source(), "'peer' names '" + wanted + "', which is per_persona itself",
+                      "the peer is the single process owning the device: per_persona = false");
+        } else if (const auto [it, fresh] = peered.emplace(wanted, self->name); !fresh) {
+            errors.at(peer->source(), "'" + wanted + "' is already the peer of '" + it->second + "'",
+                      "a backend is the peer of one per_persona backend at most");
+        }
+    }
 }
 
 } // namespace
@@ -244,6 +305,7 @@ BackendsLoad load_backends_config(std::string_view text, const std::string& sour
                 }
                 config.backends.push_back(std::move(*backend));
             }
+            check_peers(*array, config, errors);
         }
     }
     if (!errors.empty()) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <system_error>
@@ -49,6 +50,7 @@ public:
     SpawnSetup& operator=(const SpawnSetup&) = delete;
 
     void give(int fd, int as) { check(::posix_spawn_file_actions_adddup2(&actions_, fd, as), "adddup2"); }
+    void close(int fd) { check(::posix_spawn_file_actions_addclose(&actions_, fd), "addclose"); }
     // Nothing the manager holds (libvirt, xenstore, audit, control socket) leaks into a
     // backend, whether or not its opener remembered O_CLOEXEC.
     void close_from(int lowest) { check(::posix_spawn_file_actions_addclosefrom_np(&actions_, lowest), "addclosefrom"); }
@@ -103,20 +105,50 @@ Pair socket_pair(int lowest_free) {
     return pair;
 }
 
+// A close-on-exec copy of `fd` numbered at least `lowest_free`.
+xen::UniqueFd copy_above(int fd, int lowest_free) {
+    xen::UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, lowest_free));
+    if (!copy.valid()) {
+        throw std::system_error(errno, std::generic_category(), "fcntl(F_DUPFD_CLOEXEC)");
+    }
+    return copy;
+}
+
 } // namespace
 
-SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv, bool xenstore_link) {
+SpawnedBackend spawn_with_focus_link(const std::vector<std::string>& argv, bool xenstore_link, std::span<const ExtraFd> extra) {
     if (argv.empty() || argv.front().empty() || argv.front()[0] != '/') {
         throw std::system_error(EINVAL, std::generic_category(), "backend command must start with an absolute path");
     }
-    constexpr int kFirstFree = kXenStoreFd + 1;
-    Pair focus = socket_pair(kFirstFree);
+    int first_free = kFirstExtraFd;
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+        const bool repeated = std::any_of(extra.begin(), extra.begin() + static_cast<std::ptrdiff_t>(i),
+                                          [&](const ExtraFd& e) { return e.as == extra[i].as; });
+        if (extra[i].fd < 0 || extra[i].as < kFirstExtraFd || repeated) {
+            throw std::system_error(EINVAL, std::generic_category(), "extra fds must be distinct numbers from 5");
+        }
+        first_free = std::max(first_free, extra[i].as + 1);
+    }
+    Pair focus = socket_pair(first_free);
     Pair xenstore;
-    if (xenstore_link) xenstore = socket_pair(kFirstFree);
+    if (xenstore_link) xenstore = socket_pair(first_free);
+    // The dup2s run in order in the child: every source sits above every target, so none is
+    // overwritten before its turn, whatever numbers the manager's own copies have.
+    std::vector<xen::UniqueFd> sources;
+    sources.reserve(extra.size());
+    for (const auto& e : extra) sources.push_back(copy_above(e.fd, first_free));
     SpawnSetup setup;
     setup.give(focus.theirs.get(), kFocusFd); // dup2 clears close-on-exec on the copy only
-    if (xenstore_link) setup.give(xenstore.theirs.get(), kXenStoreFd);
-    setup.close_from(xenstore_link ? kXenStoreFd + 1 : kFocusFd + 1);
+    if (xenstore_link) {
+        setup.give(xenstore.theirs.get(), kXenStoreFd);
+    } else if (!extra.empty()) {
+        setup.close(kXenStoreFd); // below closefrom's range: whatever the manager has there
+    }
+    for (std::size_t i = 0; i < extra.size(); ++i) setup.give(sources[i].get(), extra[i].as);
+    for (int fd = kFirstExtraFd; fd < first_free; ++fd) {
+        if (std::none_of(extra.begin(), extra.end(), [fd](const ExtraFd& e) { return e.as == fd; })) setup.close(fd);
+    }
+    setup.close_from(extra.empty() ? (xenstore_link ? kXenStoreFd + 1 : kFocusFd + 1) : first_free);
     const pid_t pid = setup.spawn(argv);
     return SpawnedBackend{pid, std::move(focus.ours), std::move(xenstore.ours)};
 }

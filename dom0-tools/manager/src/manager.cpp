@@ -126,8 +126,14 @@ Manager::Manager(asio::io_context& io, policy::Policy policy, ManagerOptions opt
     // No holder until a supervised backend says hello (BackendEvents below); a switch with no
     // holder registered commits at once.
     foreground_ = std::make_unique<ForegroundStateMachine>(names, initial, std::set<FocusHolder>{});
-    backends_ = std::make_unique<BackendSupervisor>(io_, options_.backends, static_cast<BackendEvents&>(*this),
-                                                    options_.open_xenstore);
+    // A per_persona backend's instances are told their persona's kind (a secure instance may
+    // be stricter), in the policy's order of personas.
+    std::vector<SupervisedPersona> supervised;
+    for (const auto& p : policy_.personas) {
+        supervised.push_back({p.name.value, std::string(policy::to_string(p.kind.value))});
+    }
+    backends_ = std::make_unique<BackendSupervisor>(io_, options_.backends, std::move(supervised),
+                                                    static_cast<BackendEvents&>(*this), options_.open_xenstore);
 }
 
 Manager::~Manager() {

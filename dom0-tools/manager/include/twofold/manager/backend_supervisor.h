@@ -75,17 +75,29 @@ using XenStoreOpener = std::function<std::unique_ptr<xen::XenStore>()>;
 enum class BackendState : std::uint8_t { Stopped, Starting, Running, Restarting, Failed };
 [[nodiscard]] const char* to_string(BackendState state) noexcept;
 
+// A persona of the policy, as a per_persona backend's instance is told it (`--persona
+// NAME:KIND`): kind is "secure" or "personal".
+struct SupervisedPersona {
+    std::string name;
+    std::string kind;
+};
+
 class BackendSupervisor {
 public:
-    BackendSupervisor(boost::asio::io_context& io, std::vector<BackendConfig> backends, BackendEvents& events,
-                      XenStoreOpener open_xenstore = {});
+    // A per_persona backend becomes one instance per persona ("<name>/<persona>"), in the order
+    // of `personas`; a peer's links are made here and live as long as the supervisor. Throws
+    // std::invalid_argument for a peer that is not a backend of the list serving every persona,
+    // or a persona name the focus protocol would not carry.
+    BackendSupervisor(boost::asio::io_context& io, std::vector<BackendConfig> backends,
+                      std::vector<SupervisedPersona> personas, BackendEvents& events, XenStoreOpener open_xenstore = {});
     // Kills what is still running, without reporting (the owner calls stop_all() first to
     // have the stop audited).
     ~BackendSupervisor();
     BackendSupervisor(const BackendSupervisor&) = delete;
     BackendSupervisor& operator=(const BackendSupervisor&) = delete;
 
-    // Starts every backend whose after_personas equals `after_personas`.
+    // Starts every backend whose after_personas equals `after_personas` (never an instance of a
+    // per_persona backend: persona_domain() starts those).
     void start(bool after_personas);
     // Sends Focus{persona, epoch} to the backend holding `holder` (once per backend and epoch:
     // a backend holding two holders gets one order and its one ack counts for both). No
@@ -105,12 +117,15 @@ public:
     void report_audit_drops();
 
     // A persona's domain exists (started, recreated, or found running): the xenstore proxies
-    // admit its paths from now on, in place of its earlier domain's.
+    // admit its paths from now on, in place of its earlier domain's. The persona's instances
+    // start with `--domid domid`; a running one given a new domid is killed and started again
+    // at once, outside its restart budget (it served a domain that is gone).
     void persona_domain(const std::string& persona, xen::DomId domid);
 
     [[nodiscard]] nlohmann::json status() const;
+    // `backend` is a name of backends.toml, or "<name>/<persona>" for an instance.
     [[nodiscard]] std::optional<pid_t> pid_of(const std::string& backend) const;
-    // Whether backends.toml names this backend (started or not).
+    // Whether backends.toml names this backend (started or not; per_persona or not).
     [[nodiscard]] bool configured(const std::string& backend) const;
 
 private:
@@ -134,9 +149,13 @@ private:
     void reap();
     void on_exit(const std::shared_ptr<Backend>& b, int status);
     void schedule_restart(const std::shared_ptr<Backend>& b);
+    // Starts the instance of a persona whose domain is now `domid`, or replaces it.
+    void instance_domain(const std::shared_ptr<Backend>& b, xen::DomId domid);
     // The manager's end of the backend's xenstore link, or an error (the spawn is abandoned).
     void start_proxy(const std::shared_ptr<Backend>& b, xen::UniqueFd socket, std::unique_ptr<xen::XenStore> store);
     [[nodiscard]] std::set<xen::DomId> persona_domids() const;
+    // What the proxy of `b` admits: its persona's domain for an instance, else every persona's.
+    [[nodiscard]] std::set<xen::DomId> frontends_of(const Backend& b) const;
 
     boost::asio::io_context& io_;
     BackendEvents& events_;

@@ -36,6 +36,14 @@ struct BackendConfig {
     // (`--xenstore-fd 4`), admitting only that type's paths of the personas (xenstore_proxy.h).
     std::optional<std::string> xenstore;
     std::chrono::milliseconds hello_timeout{5000};
+    // One process per persona of the policy, each serving only that persona (`--persona
+    // NAME:KIND --domid N`), started when that persona's domain exists: a taken-over instance
+    // reaches one persona only (its xenstore proxy admits that domid alone).
+    bool per_persona = false;
+    // With per_persona: the backend (not per_persona) that owns the shared physical device.
+    // Each persona's instance and the peer are linked by a SOCK_SEQPACKET socketpair that
+    // lives as long as the manager, so either side restarts without the other.
+    std::optional<std::string> peer;
 };
 
 struct BackendsConfig {

@@ -125,14 +125,14 @@ void print_status(const json& r) {
   }
   const auto backends = r.value("backends", json::array());
   if (!backends.empty()) {
-    std::cout << '\n' << std::setw(12) << "BACKEND" << std::setw(9) << "PID" << std::setw(12) << "STATE" << std::setw(10)
+    std::cout << '\n' << std::setw(15) << "BACKEND" << std::setw(9) << "PID" << std::setw(12) << "STATE" << std::setw(10)
               << "RESTARTS" << "HOLDS\n";
     for (const auto& b : backends) {
       std::string holds;
       for (const auto& h : b.value("holds", json::array())) {
         holds += (holds.empty() ? "" : ",") + h.get<std::string>();
       }
-      std::cout << std::setw(12) << b.value("name", "?") << std::setw(9)
+      std::cout << std::setw(15) << b.value("name", "?") << std::setw(9)
                 << (b.contains("pid") && !b["pid"].is_null() ? std::to_string(b["pid"].get<long>()) : "-") << std::setw(12)
                 << b.value("state", "?") << std::setw(10) << b.value("restarts", 0) << (holds.empty() ? "-" : holds);
       // A backend whose xenstore the manager proxies (issue 14): what it asked, what was refused.

@@ -17,13 +17,15 @@ backend_attempts="foreign-map grant-map evtchn-bind-interdomain evtchn-alloc-unb
 # The rows a persona's table lacks ("display/foreign-map ..."); succeeds (status 0) when any.
 missing_rows() {  # persona output
   local p=$1 out=$2 missing="" a b
-  for b in display input modem; do
+  for b in display vkbd modem; do
     for a in $backend_attempts; do
       grep -qE "^TWOFOLD-BACKEND-ATTACK $p $b $a denied " <<<"$out" || missing="$missing $b/$a"
     done
   done
-  grep -qE "^TWOFOLD-BACKEND-ATTACK $p display own-foreign-map works " <<<"$out" || missing="$missing display/own-foreign-map"
-  for b in display input modem; do
+  for b in display vkbd; do
+    grep -qE "^TWOFOLD-BACKEND-ATTACK $p $b own-foreign-map works " <<<"$out" || missing="$missing $b/own-foreign-map"
+  done
+  for b in display vkbd modem; do
     grep -qE "^TWOFOLD-BACKEND-ATTACK $p $b own-proxy-read works " <<<"$out" || missing="$missing $b/own-proxy-read"
   done
   printf '%s' "$missing"
@@ -65,8 +67,8 @@ check_backend_attack() {  # run
 # fd 4 (the focus link and the xenstore link the manager handed over at spawn).
 check_backend_xenstore_proxy() {  # run
   local run=$1 out b line fds sockets requests denied
-  out=$(dom0_exec "$run" 60 'twofold status; for n in display input modem; do p=$(pidof twofold-$n-backend); echo "FDS $n pid=$p $(for f in /proc/$p/fd/*; do echo "${f##*/}=$(readlink $f)"; done | tr "\n" " ")"; done' | tr -d '\r') || out=""
-  for b in display input modem; do
+  out=$(dom0_exec "$run" 60 'twofold status; for n in display modem; do p=$(pidof twofold-$n-backend); echo "FDS $n pid=$p $(for f in /proc/$p/fd/*; do echo "${f##*/}=$(readlink $f)"; done | tr "\n" " ")"; done' | tr -d '\r') || out=""
+  for b in display modem; do
     line=$(grep -E "^ *$b +[0-9]+ +running" <<<"$out" | head -1)
     fds=$(grep -E "^FDS $b pid=[0-9]+ " <<<"$out" | head -1)
     requests=$(sed -nE 's/.* xenstore=proxy requests=([0-9]+) denied=([0-9]+).*/\1/p' <<<"$line")
@@ -77,6 +79,49 @@ check_backend_xenstore_proxy() {  # run
       check_result "$b backend: xenstore only through the manager's proxy" 0 "requests=$requests denied=$denied sockets=fd ${sockets% }; no /dev/xen/xenbus"
     else
       check_result "$b backend: xenstore only through the manager's proxy" 1 "status: $(tr -s ' ' <<<"${line:-no line}"); sockets: ${sockets:-none}; $(grep -o '[0-9]*=/dev/xen/xenbus' <<<"$fds" | head -1)"
+    fi
+  done
+}
+
+# Input is one owner and one writer per persona (issue 14 item 2): the owner (twofold-input-
+# backend) holds the keyboard and tablet and no Xen device or xenstore at all, its sockets are
+# the focus link and one link per persona (fds 3, 5, 6). Each persona's writer (twofold-vkbd-
+# backend, `vkbd/<persona>` in `twofold status`) runs as its own user, was started with its
+# persona's current domid, says it restricted its Xen handles to it, reaches xenstore only
+# through its proxy (requests, none refused; fds 3, 4, 5 its only sockets) and holds no grant
+# device or xenstored connection (restrict_to put /dev/null in their place).
+check_input_split() {  # run
+  local run=$1 out fds sockets p line pid domid uid cmd_domid requests denied why
+  out=$(dom0_exec "$run" 60 'twofold status; o=$(pidof twofold-input-backend); echo "OWNER pid=$o $(for f in /proc/$o/fd/*; do echo "${f##*/}=$(readlink $f)"; done | tr "\n" " ")"; for p in $(pidof twofold-vkbd-backend); do echo "WRITER pid=$p uid=$(awk "/^Uid:/{print \$2}" /proc/$p/status) cmd=$(tr "\0" " " </proc/$p/cmdline) fds=$(for f in /proc/$p/fd/*; do echo "${f##*/}=$(readlink $f)"; done | tr "\n" " ")"; done; grep -E "^twofold-vkbd-" /etc/passwd | cut -d: -f1,3' | tr -d '\r') || out=""
+  fds=$(grep -E "^OWNER pid=[0-9]+ " <<<"$out" | head -1)
+  sockets=$(tr ' ' '\n' <<<"$fds" | grep -E '^[0-9]+=socket:' | cut -d= -f1 | sort -n | tr '\n' ' ')
+  if [ -n "$fds" ] && [ "$sockets" = "3 5 6 " ] && ! grep -q '=/dev/xen/' <<<"$fds"; then
+    check_result "input owner: devices and routing, no Xen handle" 0 "sockets=fd ${sockets% }; no /dev/xen/* among $(tr ' ' '\n' <<<"$fds" | grep -c '=/dev/input/') evdev and other descriptors"
+  else
+    check_result "input owner: devices and routing, no Xen handle" 1 "sockets: ${sockets:-none}; $(grep -o '[0-9]*=/dev/xen/[a-z]*' <<<"$fds" | tr '\n' ' ')${fds:-no owner process}"
+  fi
+  for p in personal secure; do
+    line=$(grep -E "^ *vkbd/$p +[0-9]+ +running" <<<"$out" | head -1)
+    pid=$(awk '{print $2}' <<<"$line")
+    domid=$(grep -E "^ *$p +(personal|secure) +[a-z]+ +[0-9]+" <<<"$out" | awk '{print $4}' | head -1)
+    uid=$(grep -E "^twofold-vkbd-$p:" <<<"$out" | cut -d: -f2)
+    fds=$(grep -E "^WRITER pid=${pid:-none} " <<<"$out" | head -1)
+    cmd_domid=$(sed -nE 's/.* --domid ([0-9]+).*/\1/p' <<<"$fds")
+    requests=$(sed -nE 's/.* xenstore=proxy requests=([0-9]+) denied=([0-9]+).*/\1/p' <<<"$line")
+    denied=$(sed -nE 's/.* xenstore=proxy requests=([0-9]+) denied=([0-9]+).*/\2/p' <<<"$line")
+    sockets=$(sed -E 's/.* fds=//' <<<"$fds" | tr ' ' '\n' | grep -E '^[0-9]+=socket:' | cut -d= -f1 | sort -n | tr '\n' ' ')
+    why=""
+    [ -n "$pid" ] || why="no running vkbd/$p in twofold status"
+    [ -z "$why" ] && [ -n "$fds" ] || why="${why:-no process $pid}"
+    [ -z "$why" ] && [[ $fds == *" uid=$uid "* ]] && [ -n "$uid" ] || why="${why:-not running as twofold-vkbd-$p ($uid)}"
+    [ -z "$why" ] && [ -n "$domid" ] && [ "$cmd_domid" = "$domid" ] || why="${why:-started for domain ${cmd_domid:-?}, $p is domain ${domid:-?}}"
+    [ -z "$why" ] && [ -n "$requests" ] && [ "$requests" -gt 0 ] && [ "$denied" = 0 ] || why="${why:-proxy requests=${requests:-?} denied=${denied:-?}}"
+    [ -z "$why" ] && [ "$sockets" = "3 4 5 " ] || why="${why:-sockets ${sockets:-none}}"
+    [ -z "$why" ] && ! grep -qE '=/dev/xen/(xenbus|gntdev)' <<<"$fds" || why="${why:-holds $(grep -oE '[0-9]+=/dev/xen/(xenbus|gntdev)' <<<"$fds" | head -1)}"
+    if [ -z "$why" ]; then
+      check_result "vkbd writer of $p: its own user and domain only" 0 "pid $pid uid $uid --domid $cmd_domid ($p's domain); proxy requests=$requests denied=0; sockets fd ${sockets% }; no xenbus, no gntdev"
+    else
+      check_result "vkbd writer of $p: its own user and domain only" 1 "$why"
     fi
   done
 }

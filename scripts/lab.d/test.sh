@@ -200,7 +200,7 @@ check_key() {  # run name qmp-key code persona other: the key reaches persona an
 # VmRSS counts shared library pages in every process that maps them; Pss shares them out.
 print_dom0_memory() {  # run
   local out
-  out=$(dom0_exec "$1" 30 'for n in twofold-manager twofold-libvirt-broker libvirtd twofold-display-backend twofold-input-backend twofold-modem-backend; do for p in $(pidof $n); do echo "RSS $n $(grep VmRSS /proc/$p/status) $(grep ^Pss: /proc/$p/smaps_rollup)"; done; done' | tr -d '\r') || out=""
+  out=$(dom0_exec "$1" 30 'for n in twofold-manager twofold-libvirt-broker libvirtd twofold-display-backend twofold-input-backend twofold-vkbd-backend twofold-modem-backend; do for p in $(pidof $n); do echo "RSS $n $(grep VmRSS /proc/$p/status) $(grep ^Pss: /proc/$p/smaps_rollup)"; done; done' | tr -d '\r') || out=""
   awk '$1 == "RSS" && $4 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ {
          printf "%s%s %.1f (Pss %.1f)", sep, $2, $4 / 1024, $7 / 1024; sep = ", "; rss += $4; pss += $7 }
        END { if (rss) printf "; MiB; Pss total %.1f MiB\n", pss / 1024; else print "not read" }' <<<"$out" \
@@ -622,6 +622,7 @@ lab_test() {
   check_xsm_locked "$run"   # checks-xsm.sh
   check_backend_attack "$run"   # checks-backend.sh
   check_backend_xenstore_proxy "$run"   # checks-backend.sh
+  check_input_split "$run"              # checks-backend.sh
   check_tpm "$run"
   qmp "$run" "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$run/screen.ppm\"}}" >/dev/null
   sleep 1

@@ -1,4 +1,4 @@
-// twofold-backend-attack --as PERSONA --target PERSONA [--backend display|input|modem]...
+// twofold-backend-attack --as PERSONA --target PERSONA [--backend display|vkbd|modem]...
 //
 // The taken-over backend of issue 14, on the board: for each backend class, each attempt runs
 // in a fresh child that opens what a backend opens at start (event channel, privcmd, grant
@@ -66,9 +66,11 @@ struct Profile {
     std::uint32_t devid;
 };
 
-std::vector<Profile> profiles() {
+// `as`: the persona served. The vkbd writer runs once per persona under a user of its own
+// (backends.toml per_persona) and maps its persona's vkbd page by frame number.
+std::vector<Profile> profiles(const std::string& as) {
     return {{"display", "twofold-display", display::display_allowlist(), true, xenbus::DeviceType::Vfb, 0},
-            {"input", "twofold-input", input::input_allowlist(), false, xenbus::DeviceType::Vkbd, 0},
+            {"vkbd", "twofold-vkbd-" + as, input::vkbd_writer_allowlist(), true, xenbus::DeviceType::Vkbd, 0},
             {"modem", "twofold-modem", modem::backend::modem_allowlist(), false, xenbus::DeviceType::Console, 1}};
 }
 
@@ -265,11 +267,11 @@ int main(int argc, char** argv) {
     CLI::App app{"twofold taken-over-backend test: a backend serving one persona tries to reach the other"};
     std::string as;
     std::string target;
-    std::vector<std::string> backends{"display", "input", "modem"};
+    std::vector<std::string> backends{"display", "vkbd", "modem"};
     app.add_option("--as", as, "the persona the backend serves (its domain name)")->required();
     app.add_option("--target", target, "the other persona (its domain name)")->required();
     app.add_option("--backend", backends, "backend classes whose user and seccomp filter to take")
-        ->check(CLI::IsMember({"display", "input", "modem"}));
+        ->check(CLI::IsMember({"display", "vkbd", "modem"}));
     CLI11_PARSE(app, argc, argv);
 
     xs_handle* store = ::xs_open(0);
@@ -291,7 +293,7 @@ int main(int argc, char** argv) {
                 shown(other->vkbd_grant).c_str(), shown(other->vkbd_port).c_str(), self->domid,
                 shown(self->vkbd_frame).c_str());
     Tally tally;
-    for (const Profile& profile : profiles()) {
+    for (const Profile& profile : profiles(as)) {
         if (std::find(backends.begin(), backends.end(), profile.backend) == backends.end()) continue;
         attack_as(profile, *self, *other, tally);
     }

@@ -161,7 +161,7 @@ check_screen() {  # run name file persona
 check_touch() {  # run name x y persona other
   local w h gx gy before_other after_other
   read -r w h < <(grep -oE '"--(width|height)", "[0-9]+"' "$lab_root/guests/dom0/rootfs/etc/twofold/backends.toml" \
-    | grep -oE '[0-9]+' | paste -sd' ')
+    | grep -oE '[0-9]+' | head -2 | paste -sd' ')
   gx=$(($3 * (w - 1) / 32767)); gy=$(($4 * (h - 1) / 32767))
   before_other=$(grep -cE "\[$6\] .*TWOFOLD-(PTR $6 |KEY $6 code=272 )" "$1/serial.log" || true)
   qmp "$1" "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":[{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":$3}},{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":$4}}]}}" \

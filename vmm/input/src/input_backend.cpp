@@ -18,8 +18,7 @@ InputBackend::InputBackend(xen::Platform& platform, const InputBackendConfig& co
                    }
                    return std::make_unique<VkbdDevice>(router_, *persona, resolution_, log_);
                }) {
-    if (resolution_.width == 0 || resolution_.height == 0 || resolution_.width > kMaxGuestExtent ||
-        resolution_.height > kMaxGuestExtent || resolution_.contacts > kMaxContacts) {
+    if (!valid(resolution_)) {
         throw std::invalid_argument("guest resolution or contact count out of range");
     }
 }
@@ -29,14 +28,7 @@ InputBackend::InputBackend(xen::Platform& platform, const InputBackendConfig& co
 InputBackend::~InputBackend() { pumps_.clear(); }
 
 void InputBackend::add_source(std::unique_ptr<InputSource> source) {
-    log_->info("input source '{}'", source->info().name);
-    pumps_.push_back(std::make_unique<SourcePump>(io(), std::move(source), resolution_, router_, log_,
-                                                  [this](const SourcePump& gone) {
-                                                      pumps_.remove_if([&gone](const std::unique_ptr<SourcePump>& entry) {
-                                                          return entry.get() == &gone;
-                                                      });
-                                                  }));
-    pumps_.back()->start();
+    pumps_.add(io(), std::move(source), resolution_, router_, log_);
 }
 
 void InputBackend::start() { service_.start(); }

@@ -8,8 +8,7 @@ InputOwner::InputOwner(const InputOwnerConfig& config, std::vector<std::pair<std
                        std::shared_ptr<spdlog::logger> log, AuditSink audit, InputRouter::PromptSink prompt)
     : log_(std::move(log)), audit_(std::move(audit)), personas_(config.personas), resolution_(config.resolution),
       router_(personas_.size(), config.switch_key, log_, std::move(prompt)) {
-    const auto& r = resolution_;
-    if (r.width == 0 || r.height == 0 || r.width > kMaxGuestExtent || r.height > kMaxGuestExtent || r.contacts > kMaxContacts) {
+    if (!valid(resolution_)) {
         throw std::invalid_argument("guest resolution or contact count out of range");
     }
     links_.resize(personas_.size());
@@ -31,14 +30,7 @@ InputOwner::~InputOwner() {
 }
 
 void InputOwner::add_source(std::unique_ptr<InputSource> source) {
-    log_->info("input source '{}'", source->info().name);
-    pumps_.push_back(std::make_unique<SourcePump>(io_, std::move(source), resolution_, router_, log_,
-                                                  [this](const SourcePump& gone) {
-                                                      pumps_.remove_if([&gone](const std::unique_ptr<SourcePump>& entry) {
-                                                          return entry.get() == &gone;
-                                                      });
-                                                  }));
-    pumps_.back()->start();
+    pumps_.add(io_, std::move(source), resolution_, router_, log_);
 }
 
 void InputOwner::start() {

@@ -77,6 +77,24 @@ std::vector<std::pair<std::string, xen::UniqueFd>> parse_peer_fds(const std::vec
     return links;
 }
 
+// The focus link of whichever process routes input (the owner, or the single process):
+// orders go to its apply_focus, EOF stops it.
+template <class Router>
+std::unique_ptr<focus::FocusClient> input_focus_link(Router& router, int fd, const std::shared_ptr<spdlog::logger>& log) {
+    return std::make_unique<focus::FocusClient>(
+        router.io(), xen::UniqueFd(fd), focus::Hello{"input", {focus::Holder::Input}},
+        [&router](const focus::Focus& order) -> std::optional<std::string> {
+            const auto answer = router.apply_focus(order);
+            if (const auto* refused = std::get_if<focus::Refuse>(&answer)) return refused->reason;
+            return std::nullopt;
+        },
+        [&router, log](const std::string& why) {
+            log->info("focus link closed ({}); exiting", why);
+            router.stop();
+        },
+        log);
+}
+
 // The input owner: devices and routing here, each persona's ring in its own writer process.
 int run_owner(const Options& options, std::vector<input::PersonaConfig> personas, input::GuestResolution resolution,
               std::uint32_t switch_key, spdlog::logger& log_ref, std::shared_ptr<spdlog::logger> log) {
@@ -94,18 +112,7 @@ int run_owner(const Options& options, std::vector<input::PersonaConfig> personas
 
     std::unique_ptr<focus::FocusClient> focus_link;
     if (options.focus_fd) {
-        focus_link = std::make_unique<focus::FocusClient>(
-            owner.io(), xen::UniqueFd(*options.focus_fd), focus::Hello{"input", {focus::Holder::Input}},
-            [&owner](const focus::Focus& order) -> std::optional<std::string> {
-                const auto answer = owner.apply_focus(order);
-                if (const auto* refused = std::get_if<focus::Refuse>(&answer)) return refused->reason;
-                return std::nullopt;
-            },
-            [&owner, &log_ref](const std::string& why) {
-                log_ref.info("focus link closed ({}); exiting", why);
-                owner.stop();
-            },
-            log);
+        focus_link = input_focus_link(owner, *options.focus_fd, log);
         audit_link = focus_link.get();
     } else if (!options.foreground.empty()) {
         const auto answer = owner.apply_focus(focus::Focus{options.foreground, 0});
@@ -173,18 +180,7 @@ int run(const Options& options) {
     // Declared after the backend: the client's socket goes before the backend's io_context does.
     std::unique_ptr<focus::FocusClient> focus_link;
     if (options.focus_fd) {
-        focus_link = std::make_unique<focus::FocusClient>(
-            backend.io(), xen::UniqueFd(*options.focus_fd), focus::Hello{"input", {focus::Holder::Input}},
-            [&backend](const focus::Focus& order) -> std::optional<std::string> {
-                const auto answer = backend.apply_focus(order);
-                if (const auto* refused = std::get_if<focus::Refuse>(&answer)) return refused->reason;
-                return std::nullopt;
-            },
-            [&backend, &log](const std::string& why) {
-                log->info("focus link closed ({}); exiting", why);
-                backend.stop();
-            },
-            log);
+        focus_link = input_focus_link(backend, *options.focus_fd, log);
         audit_link = focus_link.get();
     } else if (!options.foreground.empty()) {
         const auto answer = backend.apply_focus(focus::Focus{options.foreground, 0});

@@ -44,6 +44,10 @@ void encode_event(std::vector<std::byte>& out, const GuestEvent& event) {
     }
 }
 
+bool in_extent(std::int32_t x, std::int32_t y) noexcept {
+    return x >= 0 && y >= 0 && static_cast<std::uint32_t>(x) <= kMaxGuestExtent && static_cast<std::uint32_t>(y) <= kMaxGuestExtent;
+}
+
 std::variant<GuestEvent, WireError> parse_event(std::span<const std::byte> in) {
     const auto kind = static_cast<std::uint8_t>(in[0]);
     const auto flag = static_cast<std::uint8_t>(in[1]);
@@ -59,19 +63,13 @@ std::variant<GuestEvent, WireError> parse_event(std::span<const std::byte> in) {
         return GuestEvent{KeyEvent{static_cast<std::uint32_t>(a), flag == 1}};
     case kPosition:
         if (flag != 0 || contact != 0) return WireError{"position event with stray fields"};
-        if (a < 0 || b < 0 || static_cast<std::uint32_t>(a) > kMaxGuestExtent ||
-            static_cast<std::uint32_t>(b) > kMaxGuestExtent) {
-            return WireError{"position outside the largest guest extent"};
-        }
+        if (!in_extent(a, b)) return WireError{"position outside the largest guest extent"};
         return GuestEvent{PositionEvent{a, b, c}};
     case kTouch:
         if (flag > static_cast<std::uint8_t>(TouchPhase::Frame) || contact >= kMaxContacts || c != 0) {
             return WireError{"touch event with an unknown phase, contact or stray field"};
         }
-        if (a < 0 || b < 0 || static_cast<std::uint32_t>(a) > kMaxGuestExtent ||
-            static_cast<std::uint32_t>(b) > kMaxGuestExtent) {
-            return WireError{"touch outside the largest guest extent"};
-        }
+        if (!in_extent(a, b)) return WireError{"touch outside the largest guest extent"};
         return GuestEvent{TouchEvent{static_cast<TouchPhase>(flag), contact, a, b}};
     default:
         return WireError{"unknown event kind " + std::to_string(kind)};

@@ -60,6 +60,15 @@ void SourcePump::fail(const std::string& why) {
     });
 }
 
+void SourcePumps::add(boost::asio::io_context& io, std::unique_ptr<InputSource> source, GuestResolution resolution,
+                      InputRouter& router, const std::shared_ptr<spdlog::logger>& log) {
+    log->info("input source '{}'", source->info().name);
+    pumps_.push_back(std::make_unique<SourcePump>(io, std::move(source), resolution, router, log, [this](const SourcePump& gone) {
+        pumps_.remove_if([&gone](const std::unique_ptr<SourcePump>& entry) { return entry.get() == &gone; });
+    }));
+    pumps_.back()->start();
+}
+
 focus::ToManager apply_focus_to_router(InputRouter& router, const Personas& personas, const focus::Focus& order,
                                        spdlog::logger& log, const std::function<void(focus::AuditEvent)>& audit) {
     // Nobody: the first phase of a switch. What the old foreground holds is released to it and

@@ -135,8 +135,7 @@ VkbdWriter::VkbdWriter(xen::Platform& platform, const VkbdWriterConfig& config, 
     if (config.domid == xen::kDom0 || config.domid >= xen::kFirstReservedDomId) {
         throw std::invalid_argument("a vkbd writer serves one guest domain, not dom0 or a reserved id");
     }
-    const auto& r = config.resolution;
-    if (r.width == 0 || r.height == 0 || r.width > kMaxGuestExtent || r.height > kMaxGuestExtent || r.contacts > kMaxContacts) {
+    if (!valid(config.resolution)) {
         throw std::invalid_argument("guest resolution or contact count out of range");
     }
 }

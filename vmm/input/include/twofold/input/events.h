@@ -41,6 +41,9 @@ struct GuestResolution {
     std::uint32_t height = 600;
     unsigned contacts = 10;
 };
+[[nodiscard]] constexpr bool valid(const GuestResolution& r) noexcept {
+    return r.width > 0 && r.height > 0 && r.width <= kMaxGuestExtent && r.height <= kMaxGuestExtent && r.contacts <= kMaxContacts;
+}
 
 struct KeyEvent {
     std::uint32_t code = 0; // KEY_* / BTN_* from linux/input-event-codes.h

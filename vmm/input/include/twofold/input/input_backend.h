@@ -71,7 +71,7 @@ private:
     InputRouter router_;
     xenbus::BackendRuntime runtime_;
     xenbus::BackendService service_;
-    std::list<std::unique_ptr<SourcePump>> pumps_;
+    SourcePumps pumps_;
 };
 
 } // namespace twofold::input

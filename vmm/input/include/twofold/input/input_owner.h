@@ -61,7 +61,7 @@ private:
     GuestResolution resolution_;
     InputRouter router_;
     std::vector<std::unique_ptr<WriterLink>> links_; // by PersonaId
-    std::list<std::unique_ptr<SourcePump>> pumps_;
+    SourcePumps pumps_;
 };
 
 } // namespace twofold::input

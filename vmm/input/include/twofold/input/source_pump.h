@@ -3,6 +3,7 @@
 // it into guest events and hands them to the router. Used by the single-process backend and
 // by the input owner alike.
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,18 @@ private:
     std::vector<RawEvent> raw_;
     std::vector<GuestEvent> guest_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+// The sources of one process: each pump removes itself when its device goes.
+class SourcePumps {
+public:
+    void add(boost::asio::io_context& io, std::unique_ptr<InputSource> source, GuestResolution resolution,
+             InputRouter& router, const std::shared_ptr<spdlog::logger>& log);
+    void clear() noexcept { pumps_.clear(); }
+    [[nodiscard]] std::size_t size() const noexcept { return pumps_.size(); }
+
+private:
+    std::list<std::unique_ptr<SourcePump>> pumps_;
 };
 
 // What a Focus order from the manager does to a router: nobody (the first phase of a switch),
